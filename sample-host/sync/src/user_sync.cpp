@@ -1,0 +1,205 @@
+// See user_sync.h. The order of a run: onSyncStarted for every plugin; per directory, per page:
+// upsert (one transaction) then onUsersSynced; deactivation only after a COMPLETE listing (a
+// listing cut short by an error or a cancel must not deactivate the users it did not reach);
+// onSyncFinished for every plugin; the report.
+#include "samplehost/sync/user_sync.h"
+
+#include <exception>
+#include <utility>
+
+#include "samplehost/sync/hook_runner.h"
+
+namespace samplehost::sync {
+namespace {
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+/// What every contained call of a run shares. Held by shared_ptr so that a call abandoned on its
+/// thread keeps the context, progress and cancellation alive after run() returned.
+struct RunShared {
+  hostapi::SyncContext ctx;
+  std::shared_ptr<hostapi::Progress> progress;
+  std::shared_ptr<const hostapi::Cancellation> cancel;
+};
+
+const char* kindName(HookOutcome::Kind k) {
+  switch (k) {
+    case HookOutcome::Kind::kOk: return "ok";
+    case HookOutcome::Kind::kThrew: return "threw";
+    case HookOutcome::Kind::kTimedOut: return "timed out";
+  }
+  return "unknown";
+}
+
+struct PluginRun {
+  PluginSlot slot;
+  PluginRunReport report;
+  bool stuck = false;  // a call timed out and is still running: no more calls this run
+
+  /// Calls `fn(plugin, shared)` contained; records a failure. Returns false when not called or failed.
+  template <typename Fn>
+  bool call(const char* hook, const std::shared_ptr<RunShared>& shared, std::chrono::milliseconds timeout,
+            Fn fn) {
+    if (stuck) return false;
+    hostapi::Plugin* plugin = slot.plugin;
+    HookOutcome out = runContained([plugin, shared, fn]() mutable { fn(*plugin, *shared); }, timeout);
+    if (out.ok()) return true;
+    report.failures.push_back({hook, kindName(out.kind), out.detail});
+    if (out.kind == HookOutcome::Kind::kTimedOut) {
+      stuck = true;
+      report.failures.push_back(
+          {hook, "skipped", "the plugin's earlier call is still running; no further calls this run"});
+    }
+    return false;
+  }
+};
+
+}  // namespace
+
+const char* triggerName(hostapi::SyncTrigger t) noexcept {
+  switch (t) {
+    case hostapi::SyncTrigger::kManual: return "manual";
+    case hostapi::SyncTrigger::kScheduled: return "scheduled";
+    case hostapi::SyncTrigger::kTest: return "test";
+  }
+  return "unknown";
+}
+
+UserSync::UserSync(SyncStore& store, SourceFactory sources, std::vector<PluginSlot> plugins)
+    : store_(store), sources_(std::move(sources)), plugins_(std::move(plugins)) {}
+
+RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::DirectoryInfo>& directories,
+                        std::shared_ptr<hostapi::Progress> progress,
+                        std::shared_ptr<const hostapi::Cancellation> cancel, const ImportProgress& onImport) {
+  RunReport report;
+  report.runId = options.runId;
+  report.trigger = triggerName(options.trigger);
+  report.dryRun = options.dryRun;
+  report.startedAtUnixMs = nowMs();
+
+  auto shared = std::make_shared<RunShared>();
+  shared->progress = std::move(progress);
+  shared->cancel = std::move(cancel);
+  shared->ctx.runId = options.runId;
+  shared->ctx.trigger = options.trigger;
+  shared->ctx.dryRun = options.dryRun;
+  shared->ctx.directories = directories;
+  shared->ctx.progress = shared->progress.get();
+  shared->ctx.cancellation = shared->cancel.get();
+
+  std::vector<PluginRun> runs;
+  for (const auto& slot : plugins_) {
+    PluginRun r;
+    r.slot = slot;
+    r.report.pluginKey = slot.key;
+    runs.push_back(std::move(r));
+  }
+
+  for (auto& r : runs)
+    r.call("onSyncStarted", shared, options.timeouts.started,
+           [](hostapi::Plugin& p, RunShared& s) { p.onSyncStarted(s.ctx); });
+
+  bool anyDirectoryFailed = false;
+  for (const auto& dir : directories) {
+    DirectoryRunReport d;
+    d.directoryId = dir.id;
+    d.name = dir.name;
+    d.kind = hostapi::directoryKindName(dir.kind);
+    if (shared->cancel->isCancelled()) {
+      d.error = "cancelled before the import started";
+      report.directories.push_back(std::move(d));
+      continue;
+    }
+    std::unique_ptr<DirectorySource> source;
+    try {
+      auto made = sources_(dir);
+      if (!made) d.error = made.status().toString();
+      else source = std::move(made.value());
+    } catch (const std::exception& e) {
+      d.error = std::string("cannot start the import: ") + e.what();
+    }
+    bool listingComplete = false;
+    while (source) {
+      if (shared->cancel->isCancelled()) {
+        d.error = "cancelled";
+        break;
+      }
+      hostapi::Result<std::optional<SourcePage>> next = hostapi::internalError("not read");
+      try {
+        next = source->nextPage(*shared->cancel);
+      } catch (const std::exception& e) {
+        next = hostapi::internalError(std::string("reading the directory failed: ") + e.what());
+      }
+      if (!next) {
+        d.error = next.status().toString();
+        break;
+      }
+      if (!next->has_value()) {
+        listingComplete = true;
+        break;
+      }
+      SourcePage& page = **next;
+      ++d.pages;
+      d.skipped += page.skipped;
+      std::vector<hostapi::User> users;
+      if (source->providesStoredUsers()) {
+        users = std::move(page.stored);
+        d.unchanged += users.size();
+      } else {
+        auto up = store_.upsertPage(dir, options.runId, page.imported, options.dryRun);
+        if (!up) {
+          d.error = "storing a page of users failed: " + up.status().toString();
+          break;
+        }
+        d.created += up->created;
+        d.updated += up->updated;
+        d.unchanged += up->unchanged;
+        users = std::move(up->users);
+      }
+      d.seen += users.size();
+      if (onImport) onImport("import " + dir.name, d.seen);
+      if (users.empty()) continue;
+      // One copy of the page shared by every plugin's call; an abandoned call keeps it alive.
+      auto pageUsers = std::make_shared<const std::vector<hostapi::User>>(std::move(users));
+      for (auto& r : runs)
+        r.call("onUsersSynced", shared, options.timeouts.usersSynced,
+               [pageUsers](hostapi::Plugin& p, RunShared& s) { p.onUsersSynced(s.ctx, *pageUsers); });
+    }
+    if (listingComplete && source && !source->providesStoredUsers()) {
+      auto gone = store_.deactivateNotSeen(dir, options.runId, options.dryRun);
+      if (gone) d.deactivated = *gone;
+      else d.error = "deactivating users gone at the IdP failed: " + gone.status().toString();
+    }
+    d.completed = listingComplete && d.error.empty();
+    anyDirectoryFailed = anyDirectoryFailed || !d.completed;
+    report.directories.push_back(std::move(d));
+  }
+
+  for (auto& r : runs) {
+    auto result = std::make_shared<hostapi::SyncReport>();
+    bool ok = r.call("onSyncFinished", shared, options.timeouts.finished,
+                     [result](hostapi::Plugin& p, RunShared& s) { *result = p.onSyncFinished(s.ctx); });
+    if (ok) {
+      r.report.reported = true;
+      r.report.report = *result;
+      if (r.report.report.pluginKey.empty()) r.report.report.pluginKey = r.slot.key;
+    }
+  }
+
+  bool anyPluginFailed = false;
+  for (auto& r : runs) {
+    anyPluginFailed = anyPluginFailed || !r.report.failures.empty();
+    report.plugins.push_back(std::move(r.report));
+  }
+  if (shared->cancel->isCancelled()) report.status = "cancelled";
+  else if (anyDirectoryFailed || anyPluginFailed) report.status = "completed with errors";
+  else report.status = "completed";
+  report.finishedAtUnixMs = nowMs();
+  return report;
+}
+
+}  // namespace samplehost::sync

@@ -1,0 +1,331 @@
+// UserSync's run logic with fakes: paging, dry run, deactivation only after a complete listing,
+// and containment of plugins that throw or block.
+#include "samplehost/sync/user_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <thread>
+
+#include "samplehost/sync/hook_runner.h"
+#include "samplehost/sync/idp_pages.h"
+
+namespace samplehost::sync {
+namespace {
+
+class FakeStore final : public SyncStore {
+ public:
+  std::map<std::string, hostapi::User> byExternal;  // externalId -> user
+  std::map<std::string, std::string> seenBy;        // externalId -> runId
+  int pagesStored = 0;
+
+  hostapi::Result<PageUpsert> upsertPage(const hostapi::DirectoryInfo& dir, const std::string& runId,
+                                         const std::vector<ImportedUser>& users, bool dryRun) override {
+    PageUpsert out;
+    for (const auto& u : users) {
+      hostapi::User h;
+      h.id = "h-" + u.externalId;
+      h.username = u.username;
+      h.email = u.email;
+      h.displayName = u.displayName;
+      h.active = u.active;
+      h.directoryId = dir.id;
+      h.directoryKind = dir.kind;
+      h.externalId = u.externalId;
+      h.attributes = u.attributes;
+      auto it = byExternal.find(u.externalId);
+      if (it == byExternal.end()) ++out.created;
+      else if (it->second.username != h.username || it->second.active != h.active) ++out.updated;
+      else ++out.unchanged;
+      if (!dryRun) {
+        byExternal[u.externalId] = h;
+        seenBy[u.externalId] = runId;
+      }
+      out.users.push_back(h);
+    }
+    if (!dryRun) ++pagesStored;
+    return out;
+  }
+  hostapi::Result<std::uint64_t> deactivateNotSeen(const hostapi::DirectoryInfo&, const std::string& runId,
+                                                   bool dryRun) override {
+    std::uint64_t n = 0;
+    for (auto& [ext, u] : byExternal)
+      if (u.active && seenBy[ext] != runId) {
+        ++n;
+        if (!dryRun) u.active = false;
+      }
+    return n;
+  }
+};
+
+/// Serves `count` users in pages of `pageSize`; optionally fails at page `failAt`.
+class FakeSource final : public DirectorySource {
+ public:
+  FakeSource(int count, int pageSize, int failAt = -1) : count_(count), pageSize_(pageSize), failAt_(failAt) {}
+  hostapi::Result<std::optional<SourcePage>> nextPage(const hostapi::Cancellation&) override {
+    if (page_ == failAt_) return hostapi::unavailable("simulated 503");
+    if (next_ >= count_) return std::optional<SourcePage>{};
+    SourcePage p;
+    for (int i = 0; i < pageSize_ && next_ < count_; ++i, ++next_) {
+      ImportedUser u;
+      u.externalId = "e" + std::to_string(next_);
+      u.username = "user" + std::to_string(next_) + "@example.com";
+      p.imported.push_back(u);
+    }
+    ++page_;
+    return std::optional<SourcePage>(std::move(p));
+  }
+
+ private:
+  int count_, pageSize_, failAt_, next_ = 0, page_ = 0;
+};
+
+class NullProgress final : public hostapi::Progress {
+ public:
+  void report(std::string_view, std::uint64_t, std::uint64_t) override {}
+};
+class FlagCancel final : public hostapi::Cancellation {
+ public:
+  std::atomic<bool> flag{false};
+  bool isCancelled() const override { return flag.load(); }
+};
+
+enum class Behaviour { kGood, kThrowEverywhere, kBlockOnUsers };
+
+class TestPlugin final : public hostapi::Plugin {
+ public:
+  explicit TestPlugin(Behaviour b) : b_(b) {}
+  std::atomic<int> started{0}, pages{0}, finished{0}, usersSeen{0};
+  std::mutex m;
+  std::condition_variable cv;
+  bool release = false;
+
+  std::string key() const override { return "test"; }
+  hostapi::Status initialize(const hostapi::HostServices&) override { return {}; }
+  std::vector<hostapi::PageDescriptor> settingsPages() const override { return {}; }
+  std::vector<hostapi::FieldError> validateSettings(const std::string&, const hostapi::PageValues&) const override {
+    return {};
+  }
+  hostapi::ConnectionTestResult testConnection(const std::string&, const hostapi::PageValues&) override { return {}; }
+  void onSyncStarted(const hostapi::SyncContext&) override {
+    ++started;
+    if (b_ == Behaviour::kThrowEverywhere) throw std::runtime_error("boom in started");
+  }
+  void onUsersSynced(const hostapi::SyncContext&, const std::vector<hostapi::User>& users) override {
+    ++pages;
+    usersSeen += static_cast<int>(users.size());
+    if (b_ == Behaviour::kThrowEverywhere) throw 42;  // not even a std::exception
+    if (b_ == Behaviour::kBlockOnUsers) {
+      std::unique_lock lock(m);
+      cv.wait(lock, [&] { return release; });
+    }
+  }
+  hostapi::SyncReport onSyncFinished(const hostapi::SyncContext&) override {
+    ++finished;
+    if (b_ == Behaviour::kThrowEverywhere) throw std::logic_error("boom in finished");
+    hostapi::SyncReport r;
+    r.pluginKey = "test";
+    r.counts.push_back({"users", static_cast<std::uint64_t>(usersSeen.load())});
+    return r;
+  }
+  void shutdown() override {}
+  void unblock() {
+    std::lock_guard lock(m);
+    release = true;
+    cv.notify_all();
+  }
+
+ private:
+  Behaviour b_;
+};
+
+hostapi::DirectoryInfo dirInfo() { return {"d1", "Contoso", hostapi::DirectoryKind::kEntra}; }
+
+struct Harness {
+  FakeStore store;
+  int count = 250;
+  int failAt = -1;
+  std::shared_ptr<FlagCancel> cancel = std::make_shared<FlagCancel>();
+
+  RunReport run(std::vector<PluginSlot> plugins, const std::string& runId, bool dryRun = false,
+                HookTimeouts t = {}) {
+    UserSync sync(
+        store,
+        [this](const hostapi::DirectoryInfo&) -> hostapi::Result<std::unique_ptr<DirectorySource>> {
+          return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt));
+        },
+        std::move(plugins));
+    SyncOptions o;
+    o.runId = runId;
+    o.dryRun = dryRun;
+    o.timeouts = t;
+    return sync.run(o, {dirInfo()}, std::make_shared<NullProgress>(), cancel);
+  }
+};
+
+TEST(UserSync, ImportsEveryPageAndASecondRunChangesNothing) {
+  Harness h;
+  TestPlugin good(Behaviour::kGood);
+  auto first = h.run({{"good", &good}}, "r1");
+  ASSERT_EQ(first.directories.size(), 1u);
+  const auto& d = first.directories[0];
+  EXPECT_TRUE(d.completed) << d.error;
+  EXPECT_EQ(d.pages, 3u);
+  EXPECT_EQ(d.created, 250u);
+  EXPECT_EQ(first.status, "completed");
+  EXPECT_EQ(good.pages.load(), 3);
+  ASSERT_EQ(first.plugins.size(), 1u);
+  EXPECT_TRUE(first.plugins[0].reported);
+  EXPECT_EQ(first.plugins[0].report.count("users"), 250u);
+
+  auto second = h.run({{"good", &good}}, "r2");
+  EXPECT_EQ(second.directories[0].created, 0u);
+  EXPECT_EQ(second.directories[0].updated, 0u);
+  EXPECT_EQ(second.directories[0].unchanged, 250u);
+  EXPECT_EQ(second.directories[0].deactivated, 0u);
+}
+
+TEST(UserSync, UsersGoneAtTheIdpAreDeactivatedOnlyAfterACompleteListing) {
+  Harness h;
+  (void)h.run({}, "r1");
+  h.count = 200;
+  h.failAt = 1;  // listing breaks on the second page: nobody may be deactivated
+  auto broken = h.run({}, "r2");
+  EXPECT_FALSE(broken.directories[0].completed);
+  EXPECT_EQ(broken.directories[0].deactivated, 0u);
+  EXPECT_EQ(broken.status, "completed with errors");
+  for (const auto& [ext, u] : h.store.byExternal) EXPECT_TRUE(u.active) << ext;
+
+  h.failAt = -1;
+  auto full = h.run({}, "r3");
+  EXPECT_TRUE(full.directories[0].completed);
+  EXPECT_EQ(full.directories[0].deactivated, 50u);
+  EXPECT_EQ(h.store.byExternal.size(), 250u) << "deactivated, never deleted";
+}
+
+TEST(UserSync, DryRunWritesNothing) {
+  Harness h;
+  auto r = h.run({}, "r1", /*dryRun=*/true);
+  EXPECT_EQ(r.directories[0].created, 250u);
+  EXPECT_TRUE(r.dryRun);
+  EXPECT_TRUE(h.store.byExternal.empty());
+}
+
+TEST(UserSync, APluginThatThrowsInEveryHookIsReportedAndTheCoreSyncCompletes) {
+  Harness h;
+  TestPlugin bad(Behaviour::kThrowEverywhere);
+  TestPlugin good(Behaviour::kGood);
+  auto r = h.run({{"bad", &bad}, {"good", &good}}, "r1");
+  EXPECT_TRUE(r.directories[0].completed);
+  EXPECT_EQ(h.store.byExternal.size(), 250u);
+  EXPECT_EQ(r.status, "completed with errors");
+  ASSERT_EQ(r.plugins.size(), 2u);
+  EXPECT_FALSE(r.plugins[0].reported);
+  // started + 3 pages + finished
+  ASSERT_EQ(r.plugins[0].failures.size(), 5u);
+  EXPECT_EQ(r.plugins[0].failures[0].hook, "onSyncStarted");
+  EXPECT_EQ(r.plugins[0].failures[0].detail, "threw: boom in started");
+  EXPECT_EQ(r.plugins[0].failures[1].detail, "threw a non-standard exception");
+  EXPECT_EQ(r.plugins[0].failures[4].hook, "onSyncFinished");
+  EXPECT_TRUE(r.plugins[1].reported);
+  EXPECT_TRUE(r.plugins[1].failures.empty());
+  EXPECT_EQ(good.pages.load(), 3);
+}
+
+TEST(UserSync, APluginThatBlocksIsAbandonedAndGetsNoFurtherCalls) {
+  Harness h;
+  auto blocker = std::make_unique<TestPlugin>(Behaviour::kBlockOnUsers);
+  TestPlugin good(Behaviour::kGood);
+  HookTimeouts t;
+  t.usersSynced = std::chrono::milliseconds(200);
+  auto r = h.run({{"blocker", blocker.get()}, {"good", &good}}, "r1", false, t);
+  EXPECT_TRUE(r.directories[0].completed);
+  EXPECT_EQ(h.store.byExternal.size(), 250u);
+  EXPECT_EQ(blocker->pages.load(), 1) << "no call while the first is still running";
+  EXPECT_EQ(blocker->finished.load(), 0);
+  ASSERT_GE(r.plugins[0].failures.size(), 1u);
+  EXPECT_EQ(r.plugins[0].failures[0].kind, "timed out");
+  EXPECT_EQ(good.pages.load(), 3);
+  EXPECT_EQ(abandonedCallsRunning(), 1);
+  blocker->unblock();
+  // The abandoned thread finishes on its own; wait for it without a timed assertion.
+  while (abandonedCallsRunning() != 0) std::this_thread::yield();
+}
+
+TEST(UserSync, CancelStopsTheImportWithoutDeactivating) {
+  Harness h;
+  (void)h.run({}, "r1");
+  h.cancel->flag = true;
+  auto r = h.run({}, "r2");
+  EXPECT_EQ(r.status, "cancelled");
+  EXPECT_FALSE(r.directories[0].completed);
+  EXPECT_EQ(r.directories[0].deactivated, 0u);
+}
+
+TEST(RunReport, JsonRoundTrip) {
+  RunReport r;
+  r.runId = "r9";
+  r.trigger = "manual";
+  r.status = "completed";
+  r.directories.push_back({"d1", "Contoso", "entra", true, "", 3, 250, 250, 0, 0, 2, 1});
+  PluginRunReport p;
+  p.pluginKey = "photosync";
+  p.reported = true;
+  p.report.pluginKey = "photosync";
+  p.report.counts.push_back({"updated", 7});
+  p.report.entries.push_back({"u1", "ada", "failed", "throttled"});
+  p.report.metrics.push_back({"bytes downloaded", 1234.5, "bytes"});
+  p.failures.push_back({"onUsersSynced", "threw", "x"});
+  r.plugins.push_back(p);
+  RunReport back;
+  ASSERT_TRUE(fromJson(toJson(r), back));
+  EXPECT_EQ(back.runId, "r9");
+  ASSERT_EQ(back.directories.size(), 1u);
+  EXPECT_EQ(back.directories[0].deactivated, 2u);
+  ASSERT_EQ(back.plugins.size(), 1u);
+  EXPECT_EQ(back.plugins[0].report.count("updated"), 7u);
+  EXPECT_EQ(back.plugins[0].report.entries[0].reason, "throttled");
+  EXPECT_DOUBLE_EQ(back.plugins[0].report.metrics[0].value, 1234.5);
+  EXPECT_EQ(back.plugins[0].failures[0].hook, "onUsersSynced");
+  EXPECT_FALSE(fromJson("not json", back));
+  EXPECT_NE(toText(r).find("ada"), std::string::npos);
+}
+
+TEST(IdpPages, GraphPageKeepsAttributesAndNextLinkAndSkipsEntriesWithoutIds) {
+  auto p = parseGraphUsersPage(
+      R"({"value":[{"id":"1","userPrincipalName":"a@x","mail":null,"displayName":"A","accountEnabled":false},)"
+      R"({"id":"","userPrincipalName":"b@x"}],"@odata.nextLink":"https://g/next"})");
+  ASSERT_TRUE(p) << p.status().toString();
+  ASSERT_EQ(p->users.size(), 1u);
+  EXPECT_EQ(p->skipped, 1u);
+  EXPECT_FALSE(p->users[0].active);
+  EXPECT_EQ(p->users[0].attributes.at("userPrincipalName"), "\"a@x\"");
+  EXPECT_EQ(p->users[0].attributes.count("mail"), 0u);
+  EXPECT_EQ(p->next.value_or(""), "https://g/next");
+}
+
+TEST(IdpPages, GooglePageAndHostileInput) {
+  auto p = parseGoogleUsersPage(
+      R"({"users":[{"id":"9","primaryEmail":"z@x","name":{"fullName":"Z"},"suspended":true,)"
+      R"("thumbnailPhotoEtag":"\"e1\""}]})");
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->users.size(), 1u);
+  EXPECT_FALSE(p->users[0].active);
+  EXPECT_EQ(p->users[0].displayName, "Z");
+  EXPECT_EQ(p->users[0].attributes.at("thumbnailPhotoEtag"), R"("\"e1\"")");
+  EXPECT_FALSE(p->next);
+  struct Case { const char* body; bool graphOk; bool googleOk; };
+  for (const Case& c : {Case{"", false, false}, Case{"[]", false, false}, Case{"{}", false, true},
+                        Case{R"({"value":5,"users":5})", false, false}}) {
+    SCOPED_TRACE(c.body);
+    EXPECT_EQ(parseGraphUsersPage(c.body).isOk(), c.graphOk);
+    EXPECT_EQ(parseGoogleUsersPage(c.body).isOk(), c.googleOk);
+  }
+}
+
+}  // namespace
+}  // namespace samplehost::sync
