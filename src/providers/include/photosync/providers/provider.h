@@ -1,0 +1,95 @@
+// photosync::providers — the one interface the sync engine sees of an identity provider: cheap
+// version tags for a chunk of users, then the photos of those that changed. Each kind (graph now;
+// google and scim later) implements it behind ProviderFactory, so the engine is testable with fakes
+// and never knows which protocol it talks.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "hostapi/plugin.h"
+#include "hostapi/services.h"
+#include "hostapi/settings.h"
+#include "hostapi/status.h"
+#include "hostapi/user.h"
+
+namespace photosync::providers {
+
+/// One user as a provider needs it: the host id (to key results and logs) and the identifier the
+/// IdP knows the user by (object id, UPN, mail, primary email, photo URL, ...).
+struct PhotoRef {
+  std::string userId;
+  std::string identifier;
+};
+
+/// What the IdP said about one user's photo. kNoPhoto is only ever used when the IdP said so for
+/// certain (a 404 on a photo endpoint, Graph's 1x1 GIF placeholder); anything transient or unclear
+/// is kError, which the engine never treats as "no photo".
+enum class PhotoState { kPhoto, kNoPhoto, kError };
+
+struct VersionInfo {
+  PhotoState state = PhotoState::kError;
+  /// kPhoto: an opaque tag that changes when the photo changes; empty when the IdP offers none
+  /// (the engine then downloads and compares hashes).
+  std::string versionTag;
+  hostapi::Status error;  // kError: why, in words an admin can act on
+};
+
+struct PhotoData {
+  PhotoState state = PhotoState::kError;
+  std::string contentType;  // as the IdP declared it; the engine sniffs the bytes anyway
+  std::string bytes;
+  hostapi::Status error;
+};
+
+/// Counters for the run report; monotonically increasing over a provider's life.
+struct ProviderStats {
+  std::uint64_t requests = 0;          // HTTP requests sent (a $batch counts once)
+  std::uint64_t batchSubRequests = 0;  // sub-requests inside $batch requests
+  std::uint64_t retries = 0;           // re-sent requests or sub-requests
+  std::uint64_t bytesDownloaded = 0;   // photo bytes received
+};
+
+/// A provider for one directory of one run. Methods may be called from several worker threads at
+/// once; each returns one result per ref, in the order given, and never throws.
+class PhotoProvider {
+ public:
+  virtual ~PhotoProvider() = default;
+  virtual std::vector<VersionInfo> versions(const std::vector<PhotoRef>& refs) = 0;
+  virtual std::vector<PhotoData> download(const std::vector<PhotoRef>& refs) = 0;
+  virtual ProviderStats stats() const = 0;
+  /// Aborts in-flight requests; every later call answers kError/CANCELLED at once. Idempotent.
+  virtual void cancel() = 0;
+};
+
+/// Everything a provider is built from.
+struct ProviderConfig {
+  hostapi::DirectoryInfo directory;
+  hostapi::PageValues page;           // the directory's page (secrets included)
+  hostapi::Logger* logger = nullptr;  // may be null
+  /// Polled by the provider between attempts and while waiting; true aborts. May be empty.
+  std::function<bool()> isCancelled;
+};
+
+/// Makes providers and knows, per directory kind, how a user is identified at the IdP.
+class ProviderFactory {
+ public:
+  virtual ~ProviderFactory() = default;
+  /// The identifier the IdP knows `user` by, per the page's `matchBy`. INVALID_ARGUMENT with
+  /// "no usable identifier: ..." when the user has none.
+  virtual hostapi::Result<std::string> identifier(const hostapi::PageValues& page,
+                                                  const hostapi::User& user) const = 0;
+  /// A provider for one directory. Makes no request itself.
+  virtual hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) = 0;
+  /// "Test connection" of a settings page, step by step, for real against the IdP.
+  virtual hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
+                                                       const hostapi::PageValues& page) = 0;
+};
+
+/// The factory with every provider this build has (graph; google and scim answer UNIMPLEMENTED).
+std::unique_ptr<ProviderFactory> makeDefaultProviderFactory();
+
+}  // namespace photosync::providers

@@ -1,0 +1,36 @@
+#include <memory>
+#include <string>
+
+#include "photosync/providers/identifier.h"
+#include "photosync/providers/provider.h"
+
+namespace photosync::providers {
+namespace {
+
+class DefaultFactory final : public ProviderFactory {
+ public:
+  hostapi::Result<std::string> identifier(const hostapi::PageValues& page,
+                                          const hostapi::User& user) const override {
+    return userIdentifier(page, user);
+  }
+
+  hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) override {
+    return hostapi::Status(hostapi::StatusCode::kUnimplemented,
+                           std::string("photo sync for ") +
+                               hostapi::directoryKindName(config.directory.kind) +
+                               " directories is not available in this version");
+  }
+
+  hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
+                                               const hostapi::PageValues& /*page*/) override {
+    return {false, {{"provider", false, "no connection test for page '" + pageKey + "' in this version"}}};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<ProviderFactory> makeDefaultProviderFactory() {
+  return std::make_unique<DefaultFactory>();
+}
+
+}  // namespace photosync::providers

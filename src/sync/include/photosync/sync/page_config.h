@@ -1,0 +1,43 @@
+// photosync::sync — the photo settings of one directory's page (entra, google, scim) as the engine
+// uses them: the common fields every page has, parsed with their defaults and checked, so that a
+// bad value becomes a run note instead of a crash.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "hostapi/settings.h"
+#include "hostapi/status.h"
+#include "hostapi/user.h"
+
+namespace photosync::sync {
+
+enum class NoPhotoAction { kRevert, kKeep };
+enum class OverridePolicy { kIdpAuthoritative, kUnlessUserUploaded, kFillEmptyOnly };
+
+const char* noPhotoActionName(NoPhotoAction a) noexcept;
+const char* overridePolicyName(OverridePolicy p) noexcept;
+
+struct PageConfig {
+  bool syncPhotos = false;
+  NoPhotoAction noPhotoAction = NoPhotoAction::kRevert;
+  OverridePolicy overridePolicy = OverridePolicy::kIdpAuthoritative;
+  int massRevertGuardPercent = 20;
+  int concurrency = 4;
+  std::uint64_t maxImageBytes = 5242880;
+  std::uint64_t maxImagePixels = 16777216;
+};
+
+/// The page key for a directory kind: "entra", "google", "scim".
+std::string pageKeyFor(hostapi::DirectoryKind kind);
+
+/// True when the page's "Sync user photos" toggle is on (default off).
+bool syncPhotosOn(const hostapi::PageValues& page);
+
+/// The page's common fields with the agreed defaults for `kind`. INVALID_ARGUMENT naming every
+/// field that is wrong ("concurrency: must be a whole number from 1 to 64, got 'x'").
+hostapi::Result<PageConfig> parsePageConfig(hostapi::DirectoryKind kind,
+                                            const hostapi::PageValues& page);
+
+}  // namespace photosync::sync
