@@ -1,0 +1,83 @@
+// Internals shared by the image sources: bounds-checked byte reading, the decoded raster, and the
+// per-format header parsers and decoders. Not part of the public API.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "hostapi/status.h"
+#include "photosync/image/image.h"
+
+namespace photosync::image {
+
+inline constexpr std::string_view kPngSignature{"\x89PNG\r\n\x1A\n", 8};
+
+/// Reads big/little-endian integers at an offset; every read is checked against the size.
+class ByteView {
+ public:
+  explicit ByteView(std::string_view b) noexcept : b_(b) {}
+  std::size_t size() const noexcept { return b_.size(); }
+  bool has(std::size_t off, std::size_t n) const noexcept { return off <= b_.size() && n <= b_.size() - off; }
+  std::optional<std::uint8_t> u8(std::size_t off) const noexcept {
+    if (!has(off, 1)) return std::nullopt;
+    return static_cast<std::uint8_t>(b_[off]);
+  }
+  std::optional<std::uint16_t> u16(std::size_t off, bool bigEndian) const noexcept {
+    if (!has(off, 2)) return std::nullopt;
+    const auto a = static_cast<std::uint16_t>(static_cast<std::uint8_t>(b_[off]));
+    const auto c = static_cast<std::uint16_t>(static_cast<std::uint8_t>(b_[off + 1]));
+    return static_cast<std::uint16_t>(bigEndian ? (a << 8 | c) : (c << 8 | a));
+  }
+  std::optional<std::uint32_t> u32(std::size_t off, bool bigEndian) const noexcept {
+    const auto hi = u16(off, bigEndian);
+    const auto lo = u16(off + 2, bigEndian);
+    if (!hi || !lo) return std::nullopt;
+    return bigEndian ? (std::uint32_t{*hi} << 16 | *lo) : (std::uint32_t{*lo} << 16 | *hi);
+  }
+  std::string_view sub(std::size_t off, std::size_t n) const noexcept {
+    if (!has(off, n)) return {};
+    return b_.substr(off, n);
+  }
+
+ private:
+  std::string_view b_;
+};
+
+/// The message for a type that is not accepted (sniff.cpp).
+std::string refusalMessage(ImageType type, std::string_view bytes);
+
+/// EXIF IFD0 Orientation from the TIFF structure of an APP1 "Exif\0\0" payload (after the six
+/// byte header). 1 when absent or anything is out of bounds or malformed (exif.cpp).
+int exifOrientation(std::string_view tiff) noexcept;
+
+/// Header parsers (inspect.cpp). Each fills ImageInfo or says what is wrong.
+hostapi::Result<ImageInfo> inspectJpeg(std::string_view bytes);
+hostapi::Result<ImageInfo> inspectPng(std::string_view bytes);
+hostapi::Result<ImageInfo> inspectGif(std::string_view bytes);
+
+/// 8-bit RGBA pixels, row-major, no padding.
+struct Raster {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::vector<std::uint8_t> rgba;
+};
+
+/// Full decoders. With `out` null the image is decoded one row at a time into a scratch buffer
+/// (validation only: memory stays at a row or two); otherwise `out` receives the RGBA raster.
+/// `info` is what inspect returned and has already passed the limits.
+hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                           Raster* out);
+hostapi::Status decodePng(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                          Raster* out);
+hostapi::Status decodeGif(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                          Raster* out);
+
+/// Encoders for normalise (encode.cpp). Deterministic for the same pixels and settings.
+hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality);
+hostapi::Result<std::string> encodePng(const Raster& rgba);
+
+}  // namespace photosync::image
