@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "hostapi/settings.h"
+#include "hostapi/settings_validation.h"
 #include "hostapi/status.h"
 
 namespace hostapi {
