@@ -1,0 +1,507 @@
+// The engine's decisions, one by one, against counting and failing fakes.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "fakes.h"
+#include "photosync/sync/engine.h"
+#include "photosync/sync/user_state.h"
+
+namespace enginetest {
+namespace {
+
+using photosync::providers::PhotoState;
+using photosync::sync::Engine;
+
+std::string tagOf(int n) { return "etag-" + std::to_string(n); }
+std::string img(const std::string& who, int version) { return "IMG " + who + " v" + std::to_string(version); }
+
+class Harness {
+ public:
+  Harness() {
+    services.avatars = &avatars;
+    services.state = &state;
+    services.settings = &settings;
+    services.logger = &logger;
+    dir.id = "d1";
+    dir.name = "Contoso";
+    dir.kind = DirectoryKind::kEntra;
+    PageValues p;
+    p.pageKey = "entra";
+    p.directoryId = "d1";
+    p.values["syncPhotos"] = "true";
+    settings.pages["d1"] = p;
+    newEngine();
+  }
+  void newEngine() {
+    engine = std::make_unique<Engine>(services, std::make_unique<FakeFactory>(idp, creates),
+                                      std::make_unique<FakeImages>());
+  }
+  void setPage(const std::string& key, const std::string& value) { settings.pages["d1"].values[key] = value; }
+
+  /// n users "u0".."u{n-1}", object id "oid-i", all known to the host with the default avatar.
+  void addUsers(int n) {
+    for (int i = 0; i < n; ++i) {
+      User u;
+      u.id = "u" + std::to_string(i);
+      u.username = "user" + std::to_string(i);
+      u.directoryId = "d1";
+      u.externalId = "oid-" + std::to_string(i);
+      users.push_back(u);
+      avatars.addUser(u.id);
+    }
+  }
+  void idpPhoto(int i, int version) {
+    std::lock_guard lk(idp->mu);
+    idp->idp["oid-" + std::to_string(i)] = IdpPhoto{PhotoState::kPhoto, tagOf(version), img("u" + std::to_string(i), version), {}, false};
+  }
+  void idpNoPhoto(int i) {
+    std::lock_guard lk(idp->mu);
+    idp->idp.erase("oid-" + std::to_string(i));
+  }
+  void idpError(int i, Status st) {
+    std::lock_guard lk(idp->mu);
+    idp->idp["oid-" + std::to_string(i)] = IdpPhoto{PhotoState::kError, "", "", std::move(st), false};
+  }
+
+  SyncReport run(bool dryRun = false) {
+    SyncContext ctx;
+    ctx.runId = "r";
+    ctx.dryRun = dryRun;
+    ctx.directories = {dir};
+    ctx.progress = &progress;
+    ctx.cancellation = &cancel;
+    engine->onSyncStarted(ctx);
+    // Pages of 7 so chunks span host pages.
+    for (std::size_t i = 0; i < users.size(); i += 7) {
+      std::vector<User> page;
+      for (std::size_t j = i; j < users.size() && j < i + 7; ++j) page.push_back(users[j]);
+      engine->onUsersSynced(ctx, page);
+    }
+    return engine->onSyncFinished(ctx);
+  }
+
+  /// The user's report entry; an empty one (and a test failure) when there is none.
+  ReportEntry entry(const SyncReport& r, const std::string& userId) {
+    for (const auto& e : r.entries)
+      if (e.userId == userId) return e;
+    ADD_FAILURE() << "no report entry for " << userId;
+    return {};
+  }
+
+  FakeAvatars avatars;
+  FakeState state;
+  FakeSettings settings;
+  FakeLogger logger;
+  FakeProgress progress;
+  FakeCancellation cancel;
+  HostServices services;
+  DirectoryInfo dir;
+  std::vector<User> users;
+  std::shared_ptr<FakeProvider::Shared> idp = std::make_shared<FakeProvider::Shared>();
+  std::shared_ptr<std::atomic<int>> creates = std::make_shared<std::atomic<int>>(0);
+  std::unique_ptr<Engine> engine;
+};
+
+TEST(Engine, FirstSyncStoresEveryPhotoAndItsState) {
+  Harness h;
+  h.addUsers(45);
+  for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+  auto r = h.run();
+  EXPECT_EQ(r.pluginKey, "photosync");
+  EXPECT_TRUE(r.completed);
+  EXPECT_EQ(r.count("updated"), 45u);
+  EXPECT_EQ(r.count("failed"), 0u);
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_LE(h.idp->maxChunk.load(), 20u);
+  for (int i = 0; i < 45; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    EXPECT_EQ(h.avatars.bytes(id), img(id, 1));
+    auto row = photosync::sync::parseUserState(h.state.rows.at("u/" + id));
+    ASSERT_TRUE(row);
+    EXPECT_EQ(row->versionTag, tagOf(1));
+    EXPECT_EQ(row->avatarSha256, h.avatars.info(id).sha256);
+    EXPECT_EQ(row->provider, "graph");
+  }
+  EXPECT_EQ(h.logger.count("avatar updated", "user3"), 1);
+}
+
+TEST(Engine, UnchangedSecondRunDownloadsAndWritesNothing) {
+  Harness h;
+  h.addUsers(30);
+  for (int i = 0; i < 30; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  const int downloads = h.idp->downloadCalls, replaces = h.avatars.replaceCalls, puts = h.state.putManyCalls;
+  auto r = h.run();
+  EXPECT_EQ(r.count("unchanged"), 30u);
+  EXPECT_EQ(r.count("updated"), 0u);
+  EXPECT_EQ(h.idp->downloadCalls, downloads);
+  EXPECT_EQ(h.avatars.replaceCalls, replaces);
+  EXPECT_EQ(h.state.putManyCalls, puts);
+}
+
+TEST(Engine, ChangedPhotoIsDownloadedAndReplaced) {
+  Harness h;
+  h.addUsers(3);
+  for (int i = 0; i < 3; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  h.idpPhoto(1, 2);
+  const int before = h.idp->downloadedUsers;
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 1u);
+  EXPECT_EQ(r.count("unchanged"), 2u);
+  EXPECT_EQ(h.idp->downloadedUsers - before, 1);
+  EXPECT_EQ(h.avatars.bytes("u1"), img("u1", 2));
+}
+
+TEST(Engine, NewTagButSameImageWritesNoAvatar) {
+  Harness h;
+  h.addUsers(1);
+  h.idpPhoto(0, 1);
+  (void)h.run();
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["oid-0"].tag = "etag-new";  // Graph re-tagged the same picture
+  }
+  const int replaces = h.avatars.replaceCalls;
+  auto r = h.run();
+  EXPECT_EQ(r.count("unchanged"), 1u);
+  EXPECT_EQ(h.avatars.replaceCalls, replaces);
+  EXPECT_EQ(photosync::sync::parseUserState(h.state.rows.at("u/u0"))->versionTag, "etag-new");
+  // ... so the third run does not even download.
+  const int downloads = h.idp->downloadCalls;
+  (void)h.run();
+  EXPECT_EQ(h.idp->downloadCalls, downloads);
+}
+
+TEST(Engine, NoPhotoRevertsOrKeepsPerSetting) {
+  struct Case { const char* action; bool reverted; };
+  for (const Case c : {Case{"revert", true}, Case{"keep", false}}) {
+    SCOPED_TRACE(c.action);
+    Harness h;
+    h.setPage("noPhotoAction", c.action);
+    h.addUsers(10);
+    for (int i = 0; i < 10; ++i) h.idpPhoto(i, 1);
+    (void)h.run();
+    h.idpNoPhoto(4);  // 1 of 10 = 10%, under the guard's 20%
+    auto r = h.run();
+    EXPECT_EQ(r.count("reverted"), c.reverted ? 1u : 0u);
+    EXPECT_EQ(r.count("withoutPhoto"), c.reverted ? 0u : 1u);
+    EXPECT_EQ(r.count("heldBack"), 0u);
+    EXPECT_EQ(h.avatars.info("u4").origin, c.reverted ? AvatarOrigin::kDefault : AvatarOrigin::kSetByPlugin);
+    EXPECT_NE(h.entry(r, "u4").reason.find("no photo"), std::string::npos);
+  }
+}
+
+TEST(Engine, OnlyAnAvatarPhotoSyncSetIsEverReverted) {
+  Harness h;
+  h.addUsers(3);
+  h.avatars.setUploaded("u0", "IMG mine");
+  h.avatars.setByPlugin("u1", "otherplugin", "IMG other");
+  // u2 keeps the default. The IdP has no photo for anyone.
+  auto r = h.run();
+  EXPECT_EQ(r.count("withoutPhoto"), 3u);
+  EXPECT_EQ(r.count("reverted"), 0u);
+  EXPECT_EQ(h.avatars.resetCalls, 0);
+  EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kUploadedByUser);
+  EXPECT_EQ(h.avatars.info("u1").pluginKey, "otherplugin");
+}
+
+TEST(Engine, OverridePolicies) {
+  enum Start { kDefault, kUploaded, kOtherPlugin, kOurs };
+  struct Case { const char* policy; Start start; bool replaced; };
+  const Case cases[] = {
+      {"idpAuthoritative", kDefault, true},      {"idpAuthoritative", kUploaded, true},
+      {"idpAuthoritative", kOtherPlugin, true},  {"idpAuthoritative", kOurs, true},
+      {"unlessUserUploaded", kDefault, true},    {"unlessUserUploaded", kUploaded, false},
+      {"unlessUserUploaded", kOtherPlugin, true},{"unlessUserUploaded", kOurs, true},
+      {"fillEmptyOnly", kDefault, true},         {"fillEmptyOnly", kUploaded, false},
+      {"fillEmptyOnly", kOtherPlugin, false},    {"fillEmptyOnly", kOurs, true},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.policy) + " start " + std::to_string(c.start));
+    Harness h;
+    h.setPage("overridePolicy", c.policy);
+    h.addUsers(1);
+    if (c.start == kUploaded) h.avatars.setUploaded("u0", "IMG mine");
+    if (c.start == kOtherPlugin) h.avatars.setByPlugin("u0", "other", "IMG other");
+    if (c.start == kOurs) h.avatars.setByPlugin("u0", "photosync", "IMG old");
+    h.idpPhoto(0, 1);
+    auto r = h.run();
+    EXPECT_EQ(r.count("updated"), c.replaced ? 1u : 0u);
+    EXPECT_EQ(r.count("skipped"), c.replaced ? 0u : 1u);
+    EXPECT_EQ(h.avatars.bytes("u0") == img("u0", 1), c.replaced);
+    if (!c.replaced) {
+      EXPECT_EQ(h.idp->downloadCalls, 0) << "a refused user is not even downloaded";
+      EXPECT_NE(h.entry(r, "u0").reason.find(c.policy), std::string::npos);
+    }
+  }
+}
+
+TEST(Engine, UserUploadBetweenReadAndWriteWins) {
+  Harness h;
+  h.addUsers(2);
+  h.idpPhoto(0, 1);
+  h.idpPhoto(1, 1);
+  h.avatars.beforeReplace = [&](const std::string& id) {
+    if (id == "u0") h.avatars.setUploaded("u0", "IMG my own");
+  };
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 1u);
+  EXPECT_EQ(r.count("skipped"), 1u);
+  EXPECT_EQ(h.avatars.bytes("u0"), "IMG my own");
+  EXPECT_EQ(h.state.rows.count("u/u0"), 0u) << "no state for an avatar we did not write";
+  EXPECT_NE(h.entry(r, "u0").reason.find("changed while"), std::string::npos);
+}
+
+TEST(Engine, MassRevertGuardHoldsThenNextRunApplies) {
+  Harness h;
+  h.addUsers(10);
+  for (int i = 0; i < 10; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  for (int i = 0; i < 5; ++i) h.idpNoPhoto(i);  // 50% > 20%
+  auto r = h.run();
+  EXPECT_EQ(r.count("heldBack"), 5u);
+  EXPECT_EQ(r.count("reverted"), 0u);
+  EXPECT_EQ(r.count("unchanged"), 5u);
+  EXPECT_EQ(h.avatars.resetCalls, 0);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("held back 5 of 10 reverts") != std::string::npos;
+  EXPECT_TRUE(noted);
+  EXPECT_TRUE(photosync::sync::parseUserState(h.state.rows.at("u/u0"))->revertHeld);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(h.avatars.info("u" + std::to_string(i)).origin, AvatarOrigin::kSetByPlugin);
+
+  // u0 got its photo back; u1..u4 are still without: the next run applies those 4.
+  h.idpPhoto(0, 1);
+  auto r2 = h.run();
+  EXPECT_EQ(r2.count("reverted"), 4u);
+  EXPECT_EQ(r2.count("heldBack"), 0u);
+  EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kSetByPlugin);
+  EXPECT_FALSE(photosync::sync::parseUserState(h.state.rows.at("u/u0"))->revertHeld);
+  for (int i = 1; i < 5; ++i) EXPECT_EQ(h.avatars.info("u" + std::to_string(i)).origin, AvatarOrigin::kDefault);
+}
+
+TEST(Engine, GuardAtHundredPercentNeverHolds) {
+  Harness h;
+  h.setPage("massRevertGuardPercent", "100");
+  h.addUsers(2);
+  h.idpPhoto(0, 1);
+  h.idpPhoto(1, 1);
+  (void)h.run();
+  h.idpNoPhoto(0);
+  h.idpNoPhoto(1);
+  auto r = h.run();
+  EXPECT_EQ(r.count("reverted"), 2u);
+}
+
+TEST(Engine, UserWithoutIdentifierIsSkippedWithReason) {
+  Harness h;
+  h.setPage("matchBy", "mail");
+  h.addUsers(2);
+  h.users[0].email = "ada@contoso.com";
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["ada@contoso.com"] = IdpPhoto{PhotoState::kPhoto, "t", "IMG ada", {}, false};
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 1u);
+  EXPECT_EQ(r.count("skipped"), 1u);
+  EXPECT_EQ(h.entry(r, "u1").outcome, "skipped");
+  EXPECT_EQ(h.entry(r, "u1").reason.rfind("no usable identifier: ", 0), 0u);
+}
+
+TEST(Engine, TransientErrorsNeverRevert) {
+  Harness h;
+  h.addUsers(3);
+  for (int i = 0; i < 3; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  h.idpError(0, unavailable("Microsoft Graph answered 503"));
+  h.idpError(1, resourceExhausted("throttled by Microsoft Graph (429) after 5 attempts"));
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["oid-2"].tag = "etag-9";
+    h.idp->idp["oid-2"].downloadError = true;
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("failed"), 3u);
+  EXPECT_EQ(r.count("reverted") + r.count("heldBack") + r.count("withoutPhoto"), 0u);
+  EXPECT_EQ(h.avatars.resetCalls, 0);
+  for (int i = 0; i < 3; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    EXPECT_EQ(h.avatars.bytes(id), img(id, 1));
+  }
+  EXPECT_NE(h.entry(r, "u1").reason.find("throttled"), std::string::npos);
+  EXPECT_EQ(h.logger.count("photo sync failed", "user0"), 1);
+}
+
+TEST(Engine, RefusedImageKeepsThePreviousAvatar) {
+  Harness h;
+  h.addUsers(1);
+  h.idpPhoto(0, 1);
+  (void)h.run();
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["oid-0"] = IdpPhoto{PhotoState::kPhoto, "etag-2", "<html>login</html>", {}, false};
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("failed"), 1u);
+  EXPECT_EQ(h.avatars.bytes("u0"), img("u0", 1));
+  EXPECT_NE(h.entry(r, "u0").reason.find("HTML"), std::string::npos);
+}
+
+TEST(Engine, DryRunWritesNothing) {
+  Harness h;
+  h.addUsers(10);
+  for (int i = 0; i < 10; ++i) h.idpPhoto(i, 1);
+  auto r = h.run(/*dryRun=*/true);
+  EXPECT_EQ(r.count("updated"), 10u);
+  EXPECT_EQ(h.avatars.replaceCalls, 0);
+  EXPECT_EQ(h.state.putManyCalls, 0);
+  EXPECT_TRUE(h.state.rows.empty());
+  // A real run, then a dry run with a removed photo: would revert, nothing reset.
+  (void)h.run();
+  h.idpNoPhoto(3);
+  const int puts = h.state.putManyCalls;
+  auto d = h.run(true);
+  EXPECT_EQ(d.count("reverted"), 1u);
+  EXPECT_EQ(h.avatars.resetCalls, 0);
+  EXPECT_EQ(h.state.putManyCalls, puts);
+  EXPECT_EQ(h.avatars.info("u3").origin, AvatarOrigin::kSetByPlugin);
+}
+
+TEST(Engine, SwitchesOffMeanNoProviderAndNoCalls) {
+  struct Case { bool host; const char* page; };
+  for (const Case c : {Case{false, "true"}, Case{true, "false"}, Case{false, "false"}, Case{true, nullptr}}) {
+    SCOPED_TRACE(std::to_string(c.host) + (c.page ? c.page : "unset"));
+    Harness h;
+    h.settings.hostSwitch = c.host;
+    if (c.page) h.setPage("syncPhotos", c.page);
+    else h.settings.pages["d1"].values.erase("syncPhotos");
+    h.addUsers(5);
+    h.avatars.setByPlugin("u0", "photosync", "IMG old");
+    auto r = h.run();
+    EXPECT_EQ(*h.creates, 0);
+    EXPECT_EQ(h.idp->versionCalls + h.idp->downloadCalls, 0);
+    EXPECT_EQ(h.avatars.currentCalls + h.avatars.replaceCalls + h.avatars.resetCalls, 0);
+    EXPECT_EQ(h.state.getManyCalls + h.state.putManyCalls, 0);
+    EXPECT_EQ(r.count("updated") + r.count("failed") + r.count("reverted"), 0u);
+    EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kSetByPlugin);
+  }
+}
+
+TEST(Engine, InvalidSettingsAreARunNoteNotACrash) {
+  Harness h;
+  h.setPage("concurrency", "lots");
+  h.addUsers(2);
+  auto r = h.run();
+  EXPECT_EQ(*h.creates, 0);
+  ASSERT_FALSE(r.notes.empty());
+  bool named = false;
+  for (const auto& n : r.notes) named |= n.find("concurrency") != std::string::npos;
+  EXPECT_TRUE(named);
+  EXPECT_EQ(r.count("failed"), 2u);
+}
+
+TEST(Engine, ThrowingProviderIsContainedAndReported) {
+  Harness h;
+  h.addUsers(25);
+  h.idp->throwInVersions = true;
+  auto r = h.run();
+  EXPECT_EQ(r.count("failed"), 25u);
+  EXPECT_NE(h.entry(r, "u0").reason.find("provider blew up"), std::string::npos);
+}
+
+TEST(Engine, ThrowingStateStoreIsContained) {
+  Harness h;
+  h.addUsers(3);
+  for (int i = 0; i < 3; ++i) h.idpPhoto(i, 1);
+  h.state.throwOnRead = true;
+  auto r = h.run();
+  EXPECT_EQ(r.count("failed"), 3u);
+  EXPECT_EQ(h.avatars.replaceCalls, 0);
+  h.state.throwOnRead = false;
+  h.state.failReads = true;
+  r = h.run();
+  EXPECT_EQ(r.count("failed"), 3u);
+  EXPECT_NE(h.entry(r, "u2").reason.find("database is locked"), std::string::npos);
+}
+
+TEST(Engine, CancellationStopsAndLeavesAvatarAndStateConsistent) {
+  Harness h;
+  h.setPage("concurrency", "2");
+  h.addUsers(200);
+  for (int i = 0; i < 200; ++i) h.idpPhoto(i, 1);
+  h.idp->onVersions = [&] {
+    if (h.idp->versionCalls >= 3) h.cancel.flag = true;
+  };
+  auto r = h.run();
+  EXPECT_FALSE(r.completed);
+  EXPECT_LT(r.count("updated"), 200u);
+  bool noted = false;
+  for (const auto& n : r.notes) noted |= n.find("not processed") != std::string::npos;
+  EXPECT_TRUE(noted);
+  // Every state row names exactly the avatar stored; every avatar we stored has its row.
+  for (const auto& u : h.users) {
+    auto info = h.avatars.info(u.id);
+    auto it = h.state.rows.find("u/" + u.id);
+    if (info.origin == AvatarOrigin::kSetByPlugin) {
+      ASSERT_NE(it, h.state.rows.end()) << u.id;
+      EXPECT_EQ(photosync::sync::parseUserState(it->second)->avatarSha256, info.sha256);
+    } else {
+      EXPECT_EQ(it, h.state.rows.end()) << u.id;
+    }
+  }
+}
+
+TEST(Engine, ShutdownDuringARunReturnsPromptly) {
+  Harness h;
+  h.addUsers(50);
+  for (int i = 0; i < 50; ++i) h.idpPhoto(i, 1);
+  SyncContext ctx;
+  ctx.directories = {h.dir};
+  ctx.progress = &h.progress;
+  ctx.cancellation = &h.cancel;
+  h.engine->onSyncStarted(ctx);
+  h.engine->onUsersSynced(ctx, h.users);
+  h.engine->shutdown();
+  h.engine->shutdown();  // idempotent
+  auto r = h.engine->onSyncFinished(ctx);
+  EXPECT_FALSE(r.completed);
+}
+
+TEST(Engine, InactiveUsersAndUnknownDirectoriesAreIgnored) {
+  Harness h;
+  h.addUsers(3);
+  for (int i = 0; i < 3; ++i) h.idpPhoto(i, 1);
+  h.users[0].active = false;
+  h.users[1].directoryId = "elsewhere";
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 1u);
+  EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kDefault);
+}
+
+TEST(Engine, ReportHasMetricsAndCapsEntries) {
+  Harness h;
+  h.addUsers(30);
+  h.engine = std::make_unique<Engine>(h.services, std::make_unique<FakeFactory>(h.idp, h.creates),
+                                      std::make_unique<FakeImages>(),
+                                      photosync::sync::EngineOptions{"photosync", 20, 4, 10});
+  h.setPage("matchBy", "userPrincipalName");  // nobody has one
+  auto r = h.run();
+  EXPECT_EQ(r.count("skipped"), 30u);
+  EXPECT_EQ(r.entries.size(), 10u);
+  bool more = false;
+  for (const auto& n : r.notes) more |= n.find("and 20 more") != std::string::npos;
+  EXPECT_TRUE(more);
+  std::vector<std::string> names;
+  for (const auto& m : r.metrics) names.push_back(m.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"requests", "batch sub-requests", "retries", "bytes downloaded", "duration"}));
+  std::vector<std::string> counts;
+  for (const auto& c : r.counts) counts.push_back(c.name);
+  EXPECT_EQ(counts, (std::vector<std::string>{"updated", "unchanged", "reverted", "heldBack", "withoutPhoto", "skipped", "failed"}));
+}
+
+}  // namespace
+}  // namespace enginetest
