@@ -1,0 +1,290 @@
+// The cpprestsdk-backed Transport. Every pplx task this file starts ends in a task-based
+// continuation (observe()) that takes the exception, so an abandoned request can never reach
+// std::terminate; the caller's own thread does all the waiting, in short slices, so cancellation
+// and the overall deadline are noticed within milliseconds.
+#include "photosync/http/client.h"
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstdint>
+#include <exception>
+#include <map>
+#include <mutex>
+#include <system_error>
+
+#include <cpprest/http_client.h>
+
+#include "photosync/http/url.h"
+
+namespace photosync::http {
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+constexpr auto kPollSlice = std::chrono::milliseconds(10);
+// After cancelling, how long we let cpprest unwind the request before abandoning it (the
+// continuation owns everything it touches, so abandoning is safe; this only keeps things tidy).
+constexpr auto kDrainLimit = std::chrono::milliseconds(2000);
+constexpr std::size_t kReadChunk = 64 * 1024;
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() &&
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+           return lower(x) == lower(y);
+         });
+}
+
+hostapi::Status deadlineExceeded(std::string m) {
+  return {hostapi::StatusCode::kDeadlineExceeded, std::move(m)};
+}
+
+// The result of a pplx task, filled in by its task-based continuation.
+template <typename T>
+struct Outcome {
+  std::mutex mutex;
+  std::condition_variable cv;
+  bool done = false;
+  std::optional<T> value;
+  std::exception_ptr error;
+};
+
+template <typename T>
+std::shared_ptr<Outcome<T>> observe(pplx::task<T> task) {
+  auto out = std::make_shared<Outcome<T>>();
+  // Task-based continuation: runs whether the task succeeded, threw or was cancelled, and takes
+  // the exception so pplx never reports it as unobserved. Nothing in here blocks.
+  task.then([out](pplx::task<T> t) {
+    std::optional<T> v;
+    std::exception_ptr e;
+    try {
+      v.emplace(t.get());
+    } catch (...) {
+      e = std::current_exception();
+    }
+    {
+      std::lock_guard lock(out->mutex);
+      out->value = std::move(v);
+      out->error = e;
+      out->done = true;
+    }
+    out->cv.notify_all();
+  });
+  return out;
+}
+
+enum class WaitEnd { kDone, kCancelled, kDeadline };
+
+template <typename T>
+WaitEnd waitFor(Outcome<T>& o, SteadyClock::time_point deadline, const CancelCheck& cancelled) {
+  for (;;) {
+    {
+      std::unique_lock lock(o.mutex);
+      auto now = SteadyClock::now();
+      if (o.done) return WaitEnd::kDone;
+      if (now >= deadline) return WaitEnd::kDeadline;
+      o.cv.wait_until(lock, std::min(deadline, now + kPollSlice), [&] { return o.done; });
+      if (o.done) return WaitEnd::kDone;
+    }
+    // Outside the lock: the check is the caller's code.
+    if (cancelled && cancelled()) return WaitEnd::kCancelled;
+  }
+}
+
+template <typename T>
+void drain(Outcome<T>& o) {
+  std::unique_lock lock(o.mutex);
+  o.cv.wait_for(lock, kDrainLimit, [&] { return o.done; });
+}
+
+// Turns what cpprest threw into a Status that names the host and the phase.
+hostapi::Status transportError(std::exception_ptr error, const std::string& host,
+                               std::string_view phase) {
+  try {
+    std::rethrow_exception(error);
+  } catch (const pplx::task_canceled&) {
+    return hostapi::cancelled("request to " + host + " was cancelled");
+  } catch (const web::http::http_exception& e) {
+    const auto ec = e.error_code();
+    if (ec == std::errc::timed_out || ec == std::make_error_code(std::errc::timed_out))
+      return deadlineExceeded(host + " did not answer in time (" + std::string(phase) + ")");
+    return hostapi::unavailable("request to " + host + " failed while " + std::string(phase) +
+                                ": " + e.what());
+  } catch (const std::exception& e) {
+    return hostapi::unavailable("request to " + host + " failed while " + std::string(phase) +
+                                ": " + e.what());
+  } catch (...) {
+    return hostapi::unavailable("request to " + host + " failed while " + std::string(phase));
+  }
+}
+
+hostapi::Status interrupted(WaitEnd end, const std::string& host, std::string_view phase,
+                            std::chrono::milliseconds timeout) {
+  if (end == WaitEnd::kCancelled)
+    return hostapi::cancelled("request to " + host + " was cancelled while " + std::string(phase));
+  return deadlineExceeded(host + " did not complete the request within " +
+                          std::to_string(timeout.count()) + " ms (" + std::string(phase) + ")");
+}
+
+std::optional<std::uint64_t> parseContentLength(const std::string& v) {
+  if (v.empty() || v.size() > 19) return std::nullopt;
+  std::uint64_t n = 0;
+  for (char c : v) {
+    if (c < '0' || c > '9') return std::nullopt;
+    n = n * 10 + static_cast<std::uint64_t>(c - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+void Headers::set(std::string name, std::string value) {
+  fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
+                               [&](const auto& f) { return iequals(f.first, name); }),
+                fields_.end());
+  fields_.emplace_back(std::move(name), std::move(value));
+}
+
+std::optional<std::string> Headers::get(std::string_view name) const {
+  for (const auto& f : fields_)
+    if (iequals(f.first, name)) return f.second;
+  return std::nullopt;
+}
+
+struct Client::Impl {
+  ClientOptions options;
+  std::mutex mutex;
+  std::map<std::string, std::shared_ptr<web::http::client::http_client>> clients;
+
+  std::shared_ptr<web::http::client::http_client> clientFor(const UrlParts& parts) {
+    const std::string key = origin(parts);
+    std::lock_guard lock(mutex);
+    auto it = clients.find(key);
+    if (it != clients.end()) return it->second;
+    web::http::client::http_client_config config;
+    config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options.socketTimeout));
+    config.set_validate_certificates(true);
+    auto client = std::make_shared<web::http::client::http_client>(web::uri(key), config);
+    clients.emplace(key, client);
+    return client;
+  }
+};
+
+Client::Client(ClientOptions options) : impl_(std::make_unique<Impl>()) {
+  impl_->options = std::move(options);
+}
+
+Client::~Client() = default;
+
+hostapi::Result<Response> Client::send(const Request& request, const CancelCheck& cancelled) {
+  auto parts = parseUrl(request.url);
+  if (!parts) return parts.status();
+  const std::string host = hostForDisplay(*parts);
+  const auto deadline = SteadyClock::now() + request.timeout;
+  if (cancelled && cancelled()) return hostapi::cancelled("request to " + host + " was cancelled");
+
+  pplx::cancellation_token_source cts;
+  std::shared_ptr<Outcome<web::http::http_response>> headersOutcome;
+  try {
+    auto client = impl_->clientFor(*parts);
+    web::http::http_request msg(web::http::method(request.method));
+    msg.set_request_uri(web::uri(parts->pathAndQuery));
+    if (!request.body.empty())
+      msg.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
+    // The caller's headers win over cpprest's defaults (e.g. its octet-stream Content-Type).
+    std::vector<std::string> seen;
+    for (const auto& [name, value] : request.headers.fields()) {
+      if (std::none_of(seen.begin(), seen.end(), [&](const auto& s) { return iequals(s, name); })) {
+        msg.headers().remove(name);
+        seen.push_back(name);
+      }
+      msg.headers().add(name, value);
+    }
+    if (!request.headers.has("User-Agent"))
+      msg.headers().add("User-Agent", impl_->options.userAgent);
+    headersOutcome = observe(client->request(msg, cts.get_token()));
+  } catch (const web::uri_exception& e) {
+    return hostapi::invalidArgument("invalid URL for " + host + ": " + e.what());
+  } catch (const std::exception& e) {
+    return hostapi::unavailable("could not start a request to " + host + ": " + e.what());
+  }
+
+  auto end = waitFor(*headersOutcome, deadline, cancelled);
+  if (end != WaitEnd::kDone) {
+    cts.cancel();
+    drain(*headersOutcome);
+    return interrupted(end, host, "waiting for the response", request.timeout);
+  }
+  if (headersOutcome->error) return transportError(headersOutcome->error, host, "sending the request");
+
+  web::http::http_response resp = std::move(*headersOutcome->value);
+  Response out;
+  out.status = resp.status_code();
+  for (const auto& [name, value] : resp.headers()) out.headers.add(name, value);
+
+  const bool mayHaveBody = !iequals(request.method, "HEAD") && out.status >= 200 &&
+                           out.status != 204 && out.status != 304;
+  std::optional<std::uint64_t> declared;
+  if (auto cl = out.headers.get("Content-Length"); cl && mayHaveBody) {
+    declared = parseContentLength(*cl);
+    if (!declared) {
+      cts.cancel();
+      return hostapi::unavailable(host + " sent an invalid Content-Length");
+    }
+    if (*declared > request.maxResponseBytes) {
+      cts.cancel();
+      return hostapi::resourceExhausted("the response from " + host + " is " +
+                                        std::to_string(*declared) + " bytes, more than the limit of " +
+                                        std::to_string(request.maxResponseBytes));
+    }
+  }
+
+  try {
+    auto buffer = resp.body().streambuf();
+    for (;;) {
+      auto chunk = std::make_shared<std::vector<std::uint8_t>>(kReadChunk);
+      // The chunk is owned by the continuation, so an abandoned read never writes into freed memory.
+      auto read = observe(buffer.getn(chunk->data(), chunk->size()).then(
+          [chunk](pplx::task<std::size_t> t) { return std::make_pair(chunk, t.get()); }));
+      end = waitFor(*read, deadline, cancelled);
+      if (end != WaitEnd::kDone) {
+        cts.cancel();
+        drain(*read);
+        return interrupted(end, host, "reading the response body", request.timeout);
+      }
+      if (read->error) {
+        cts.cancel();
+        return transportError(read->error, host, "reading the response body");
+      }
+      const std::size_t n = read->value->second;
+      if (n == 0) break;
+      if (out.body.size() + n > request.maxResponseBytes) {
+        cts.cancel();
+        drain(*read);
+        return hostapi::resourceExhausted("the response from " + host +
+                                          " is larger than the limit of " +
+                                          std::to_string(request.maxResponseBytes) + " bytes");
+      }
+      out.body.append(reinterpret_cast<const char*>(chunk->data()), n);
+    }
+    // The body stream ends at EOF also when the connection broke; content_ready() says which.
+    auto complete = observe(resp.content_ready());
+    end = waitFor(*complete, deadline, cancelled);
+    if (end != WaitEnd::kDone) {
+      cts.cancel();
+      drain(*complete);
+      return interrupted(end, host, "reading the response body", request.timeout);
+    }
+    if (complete->error) return transportError(complete->error, host, "reading the response body");
+  } catch (const std::exception& e) {
+    cts.cancel();
+    return hostapi::unavailable("request to " + host + " failed while reading the response body: " +
+                                e.what());
+  }
+  if (declared && out.body.size() != *declared)
+    return hostapi::unavailable("the response from " + host + " was cut off after " +
+                                std::to_string(out.body.size()) + " of " + std::to_string(*declared) +
+                                " bytes");
+  return out;
+}
+
+}  // namespace photosync::http
