@@ -1,0 +1,126 @@
+// See scim_service.h. The listener's handlers never block: the body is read in a continuation,
+// the request is served by one quick store call, and every task chain ends in a task-based
+// continuation that observes its exception (an unobserved one would terminate the host).
+#include <cpprest/http_listener.h>
+#include <cpprest/uri.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "samplehost/sync/scim_service.h"
+
+namespace samplehost::sync {
+
+namespace {
+
+using web::http::http_request;
+using web::http::experimental::listener::http_listener;
+
+/// A port that was free a moment ago on 127.0.0.1 (cpprest's listener cannot report the port it
+/// bound for port 0, so the host asks the kernel first).
+std::uint16_t pickFreePort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  std::uint16_t port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+void observe(pplx::task<void> t) {
+  t.then([](pplx::task<void> done) {
+    try {
+      done.get();
+    } catch (...) {
+      // The client went away before the reply was sent; nothing to do.
+    }
+  });
+}
+
+}  // namespace
+
+struct ScimServer::Impl {
+  ScimRepository& repo;
+  std::uint16_t requestedPort;
+  std::uint16_t boundPort = 0;
+  std::unique_ptr<http_listener> listener;
+  std::unique_ptr<ScimService> service;
+
+  Impl(ScimRepository& r, std::uint16_t p) : repo(r), requestedPort(p) {}
+
+  void serve(http_request req) {
+    ScimRequest sr;
+    sr.method = req.method();
+    sr.path = web::uri::decode(req.relative_uri().path());
+    sr.path = "/scim/v2" + (sr.path == "/" ? std::string() : sr.path);
+    for (const auto& [k, v] : web::uri::split_query(req.relative_uri().query()))
+      sr.query[web::uri::decode(k)] = web::uri::decode(v);
+    if (req.headers().has("Authorization")) sr.authorization = req.headers().find("Authorization")->second;
+    ScimService* svc = service.get();
+    auto work = req.extract_string(true).then([req, sr, svc](pplx::task<std::string> body) {
+      ScimResponse resp;
+      try {
+        ScimRequest full = sr;
+        full.body = body.get();
+        resp = svc->handle(full);
+      } catch (...) {
+        resp = svc->handle(ScimRequest{"", "", {}, "", ""});  // an error envelope
+        resp.status = 400;
+      }
+      web::http::http_response out(static_cast<web::http::status_code>(resp.status));
+      if (!resp.body.empty()) out.set_body(resp.body, "application/scim+json");
+      if (!resp.location.empty()) out.headers().add("Location", resp.location);
+      http_request r = req;
+      return r.reply(out);
+    });
+    observe(work);
+  }
+};
+
+ScimServer::ScimServer(ScimRepository& repo, std::uint16_t port) : impl_(std::make_unique<Impl>(repo, port)) {}
+ScimServer::~ScimServer() { stop(); }
+
+hostapi::Status ScimServer::start() {
+  std::string lastError;
+  for (int attempt = 0; attempt < 5; ++attempt) {
+    std::uint16_t port = impl_->requestedPort ? impl_->requestedPort : pickFreePort();
+    if (port == 0) return hostapi::unavailable("no free port on 127.0.0.1");
+    std::string base = "http://127.0.0.1:" + std::to_string(port) + "/scim/v2";
+    try {
+      auto l = std::make_unique<http_listener>(web::uri(base));
+      Impl* impl = impl_.get();
+      l->support([impl](http_request req) { impl->serve(std::move(req)); });
+      impl_->service = std::make_unique<ScimService>(impl_->repo, base);
+      l->open().wait();  // host start-up, not a handler: blocking here is fine
+      impl_->listener = std::move(l);
+      impl_->boundPort = port;
+      return {};
+    } catch (const std::exception& e) {
+      lastError = e.what();
+      if (impl_->requestedPort) break;  // a fixed port: do not try others
+    }
+  }
+  return hostapi::unavailable("cannot listen on 127.0.0.1: " + lastError);
+}
+
+void ScimServer::stop() {
+  if (!impl_ || !impl_->listener) return;
+  try {
+    impl_->listener->close().wait();
+  } catch (...) {
+  }
+  impl_->listener.reset();
+}
+
+std::uint16_t ScimServer::port() const noexcept { return impl_->boundPort; }
+
+}  // namespace samplehost::sync
