@@ -1,0 +1,263 @@
+// The sample host's embedded store: one SQLite file (`<data-dir>/host.db`) holding directories
+// and their connection settings, users, avatars, host settings, plugin settings pages, plugin
+// state and sync runs. Schema: see src/migrations.cpp.
+//
+// Every mutating call is ONE transaction, so a process killed at any instant leaves the store
+// as it was before or after the call, never in between. Every call is safe from several
+// threads (a pool of connections; writers are serialised in-process and, across processes, by
+// SQLite's lock with a busy timeout). Calls never throw: errors are hostapi::Status values with
+// messages that name what failed and never contain a secret.
+//
+// Secrets (fields marked secret in directory or plugin settings) are sealed with SecretBox
+// before they reach SQLite, and every secret the store is given or decrypts is added to the
+// SecretRegistry that the logger scrubs with.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "hostapi/services.h"
+#include "hostapi/settings.h"
+#include "hostapi/status.h"
+#include "hostapi/user.h"
+#include "samplehost/store/secret_registry.h"
+
+namespace samplehost::store {
+
+/// The store file's name inside the data directory.
+inline constexpr const char* kStoreFileName = "host.db";
+/// Host setting keys.
+inline constexpr const char* kUserPhotosSetting = "userPhotos";  // "true"/"false", default off
+
+struct StoreOptions {
+  /// Used for created/updated/started times; the system clock when null. Must outlive the store.
+  const hostapi::Clock* clock = nullptr;
+  /// How long a call waits for another PROCESS holding the write lock (e.g. the CLI while a sync
+  /// runs) before failing with UNAVAILABLE.
+  int busyTimeoutMs = 10'000;
+  /// Shared with the logger; a fresh one when null.
+  std::shared_ptr<SecretRegistry> secrets;
+};
+
+struct Directory {
+  std::string id;
+  std::string name;  // unique
+  hostapi::DirectoryKind kind = hostapi::DirectoryKind::kEntra;
+  std::int64_t createdAtUnixMs = 0;
+
+  hostapi::DirectoryInfo info() const { return {id, name, kind}; }
+};
+
+/// Saved settings values: plain values and secrets kept apart (as hostapi::PageValues does), so
+/// that dumping `values` never shows a secret.
+struct SettingValues {
+  std::map<std::string, std::string> values;
+  std::map<std::string, hostapi::Secret> secrets;
+};
+
+/// One change to a settings set. `value` nullopt erases the field. `secret` stores it encrypted
+/// (and a field switches between plain and secret when rewritten with the other flag).
+struct SettingChange {
+  std::string key;
+  std::optional<std::string> value;
+  bool secret = false;
+};
+
+/// A user as an import (IdP listing or SCIM provisioning) presents it, before it has a host id.
+/// The same fields as samplehost::sync::ImportedUser.
+struct UserImport {
+  std::string externalId;  // unique within the directory
+  std::string username;
+  std::string email;
+  std::string displayName;
+  bool active = true;
+  std::map<std::string, std::string> attributes;  // raw IdP attributes, values as JSON text
+};
+
+enum class UpsertChange { kCreated, kUpdated, kUnchanged };
+
+struct UpsertResult {
+  std::uint64_t created = 0, updated = 0, unchanged = 0;
+  std::vector<hostapi::User> users;     // as stored, with host ids, in the page's order
+  std::vector<UpsertChange> changes;    // per user, same order
+};
+
+struct UserQuery {
+  std::optional<std::string> directoryId;  // all directories when unset
+  bool activeOnly = false;
+  std::uint64_t offset = 0;
+  std::uint64_t limit = 1000;
+};
+
+/// An avatar's metadata and bytes (host-side export).
+struct AvatarData {
+  hostapi::AvatarInfo info;
+  std::string bytes;
+  int width = 0, height = 0;
+};
+
+/// One file written by exportAvatars.
+struct ExportedAvatar {
+  std::string userId;
+  std::string username;
+  std::filesystem::path file;
+  hostapi::AvatarInfo info;
+};
+
+struct SyncRun {
+  std::string id;
+  std::string directoryId;  // empty: a run over all directories
+  std::string trigger;      // "manual", "scheduled", "test"
+  std::int64_t startedAtUnixMs = 0;
+  std::optional<std::int64_t> finishedAtUnixMs;
+  std::string status;       // "running" until finished; then the caller's status text
+  std::string reportJson;   // empty until finished
+};
+
+class Store {
+ public:
+  /// Opens (creating if needed) `<dataDir>/host.db` and the key file `<dataDir>/secret.key`
+  /// (SecretBox::openKeyFile), applies pending migrations (each in its own transaction), and
+  /// refuses a store whose schema is newer than this binary knows.
+  static hostapi::Result<std::unique_ptr<Store>> open(const std::filesystem::path& dataDir,
+                                                      StoreOptions options = {});
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  const std::filesystem::path& dataDir() const noexcept;
+  std::filesystem::path file() const;
+  /// The schema version this binary writes, and the one the open store has.
+  static int latestSchemaVersion() noexcept;
+  hostapi::Result<int> schemaVersion() const;
+  /// False when the key file is not the one this store's secrets were sealed with (checked on
+  /// open against a sealed check value); secrets then fail to decrypt with a message saying so.
+  bool keyMatchesStore() const noexcept;
+  const std::shared_ptr<SecretRegistry>& secrets() const noexcept;
+
+  // --- directories -------------------------------------------------------------------------
+  /// ALREADY_EXISTS when the name is taken; INVALID_ARGUMENT for an empty name.
+  hostapi::Result<Directory> addDirectory(hostapi::DirectoryKind kind, const std::string& name);
+  hostapi::Result<std::vector<Directory>> listDirectories() const;
+  hostapi::Result<Directory> directory(const std::string& id) const;              // NOT_FOUND
+  hostapi::Result<Directory> directoryByName(const std::string& name) const;      // NOT_FOUND
+  /// Removes the directory with its settings and plugin settings pages. While it still has users
+  /// this refuses (FAILED_PRECONDITION, saying how many) unless `withUsers`, which also deletes
+  /// its users, their avatars and its runs — an admin's explicit decision, never implicit.
+  hostapi::Status removeDirectory(const std::string& id, bool withUsers = false);
+
+  // --- directory connection settings (the host's own sync: tenant, client id, endpoints) ----
+  hostapi::Status setDirectorySettings(const std::string& directoryId,
+                                       const std::vector<SettingChange>& changes);
+  /// Secrets decrypted; a secret that fails to decrypt fails the call with a clear message.
+  hostapi::Result<SettingValues> directorySettings(const std::string& directoryId) const;
+  /// The SCIM directory whose secret field `field` equals `value` (constant-time compare), for
+  /// bearer tokens. NOT_FOUND when none.
+  hostapi::Result<Directory> directoryBySecret(hostapi::DirectoryKind kind, const std::string& field,
+                                               const std::string& value) const;
+
+  // --- host settings -------------------------------------------------------------------------
+  hostapi::Result<std::optional<std::string>> hostSetting(const std::string& key) const;
+  hostapi::Result<std::map<std::string, std::string>> hostSettings() const;
+  hostapi::Status setHostSetting(const std::string& key, const std::optional<std::string>& value);
+  /// The "userPhotos" switch: true only when set to "true"; off on any error.
+  bool userPhotosEnabled() const;
+
+  // --- plugin settings pages (per plugin, directory, page) ------------------------------------
+  hostapi::Status setPluginSettings(const std::string& pluginKey, const std::string& directoryId,
+                                    const std::string& pageKey,
+                                    const std::vector<SettingChange>& changes);
+  /// NOT_FOUND for an unknown directory; an empty PageValues when nothing was saved.
+  hostapi::Result<hostapi::PageValues> pluginSettings(const std::string& pluginKey,
+                                                      const std::string& directoryId,
+                                                      const std::string& pageKey) const;
+
+  // --- users ---------------------------------------------------------------------------------
+  /// Upserts one page of a directory's users in ONE transaction, keyed by externalId, marking
+  /// each as seen by `runId` (may be empty). Unchanged users are not rewritten (their
+  /// updatedAt stays). With `dryRun` computes the same result and commits nothing.
+  hostapi::Result<UpsertResult> upsertUsers(const std::string& directoryId, const std::string& runId,
+                                            const std::vector<UserImport>& users, bool dryRun = false);
+  /// Deactivates (never deletes) the directory's active users not seen by `runId`; how many.
+  hostapi::Result<std::uint64_t> deactivateUsersNotSeen(const std::string& directoryId,
+                                                        const std::string& runId, bool dryRun = false);
+  hostapi::Result<hostapi::User> user(const std::string& id) const;  // NOT_FOUND
+  hostapi::Result<std::optional<hostapi::User>> userByUsername(const std::string& directoryId,
+                                                               const std::string& username) const;
+  hostapi::Result<std::optional<hostapi::User>> userByExternalId(const std::string& directoryId,
+                                                                 const std::string& externalId) const;
+  /// Ordered by directory then id.
+  hostapi::Result<std::vector<hostapi::User>> listUsers(const UserQuery& query = {}) const;
+  hostapi::Result<std::uint64_t> countUsers(const UserQuery& query = {}) const;  // ignores offset/limit
+  /// SCIM provisioning: creates a user (ALREADY_EXISTS when the directory has one with this
+  /// username or externalId). An empty externalId becomes the new host id.
+  hostapi::Result<hostapi::User> createUser(const std::string& directoryId, const UserImport& user);
+  /// Replaces a user's fields (same host id). NOT_FOUND; ALREADY_EXISTS when the username or
+  /// externalId belongs to another user of the directory. An empty externalId keeps the old one.
+  hostapi::Result<hostapi::User> replaceUser(const std::string& directoryId, const std::string& id,
+                                             const UserImport& user);
+
+  // --- avatars -------------------------------------------------------------------------------
+  /// NOT_FOUND for an unknown user; origin kDefault when none is stored.
+  hostapi::Result<hostapi::AvatarInfo> avatar(const std::string& userId) const;
+  /// The AvatarService contract (see hostapi/services.h): new bytes and the release of the old
+  /// ones in one transaction; `expect` compared inside that transaction.
+  hostapi::Status replaceAvatar(const std::string& userId, const hostapi::AvatarImage& image,
+                                const std::string& pluginKey,
+                                const std::optional<hostapi::AvatarExpectation>& expect);
+  hostapi::Status resetAvatar(const std::string& userId, const std::string& pluginKey,
+                              const std::optional<std::string>& expectSha256);
+  /// The user uploads their own picture in the host (origin kUploadedByUser).
+  hostapi::Status uploadAvatar(const std::string& userId, const std::string& contentType,
+                               const std::string& bytes);
+  /// The stored bytes; nullopt when the user has the default. NOT_FOUND for an unknown user.
+  hostapi::Result<std::optional<AvatarData>> avatarData(const std::string& userId) const;
+  /// Writes every stored avatar (optionally of one directory) to `dir` as
+  /// `<username>-<userid>.<jpg|png|gif>` (names made filesystem-safe), creating `dir`.
+  hostapi::Result<std::vector<ExportedAvatar>> exportAvatars(
+      const std::filesystem::path& dir, const std::optional<std::string>& directoryId = {}) const;
+
+  // --- plugin state (hostapi::StateStore per plugin key) --------------------------------------
+  hostapi::Result<std::optional<std::string>> stateGet(const std::string& pluginKey,
+                                                       const std::string& key) const;
+  hostapi::Result<std::vector<std::optional<std::string>>> stateGetMany(
+      const std::string& pluginKey, const std::vector<std::string>& keys) const;
+  hostapi::Status statePut(const std::string& pluginKey, const std::string& key, const std::string& value);
+  hostapi::Status statePutMany(const std::string& pluginKey,
+                               const std::vector<std::pair<std::string, std::string>>& entries);
+  hostapi::Status stateErase(const std::string& pluginKey, const std::string& key);
+  hostapi::Result<std::vector<std::string>> stateKeys(const std::string& pluginKey,
+                                                      const std::string& prefix, std::size_t limit) const;
+
+  // --- sync runs -----------------------------------------------------------------------------
+  /// Records a run as "running". `id` empty: the store makes one. ALREADY_EXISTS for a used id.
+  hostapi::Result<SyncRun> startRun(const std::string& id, const std::string& directoryId,
+                                    const std::string& trigger);
+  /// Sets finished time, status and report. NOT_FOUND; FAILED_PRECONDITION when already finished.
+  hostapi::Status finishRun(const std::string& id, const std::string& status, const std::string& reportJson);
+  /// Newest first.
+  hostapi::Result<std::vector<SyncRun>> listRuns(std::size_t limit = 50) const;
+  hostapi::Result<SyncRun> run(const std::string& id) const;  // NOT_FOUND
+  /// Marks runs still "running" as "interrupted" (a process killed mid-run). Call when this
+  /// process knows no run of its own is in progress, e.g. before starting one; returns how many.
+  hostapi::Result<std::uint64_t> markInterruptedRuns();
+
+  // --- maintenance ---------------------------------------------------------------------------
+  /// PRAGMA integrity_check + foreign_key_check: ok, or INTERNAL listing the problems.
+  hostapi::Status integrityCheck() const;
+  /// Checkpoints the WAL into the main file (e.g. before a backup).
+  hostapi::Status checkpoint();
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace samplehost::store
