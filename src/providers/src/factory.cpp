@@ -1,6 +1,9 @@
 #include <memory>
 #include <string>
 
+#if PHOTOSYNC_HAVE_GRAPH
+#include "photosync/providers/graph_provider.h"
+#endif
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/provider.h"
 
@@ -15,6 +18,9 @@ class DefaultFactory final : public ProviderFactory {
   }
 
   hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) override {
+#if PHOTOSYNC_HAVE_GRAPH
+    if (config.directory.kind == hostapi::DirectoryKind::kEntra) return makeGraphProviderFromPage(config);
+#endif
     return hostapi::Status(hostapi::StatusCode::kUnimplemented,
                            std::string("photo sync for ") +
                                hostapi::directoryKindName(config.directory.kind) +
@@ -22,7 +28,12 @@ class DefaultFactory final : public ProviderFactory {
   }
 
   hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
-                                               const hostapi::PageValues& /*page*/) override {
+                                               const hostapi::PageValues& page) override {
+#if PHOTOSYNC_HAVE_GRAPH
+    if (pageKey == "entra") return testGraphConnection(page);
+#else
+    (void)page;
+#endif
     return {false, {{"provider", false, "no connection test for page '" + pageKey + "' in this version"}}};
   }
 };

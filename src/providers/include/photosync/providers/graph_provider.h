@@ -1,0 +1,61 @@
+// photosync::providers graph — Microsoft Entra ID photos through Microsoft Graph. Version tags are
+// the photo metadata's @odata.mediaEtag (GET /users/{id}/photo), photos are /photo/$value or
+// /photos/{size}/$value; both go through JSON $batch in groups of 20 with binary bodies base64.
+// Throttling is honoured per request and per sub-request (Retry-After, fractional too): only the
+// throttled sub-requests are re-batched after the wait. Any 404 on a photo endpoint and the 1x1
+// GIF placeholder mean "no photo"; anything else that fails is an error, never "no photo".
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "hostapi/plugin.h"
+#include "hostapi/settings.h"
+#include "hostapi/status.h"
+#include "photosync/auth/token_provider.h"
+#include "photosync/http/client.h"
+#include "photosync/http/retry.h"
+#include "photosync/providers/provider.h"
+
+namespace photosync::providers {
+
+/// The exact words of a 403 from a photo endpoint (Authorization_RequestDenied, ErrorAccessDenied).
+inline constexpr const char* kGraphPermissionMissing =
+    "permission missing: ProfilePhoto.Read.All or User.Read.All (application) with admin consent";
+
+struct GraphOptions {
+  std::string graphEndpoint = "https://graph.microsoft.com";  // national clouds: from the page
+  std::string photoSize = "original";  // or "48x48" ... "648x648"
+  int concurrency = 4;                 // requests in flight at once (Graph allows ~4 for photos)
+  http::RetryPolicy retry{};           // per HTTP request (429/5xx/resets)
+  int maxBatchRounds = 5;              // re-batches of throttled/failed sub-requests, first included
+  std::chrono::milliseconds requestTimeout{60000};
+  std::size_t batchSize = 20;          // Graph's $batch limit
+};
+
+/// Reads GraphOptions and Entra credentials from an entra page (values + secrets). INVALID_ARGUMENT
+/// naming the field when something required is missing.
+hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& page);
+
+/// A Graph provider over `transport` with tokens from `tokens`. `cancelled` may be empty.
+std::unique_ptr<PhotoProvider> makeGraphProvider(std::shared_ptr<http::Transport> transport,
+                                                 std::shared_ptr<auth::TokenProvider> tokens,
+                                                 GraphOptions options,
+                                                 http::CancelCheck cancelled = {});
+
+/// The provider for an entra page: HTTP client, Entra token provider (secret or certificate) and
+/// options from the page. Makes no request.
+hostapi::Result<std::unique_ptr<PhotoProvider>> makeGraphProviderFromPage(const ProviderConfig& config);
+
+/// "Test connection" for an entra page: token, read one user, read one photo.
+hostapi::ConnectionTestResult testGraphConnection(const hostapi::PageValues& page);
+/// The same over a given transport and token provider (tests).
+hostapi::ConnectionTestResult testGraphConnection(http::Transport& transport,
+                                                  auth::TokenProvider& tokens,
+                                                  const GraphOptions& options);
+
+/// True for Graph's "no photo" placeholder: a 1x1 GIF.
+bool isGraphPlaceholder(const std::string& bytes);
+
+}  // namespace photosync::providers

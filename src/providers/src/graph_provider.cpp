@@ -1,0 +1,580 @@
+#include "photosync/providers/graph_provider.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "photosync/auth/entra.h"
+#include "photosync/common/encoding.h"
+#include "photosync/http/json.h"
+#include "photosync/http/limiter.h"
+#include "photosync/http/url.h"
+
+namespace photosync::providers {
+namespace {
+
+using hostapi::Status;
+using hostapi::StatusCode;
+
+constexpr const char* kSizes[] = {"original", "48x48",   "64x64",   "96x96",   "120x120",
+                                  "240x240",  "360x360", "432x432", "504x504", "648x648"};
+
+std::string trimSlash(std::string s) {
+  while (!s.empty() && s.back() == '/') s.pop_back();
+  return s;
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+/// "code: message" of a Graph error body, first line only and bounded; "" when none.
+std::string graphErrorText(const web::json::value& body) {
+  const auto* err = http::getObject(body, "error");
+  if (err == nullptr) return {};
+  std::string code = http::getString(*err, "code").value_or("");
+  std::string msg = http::getString(*err, "message").value_or("");
+  if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  if (msg.size() > 200) msg = msg.substr(0, 200) + "...";
+  if (code.empty()) return msg;
+  return msg.empty() ? code : code + ": " + msg;
+}
+
+/// One sub-request's final answer.
+struct SubResult {
+  bool transportOk = false;  // false: `error` says why there is no answer
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  web::json::value body;
+  Status error;
+};
+
+class GraphProvider final : public PhotoProvider {
+ public:
+  GraphProvider(std::shared_ptr<http::Transport> transport, std::shared_ptr<auth::TokenProvider> tokens,
+                GraphOptions options, http::CancelCheck cancelled)
+      : transport_(std::move(transport)),
+        tokens_(std::move(tokens)),
+        o_(std::move(options)),
+        outerCancelled_(std::move(cancelled)),
+        limiter_(std::max(1, o_.concurrency)) {
+    o_.graphEndpoint = trimSlash(o_.graphEndpoint);
+    if (o_.batchSize == 0 || o_.batchSize > 20) o_.batchSize = 20;
+    if (o_.maxBatchRounds < 1) o_.maxBatchRounds = 1;
+  }
+
+  std::vector<VersionInfo> versions(const std::vector<PhotoRef>& refs) override {
+    std::vector<std::string> urls;
+    for (const auto& r : refs) urls.push_back(userPath(r.identifier) + "/photo");
+    auto results = batchAll(urls);
+    std::vector<VersionInfo> out(refs.size());
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      auto& r = results[i];
+      auto& v = out[i];
+      if (!r.transportOk) {
+        v.error = r.error;
+        continue;
+      }
+      if (r.status == 200) {
+        v.state = PhotoState::kPhoto;
+        // The media ETag changes only when the photo does; the $value ETag changes on every upload.
+        v.versionTag = http::getString(r.body, "@odata.mediaEtag").value_or("");
+      } else if (r.status == 404) {
+        v.state = PhotoState::kNoPhoto;
+      } else {
+        v.error = statusError(r, "photo metadata");
+      }
+    }
+    return out;
+  }
+
+  std::vector<PhotoData> download(const std::vector<PhotoRef>& refs) override {
+    const bool sized = o_.photoSize != "original" && !o_.photoSize.empty();
+    std::vector<std::string> urls;
+    for (const auto& r : refs)
+      urls.push_back(userPath(r.identifier) +
+                     (sized ? "/photos/" + o_.photoSize + "/$value" : std::string("/photo/$value")));
+    auto results = batchAll(urls);
+    std::vector<PhotoData> out(refs.size());
+    if (sized) {
+      // A photo smaller than the size asked for has no such size: fetch the original for those
+      // instead of mistaking the 404 for "no photo".
+      std::vector<std::size_t> again;
+      std::vector<std::string> originals;
+      for (std::size_t i = 0; i < refs.size(); ++i)
+        if (results[i].transportOk && results[i].status == 404) {
+          again.push_back(i);
+          originals.push_back(userPath(refs[i].identifier) + "/photo/$value");
+        }
+      if (!again.empty()) {
+        auto second = batchAll(originals);
+        for (std::size_t k = 0; k < again.size(); ++k) results[again[k]] = std::move(second[k]);
+      }
+    }
+    for (std::size_t i = 0; i < refs.size(); ++i) {
+      auto& r = results[i];
+      auto& p = out[i];
+      if (!r.transportOk) {
+        p.error = r.error;
+        continue;
+      }
+      if (r.status == 404) {
+        p.state = PhotoState::kNoPhoto;
+        continue;
+      }
+      if (r.status != 200) {
+        p.error = statusError(r, "photo");
+        continue;
+      }
+      if (!r.body.is_string()) {
+        p.error = hostapi::unavailable("Microsoft Graph sent a photo without its data (not base64); will retry next run");
+        continue;
+      }
+      auto bytes = photosync::base64Decode(r.body.as_string());
+      if (!bytes) {
+        p.error = hostapi::unavailable("Microsoft Graph sent unreadable photo data (bad base64, truncated?); will retry next run");
+        continue;
+      }
+      if (isGraphPlaceholder(*bytes)) {
+        p.state = PhotoState::kNoPhoto;
+        continue;
+      }
+      auto ct = r.headers.find("content-type");
+      p.contentType = ct == r.headers.end() ? "" : ct->second;
+      bytesDownloaded_ += bytes->size();
+      p.bytes = std::move(*bytes);
+      p.state = PhotoState::kPhoto;
+    }
+    return out;
+  }
+
+  ProviderStats stats() const override {
+    ProviderStats s;
+    auto c = http_.snapshot();
+    s.requests = c.attempts;
+    s.retries = c.retries + subRetries_.load();
+    s.batchSubRequests = subRequests_.load();
+    s.bytesDownloaded = bytesDownloaded_.load();
+    return s;
+  }
+
+  void cancel() override { cancelled_.store(true); }
+
+ private:
+  bool isCancelled() const { return cancelled_.load() || (outerCancelled_ && outerCancelled_()); }
+
+  std::string userPath(const std::string& identifier) const {
+    return "/users/" + http::encodePathSegment(identifier);
+  }
+
+  Status statusError(const SubResult& r, const char* what) const {
+    const std::string text = graphErrorText(r.body);
+    const std::string suffix = text.empty() ? "" : " (" + text + ")";
+    if (r.status == 403) return hostapi::permissionDenied(kGraphPermissionMissing);
+    if (r.status == 401)
+      return hostapi::unauthenticated("Microsoft Graph rejected the app's token for the " +
+                                      std::string(what) + " twice" + suffix +
+                                      "; check the client secret or certificate");
+    if (r.status == 429)
+      return hostapi::resourceExhausted("throttled by Microsoft Graph (429) reading the " +
+                                        std::string(what) + " after " +
+                                        std::to_string(o_.maxBatchRounds) +
+                                        " attempts; retried next run (lower the concurrency if it persists)" +
+                                        suffix);
+    if (r.status >= 500)
+      return hostapi::unavailable("Microsoft Graph answered " + std::to_string(r.status) +
+                                  " for the " + what + " after " + std::to_string(o_.maxBatchRounds) +
+                                  " attempts; retried next run" + suffix);
+    return {StatusCode::kInvalidArgument,
+            "Microsoft Graph refused the " + std::string(what) + " request with " +
+                std::to_string(r.status) + suffix};
+  }
+
+  /// Every url answered (or failed), in order; groups of batchSize, each group one $batch.
+  std::vector<SubResult> batchAll(const std::vector<std::string>& urls) {
+    std::vector<SubResult> out(urls.size());
+    for (std::size_t start = 0; start < urls.size(); start += o_.batchSize) {
+      const std::size_t end = std::min(urls.size(), start + o_.batchSize);
+      std::vector<std::string> group(urls.begin() + static_cast<std::ptrdiff_t>(start),
+                                     urls.begin() + static_cast<std::ptrdiff_t>(end));
+      auto results = batchGroup(group);
+      for (std::size_t i = 0; i < results.size(); ++i) out[start + i] = std::move(results[i]);
+    }
+    return out;
+  }
+
+  std::vector<SubResult> batchGroup(const std::vector<std::string>& urls) {
+    std::vector<SubResult> out(urls.size());
+    std::vector<std::size_t> pending(urls.size());
+    for (std::size_t i = 0; i < urls.size(); ++i) pending[i] = i;
+    bool refreshedToken = false;
+    std::chrono::milliseconds lastDelay{0};
+
+    for (int round = 1; !pending.empty(); ++round) {
+      if (isCancelled()) {
+        for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+        return out;
+      }
+      auto token = tokens_->accessToken();
+      if (!token.isOk()) {
+        for (auto i : pending) out[i].error = token.status();
+        return out;
+      }
+      // Build {"requests":[{"id":"<index>","method":"GET","url":"/users/.../photo"}, ...]}.
+      web::json::value body = web::json::value::object();
+      web::json::value reqs = web::json::value::array(pending.size());
+      for (std::size_t k = 0; k < pending.size(); ++k) {
+        web::json::value r = web::json::value::object();
+        r["id"] = http::jsonString(std::to_string(pending[k]));
+        r["method"] = http::jsonString("GET");
+        r["url"] = http::jsonString(urls[pending[k]]);
+        reqs[k] = r;
+      }
+      body["requests"] = reqs;
+      subRequests_ += pending.size();
+      if (round > 1) subRetries_ += pending.size();
+
+      http::Request req;
+      req.method = "POST";
+      req.url = o_.graphEndpoint + "/v1.0/$batch";
+      req.headers.set("Authorization", "Bearer " + token.value());
+      req.headers.set("Content-Type", "application/json");
+      req.headers.set("Accept", "application/json");
+      req.headers.set("x-ms-throttle-priority", "low");
+      req.body = http::toJsonText(body);
+      req.timeout = o_.requestTimeout;
+      // A batch of 20 photos of up to ~5 MB each, base64: allow for it.
+      req.maxResponseBytes = 20u * 8u * 1024u * 1024u;
+
+      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
+      {
+        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
+        if (!permit.acquired()) {
+          for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+          return out;
+        }
+        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      }
+      if (!resp.isOk()) {
+        for (auto i : pending)
+          out[i].error = Status(resp.status().code(),
+                                "Microsoft Graph could not be reached: " + resp.status().message());
+        return out;
+      }
+      const auto& res = resp.value();
+      if (res.status == 401 && !refreshedToken) {
+        refreshedToken = true;  // refresh once on 401, then give up
+        tokens_->invalidate(token.value());
+        --round;
+        continue;
+      }
+      if (res.status != 200) {
+        SubResult whole;
+        whole.transportOk = true;
+        whole.status = res.status;
+        if (auto j = http::parseJson(res.body); j.isOk()) whole.body = j.value();
+        const Status st = statusError(whole, "$batch");
+        for (auto i : pending) out[i].error = st;
+        return out;
+      }
+
+      std::vector<std::size_t> retry;
+      std::chrono::milliseconds wait{0};
+      bool sawRetryAfter = false;
+      bool sub401 = false;
+      std::set<std::size_t> answered;
+      auto parsed = http::parseJson(res.body);
+      const web::json::array* responses = parsed.isOk() ? http::getArray(parsed.value(), "responses") : nullptr;
+      if (responses != nullptr) {
+        std::set<std::size_t> pendingSet(pending.begin(), pending.end());
+        for (const auto& sub : *responses) {
+          auto idText = http::getString(sub, "id");
+          auto status = http::getInt64(sub, "status");
+          if (!idText || !status) continue;
+          std::size_t idx = 0;
+          try {
+            idx = static_cast<std::size_t>(std::stoul(*idText));
+          } catch (...) {
+            continue;
+          }
+          if (!pendingSet.count(idx) || answered.count(idx)) continue;  // not ours or duplicate
+          SubResult r;
+          r.transportOk = true;
+          r.status = static_cast<int>(*status);
+          if (const auto* h = http::getObject(sub, "headers"); h != nullptr && h->is_object())
+            for (const auto& [k, v] : h->as_object())
+              if (v.is_string()) r.headers[lower(k)] = v.as_string();
+          if (const auto* b = http::getField(sub, "body")) r.body = *b;
+          const bool throttled = r.status == 429 || r.status == 503;
+          if ((throttled || (r.status >= 500 && r.status != 501)) && round < o_.maxBatchRounds) {
+            if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) {
+              if (auto d = http::parseRetryAfter(ra->second)) {
+                sawRetryAfter = true;
+                wait = std::max(wait, *d);
+              }
+            }
+            retry.push_back(idx);
+            answered.insert(idx);
+            out[idx] = std::move(r);  // kept as the answer if the rounds run out
+            continue;
+          }
+          if (r.status == 401 && !refreshedToken && round < o_.maxBatchRounds) {
+            sub401 = true;
+            retry.push_back(idx);
+            answered.insert(idx);
+            out[idx] = std::move(r);
+            continue;
+          }
+          answered.insert(idx);
+          out[idx] = std::move(r);
+        }
+      }
+      // Sub-requests the answer left out (or an unreadable answer): transient, ask again.
+      for (auto i : pending)
+        if (!answered.count(i)) {
+          if (round < o_.maxBatchRounds) {
+            retry.push_back(i);
+          } else {
+            out[i].transportOk = false;
+            out[i].error = hostapi::unavailable(
+                parsed.isOk() ? "Microsoft Graph's $batch answer left this user out; retried next run"
+                              : "Microsoft Graph sent an unreadable $batch answer (truncated or not JSON); retried next run");
+          }
+        }
+      if (retry.empty()) break;
+      if (sub401) {
+        refreshedToken = true;
+        tokens_->invalidate(token.value());
+      }
+      if (!sawRetryAfter) {
+        lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
+        wait = std::max(wait, lastDelay);
+      }
+      if (wait > o_.retry.maxRetryAfter) wait = o_.retry.maxRetryAfter;
+      if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
+        for (auto i : retry) {
+          out[i] = SubResult{};
+          out[i].error = hostapi::cancelled("the sync was cancelled");
+        }
+        return out;
+      }
+      std::sort(retry.begin(), retry.end());
+      pending = std::move(retry);
+    }
+    return out;
+  }
+
+  std::shared_ptr<http::Transport> transport_;
+  std::shared_ptr<auth::TokenProvider> tokens_;
+  GraphOptions o_;
+  http::CancelCheck outerCancelled_;
+  std::atomic<bool> cancelled_{false};
+  http::ConcurrencyLimiter limiter_;
+  http::HttpStats http_;
+  std::atomic<std::uint64_t> subRequests_{0}, subRetries_{0}, bytesDownloaded_{0};
+};
+
+std::string pageValue(const hostapi::PageValues& page, const std::string& key, const std::string& fallback) {
+  auto v = page.get(key);
+  return v && !v->empty() ? *v : fallback;
+}
+
+std::string pageSecret(const hostapi::PageValues& page, const std::string& key) {
+  if (const auto* s = page.secret(key); s != nullptr && !s->empty()) return s->reveal();
+  return page.get(key).value_or("");
+}
+
+hostapi::Result<auth::EntraCredentials> credentialsFromPage(const hostapi::PageValues& page) {
+  auth::EntraCredentials c;
+  c.tenantId = pageValue(page, "tenantId", "");
+  c.clientId = pageValue(page, "clientId", "");
+  c.authorityHost = trimSlash(pageValue(page, "authorityHost", "https://login.microsoftonline.com"));
+  c.graphEndpoint = trimSlash(pageValue(page, "graphEndpoint", "https://graph.microsoft.com"));
+  const std::string type = pageValue(page, "credentialType", "secret");
+  if (type == "certificate") {
+    c.certificatePem = pageValue(page, "certificatePem", "");
+    c.privateKeyPem = pageSecret(page, "privateKeyPem");
+    if (c.certificatePem.empty()) return hostapi::invalidArgument("certificatePem: the certificate is missing");
+    if (c.privateKeyPem.empty()) return hostapi::invalidArgument("privateKeyPem: the private key is missing");
+  } else if (type == "secret") {
+    c.clientSecret = pageSecret(page, "clientSecret");
+    if (c.clientSecret.empty()) return hostapi::invalidArgument("clientSecret: the client secret is missing");
+  } else {
+    return hostapi::invalidArgument("credentialType: must be secret or certificate, got '" + type + "'");
+  }
+  if (c.tenantId.empty()) return hostapi::invalidArgument("tenantId: the tenant id is missing");
+  if (c.clientId.empty()) return hostapi::invalidArgument("clientId: the application (client) id is missing");
+  return c;
+}
+
+http::RetryPolicy defaultRetry() {
+  http::RetryPolicy p;
+  p.maxAttempts = 4;
+  p.baseDelay = std::chrono::milliseconds(500);
+  p.maxDelay = std::chrono::milliseconds(30000);
+  p.jitter = http::Jitter::kFull;
+  return p;
+}
+
+}  // namespace
+
+bool isGraphPlaceholder(const std::string& bytes) {
+  if (bytes.size() < 10 || bytes.size() > 1024) return false;
+  if (bytes.compare(0, 6, "GIF87a") != 0 && bytes.compare(0, 6, "GIF89a") != 0) return false;
+  const auto u = [&](std::size_t i) { return static_cast<unsigned>(static_cast<unsigned char>(bytes[i])); };
+  const unsigned w = u(6) | (u(7) << 8), h = u(8) | (u(9) << 8);
+  return w == 1 && h == 1;
+}
+
+hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& page) {
+  GraphOptions o;
+  o.graphEndpoint = trimSlash(pageValue(page, "graphEndpoint", o.graphEndpoint));
+  if (auto u = http::parseUrl(o.graphEndpoint); !u.isOk())
+    return hostapi::invalidArgument("graphEndpoint: " + u.status().message());
+  o.photoSize = pageValue(page, "photoSize", "original");
+  if (std::find(std::begin(kSizes), std::end(kSizes), o.photoSize) == std::end(kSizes))
+    return hostapi::invalidArgument("photoSize: '" + o.photoSize + "' is not one of Graph's sizes");
+  const std::string conc = pageValue(page, "concurrency", "4");
+  try {
+    o.concurrency = std::clamp(std::stoi(conc), 1, 64);
+  } catch (...) {
+    return hostapi::invalidArgument("concurrency: must be a whole number from 1 to 64");
+  }
+  o.retry = defaultRetry();
+  return o;
+}
+
+std::unique_ptr<PhotoProvider> makeGraphProvider(std::shared_ptr<http::Transport> transport,
+                                                 std::shared_ptr<auth::TokenProvider> tokens,
+                                                 GraphOptions options, http::CancelCheck cancelled) {
+  return std::make_unique<GraphProvider>(std::move(transport), std::move(tokens), std::move(options),
+                                         std::move(cancelled));
+}
+
+namespace {
+
+struct GraphSetup {
+  std::shared_ptr<http::Transport> transport;
+  std::shared_ptr<auth::TokenProvider> tokens;
+  GraphOptions options;
+};
+
+hostapi::Result<GraphSetup> setupFromPage(const hostapi::PageValues& page, http::CancelCheck cancelled) {
+  auto opts = graphOptionsFromPage(page);
+  if (!opts.isOk()) return opts.status();
+  auto creds = credentialsFromPage(page);
+  if (!creds.isOk()) return creds.status();
+  GraphSetup s;
+  s.options = opts.value();
+  s.transport = std::make_shared<http::Client>();
+  auth::TokenProviderOptions to;
+  to.transport = s.transport;
+  to.retry = defaultRetry();
+  to.cancelled = std::move(cancelled);
+  auto tp = auth::makeEntraTokenProvider(std::move(creds.value()), std::move(to));
+  if (!tp.isOk()) return tp.status();
+  s.tokens = std::shared_ptr<auth::TokenProvider>(std::move(tp.value()));
+  return s;
+}
+
+}  // namespace
+
+hostapi::Result<std::unique_ptr<PhotoProvider>> makeGraphProviderFromPage(const ProviderConfig& config) {
+  auto s = setupFromPage(config.page, config.isCancelled);
+  if (!s.isOk()) return s.status();
+  return makeGraphProvider(s.value().transport, s.value().tokens, s.value().options, config.isCancelled);
+}
+
+hostapi::ConnectionTestResult testGraphConnection(const hostapi::PageValues& page) {
+  auto s = setupFromPage(page, {});
+  if (!s.isOk()) return {false, {{"settings", false, s.status().message()}}};
+  return testGraphConnection(*s.value().transport, *s.value().tokens, s.value().options);
+}
+
+hostapi::ConnectionTestResult testGraphConnection(http::Transport& transport, auth::TokenProvider& tokens,
+                                                  const GraphOptions& options) {
+  hostapi::ConnectionTestResult result;
+  auto add = [&](const char* step, bool ok, std::string detail) {
+    result.checks.push_back({step, ok, std::move(detail)});
+  };
+  auto token = tokens.accessToken();
+  if (!token.isOk()) {
+    add("token", false, "could not get a token: " + token.status().message());
+    return result;
+  }
+  add("token", true, "got an app-only token for Microsoft Graph");
+
+  http::RetryPolicy retry = options.retry;
+  retry.maxAttempts = std::min(retry.maxAttempts, 3);
+  auto get = [&](const std::string& path) {
+    http::Request req;
+    req.url = trimSlash(options.graphEndpoint) + path;
+    req.headers.set("Authorization", "Bearer " + token.value());
+    req.headers.set("Accept", "application/json");
+    req.headers.set("x-ms-throttle-priority", "low");
+    req.timeout = std::chrono::milliseconds(30000);
+    return http::sendWithRetry(transport, req, retry);
+  };
+  auto describe = [](const http::Response& r) {
+    std::string text;
+    if (auto j = http::parseJson(r.body); j.isOk()) text = graphErrorText(j.value());
+    return "Microsoft Graph answered " + std::to_string(r.status) + (text.empty() ? "" : " (" + text + ")");
+  };
+
+  auto users = get("/v1.0/users?$top=1&$select=id");
+  if (!users.isOk()) {
+    add("read one user", false, "Microsoft Graph could not be reached: " + users.status().message());
+    return result;
+  }
+  if (users.value().status == 401) {
+    add("read one user", false, "the token was rejected (401): check the tenant, the client id and the secret or certificate");
+    return result;
+  }
+  if (users.value().status == 403) {
+    add("read one user", false,
+        "permission missing: User.Read.All (application) with admin consent, needed to read users");
+    return result;
+  }
+  if (users.value().status != 200) {
+    add("read one user", false, describe(users.value()));
+    return result;
+  }
+  std::string userId;
+  if (auto j = http::parseJson(users.value().body); j.isOk())
+    if (const auto* arr = http::getArray(j.value(), "value"); arr != nullptr && arr->size() > 0)
+      userId = http::getString(arr->at(0), "id").value_or("");
+  if (userId.empty()) {
+    add("read one user", true, "users can be read, but the tenant has none to test a photo with");
+    result.ok = true;
+    return result;
+  }
+  add("read one user", true, "read user " + userId);
+
+  auto photo = get("/v1.0/users/" + http::encodePathSegment(userId) + "/photo");
+  if (!photo.isOk()) {
+    add("read one photo", false, "Microsoft Graph could not be reached: " + photo.status().message());
+    return result;
+  }
+  const int st = photo.value().status;
+  if (st == 200) {
+    add("read one photo", true, "read the photo metadata of user " + userId + ": photo permission ok");
+  } else if (st == 404) {
+    add("read one photo", true, "user " + userId + " has no photo, but the photo permission is ok");
+  } else if (st == 403) {
+    add("read one photo", false, kGraphPermissionMissing);
+    return result;
+  } else {
+    add("read one photo", false, describe(photo.value()));
+    return result;
+  }
+  result.ok = true;
+  return result;
+}
+
+}  // namespace photosync::providers
