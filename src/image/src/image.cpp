@@ -1,18 +1,236 @@
-// Placeholder until the decoders land: the API links, and every image is refused honestly.
+// validate() and normalise(): the order of the checks is the security property here — byte cap,
+// then type, then headers, then the pixel cap, and only then a decoder and pixel memory.
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
 #include "internal.h"
 #include "photosync/image/image.h"
 
 namespace photosync::image {
+namespace {
 
-hostapi::Result<ImageInfo> inspect(std::string_view bytes) {
-  return hostapi::Status(hostapi::StatusCode::kUnimplemented,
-                         "image inspection is not built yet (" + refusalMessage(sniff(bytes), bytes) + ")");
+std::string humanBytes(std::uint64_t n) {
+  constexpr std::uint64_t kKiB = 1024;
+  constexpr std::uint64_t kMiB = 1024 * 1024;
+  char buf[64];
+  if (n < kKiB) {
+    std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
+  } else if (n < kMiB) {
+    std::snprintf(buf, sizeof buf, "%.0f KB", static_cast<double>(n) / kKiB);
+  } else if (n % kMiB == 0 || n >= 100 * kMiB) {
+    std::snprintf(buf, sizeof buf, "%.0f MB", static_cast<double>(n) / kMiB);
+  } else {
+    std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / kMiB);
+  }
+  return buf;
 }
 
-hostapi::Result<ImageInfo> validate(std::string_view bytes, const Limits&) { return inspect(bytes); }
+hostapi::Status checkBytes(std::string_view bytes, const Limits& limits) {
+  if (bytes.size() <= limits.maxBytes) return hostapi::Status::ok();
+  std::string size = humanBytes(bytes.size());
+  std::string cap = humanBytes(limits.maxBytes);
+  if (size == cap) {  // "5.0 MB, the limit is 5.0 MB" helps nobody: show the exact figures
+    size += " (" + std::to_string(bytes.size()) + " bytes)";
+    cap += " (" + std::to_string(limits.maxBytes) + " bytes)";
+  }
+  return hostapi::resourceExhausted("image is " + size + ", the limit is " + cap);
+}
 
-hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const NormaliseOptions&) {
-  return inspect(bytes).status();
+hostapi::Status checkPixels(const ImageInfo& info, const Limits& limits) {
+  if (info.pixels() <= limits.maxPixels) return hostapi::Status::ok();
+  return hostapi::resourceExhausted("image is " + std::to_string(info.width) + "x" +
+                                    std::to_string(info.height) + " pixels, the limit is " +
+                                    std::to_string(limits.maxPixels) + " pixels");
+}
+
+// What we refuse on purpose although the header is fine: said before the pixel cap, since
+// shrinking such an image would not help.
+hostapi::Status checkSupported(const ImageInfo& info) {
+  if (info.type != ImageType::kJpeg) return hostapi::Status::ok();
+  if (info.bitDepth != 8) {
+    return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
+  }
+  if (info.channels != 1 && info.channels != 3 && info.channels != 4) {
+    return hostapi::invalidArgument("JPEG with " + std::to_string(info.channels) +
+                                    " colour components is not supported");
+  }
+  return hostapi::Status::ok();
+}
+
+hostapi::Status decode(std::string_view bytes, const ImageInfo& info, const Limits& limits, Raster* out) {
+  switch (info.type) {
+    case ImageType::kJpeg: return decodeJpeg(bytes, info, limits, out);
+    case ImageType::kPng: return decodePng(bytes, info, limits, out);
+    case ImageType::kGif: return decodeGif(bytes, info, limits, out);
+    default: return hostapi::internalError("decode called for a refused type");
+  }
+}
+
+// The header checks validate() and normalise() share.
+hostapi::Result<ImageInfo> checkHeaders(std::string_view bytes, const Limits& limits) {
+  if (auto s = checkBytes(bytes, limits); !s) return s;
+  auto info = inspect(bytes);
+  if (!info) return info;
+  if (auto s = checkSupported(*info); !s) return s;
+  if (auto s = checkPixels(*info, limits); !s) return s;
+  return info;
+}
+
+// The centred square of `src`, turned upright per EXIF orientation (1..8).
+Raster cropAndOrient(const Raster& src, int orientation) {
+  const std::uint32_t s = std::min(src.width, src.height);
+  const std::size_t x0 = (src.width - s) / 2;
+  const std::size_t y0 = (src.height - s) / 2;
+  Raster dst;
+  dst.width = dst.height = s;
+  dst.rgba.resize(std::size_t{s} * s * 4);
+  const std::size_t last = s - 1;
+  for (std::size_t y = 0; y < s; ++y) {
+    for (std::size_t x = 0; x < s; ++x) {
+      std::size_t sx = x;
+      std::size_t sy = y;
+      switch (orientation) {
+        case 2: sx = last - x; sy = y; break;         // mirrored
+        case 3: sx = last - x; sy = last - y; break;  // rotated 180
+        case 4: sx = x; sy = last - y; break;         // flipped
+        case 5: sx = y; sy = x; break;                // transposed
+        case 6: sx = y; sy = last - x; break;         // stored rotated 90 CCW: turn 90 CW
+        case 7: sx = last - y; sy = last - x; break;  // transversed
+        case 8: sx = last - y; sy = x; break;         // stored rotated 90 CW: turn 90 CCW
+        default: break;
+      }
+      const std::uint8_t* p = src.rgba.data() + ((y0 + sy) * src.width + (x0 + sx)) * 4;
+      std::uint8_t* q = dst.rgba.data() + (y * s + x) * 4;
+      q[0] = p[0]; q[1] = p[1]; q[2] = p[2]; q[3] = p[3];
+    }
+  }
+  return dst;
+}
+
+// Area-average (box) downscale of a square, in exact integer arithmetic so the output is the
+// same bit for bit on every machine. Colours are averaged premultiplied by alpha, so transparent
+// pixels do not bleed their (invisible) colour into the edges.
+Raster scaleArea(const Raster& src, std::uint32_t t) {
+  const std::uint64_t s = src.width;
+  // In units of 1/(s*t): source pixel j covers [j*t, (j+1)*t), output pixel i covers
+  // [i*s, (i+1)*s); a tap's weight is the overlap, and every output's weights sum to s.
+  struct Tap { std::uint32_t index; std::uint32_t weight; };
+  std::vector<std::vector<Tap>> taps(t);
+  for (std::uint64_t i = 0; i < t; ++i) {
+    const std::uint64_t lo = i * s;
+    const std::uint64_t hi = lo + s;
+    for (std::uint64_t j = lo / t; j * t < hi && j < s; ++j) {
+      const std::uint64_t w = std::min(hi, (j + 1) * t) - std::max(lo, j * t);
+      taps[i].push_back({static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(w)});
+    }
+  }
+  // Horizontal pass: s rows x t columns of premultiplied values (c*a and 255*a), x16 for the
+  // rounding headroom of the second pass.
+  std::vector<std::uint32_t> mid(static_cast<std::size_t>(s) * t * 4);
+  for (std::size_t y = 0; y < s; ++y) {
+    const std::uint8_t* row = src.rgba.data() + y * s * 4;
+    for (std::size_t i = 0; i < t; ++i) {
+      std::uint64_t acc[4] = {0, 0, 0, 0};
+      for (const Tap& tap : taps[i]) {
+        const std::uint8_t* p = row + std::size_t{tap.index} * 4;
+        const std::uint64_t a = p[3];
+        acc[0] += p[0] * a * tap.weight;
+        acc[1] += p[1] * a * tap.weight;
+        acc[2] += p[2] * a * tap.weight;
+        acc[3] += 255 * a * tap.weight;
+      }
+      std::uint32_t* m = mid.data() + (y * t + i) * 4;
+      for (int c = 0; c < 4; ++c) m[c] = static_cast<std::uint32_t>((acc[c] * 16 + s / 2) / s);
+    }
+  }
+  Raster dst;
+  dst.width = dst.height = t;
+  dst.rgba.resize(std::size_t{t} * t * 4);
+  for (std::size_t k = 0; k < t; ++k) {
+    for (std::size_t i = 0; i < t; ++i) {
+      std::uint64_t v[4] = {0, 0, 0, 0};
+      for (const Tap& tap : taps[k]) {
+        const std::uint32_t* m = mid.data() + (std::size_t{tap.index} * t + i) * 4;
+        for (int c = 0; c < 4; ++c) v[c] += std::uint64_t{m[c]} * tap.weight;
+      }
+      std::uint8_t* q = dst.rgba.data() + (k * t + i) * 4;
+      if (v[3] == 0) {
+        q[0] = q[1] = q[2] = q[3] = 0;
+        continue;
+      }
+      for (int c = 0; c < 3; ++c) q[c] = static_cast<std::uint8_t>(std::min<std::uint64_t>(255, (v[c] * 255 + v[3] / 2) / v[3]));
+      const std::uint64_t unit = 16 * s * 255;
+      q[3] = static_cast<std::uint8_t>(std::min<std::uint64_t>(255, (v[3] + unit / 2) / unit));
+    }
+  }
+  return dst;
+}
+
+bool hasTransparency(const Raster& r) {
+  for (std::size_t i = 3; i < r.rgba.size(); i += 4) {
+    if (r.rgba[i] != 255) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+hostapi::Result<ImageInfo> inspect(std::string_view bytes) {
+  const ImageType type = sniff(bytes);
+  switch (type) {
+    case ImageType::kJpeg: return inspectJpeg(bytes);
+    case ImageType::kPng: return inspectPng(bytes);
+    case ImageType::kGif: return inspectGif(bytes);
+    default: return hostapi::invalidArgument(refusalMessage(type, bytes));
+  }
+}
+
+hostapi::Result<ImageInfo> validate(std::string_view bytes, const Limits& limits) {
+  auto info = checkHeaders(bytes, limits);
+  if (!info) return info;
+  if (auto s = decode(bytes, *info, limits, nullptr); !s) return s;
+  return info;
+}
+
+hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const NormaliseOptions& options) {
+  constexpr std::uint32_t kMaxTarget = 4096;
+  if (options.targetSize == 0 || options.targetSize > kMaxTarget) {
+    return hostapi::invalidArgument("avatar size must be between 1 and " + std::to_string(kMaxTarget) +
+                                    " pixels, not " + std::to_string(options.targetSize));
+  }
+  if (options.jpegQuality < 1 || options.jpegQuality > 100) {
+    return hostapi::invalidArgument("JPEG quality must be between 1 and 100, not " +
+                                    std::to_string(options.jpegQuality));
+  }
+  auto info = checkHeaders(bytes, options.limits);
+  if (!info) return info.status();
+  Raster decoded;
+  if (auto s = decode(bytes, *info, options.limits, &decoded); !s) return s;
+
+  Raster square = cropAndOrient(decoded, info->exifOrientation);
+  decoded = Raster{};  // release the full image before scaling
+  const std::uint32_t side = std::min(options.targetSize, square.width);  // never upscale
+  Raster avatar = side == square.width ? std::move(square) : scaleArea(square, side);
+
+  NormalisedImage out;
+  out.width = out.height = side;
+  hostapi::Result<std::string> encoded = std::string();
+  if (hasTransparency(avatar)) {
+    out.type = ImageType::kPng;
+    encoded = encodePng(avatar);
+  } else {
+    out.type = ImageType::kJpeg;
+    encoded = encodeJpeg(avatar, options.jpegQuality);
+  }
+  if (!encoded) return encoded.status();
+  out.bytes = std::move(encoded.value());
+  return out;
 }
 
 hostapi::AvatarImage toAvatarImage(NormalisedImage&& image) {

@@ -1,0 +1,212 @@
+// Full JPEG decode with libjpeg-turbo, made safe for hostile input:
+// - errors longjmp back here instead of exit() (libjpeg's default), with the text captured;
+// - corrupt-data warnings (libjpeg repairs and carries on) are refusals once scan data starts:
+//   an avatar with grey blocks in it is not "intact";
+// - a cap on the number of progressive scans (thousands of tiny scans are a known CPU DoS) and
+//   on libjpeg's own memory (progressive images keep every coefficient in memory).
+//
+// setjmp/longjmp and C++: nothing with a destructor lives in a frame that longjmp unwinds. All
+// buffers are owned by the caller of decodeJpegCore(), which itself holds only PODs.
+#include <csetjmp>
+#include <cstddef>
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <string_view>
+#include <vector>
+
+// jpeglib.h needs FILE and size_t declared first.
+#include <jerror.h>
+#include <jpeglib.h>
+
+#include "internal.h"
+
+namespace photosync::image {
+namespace {
+
+constexpr int kMaxProgressiveScans = 1000;
+
+struct ErrorManager {
+  jpeg_error_mgr pub;  // first: libjpeg sees an ErrorManager* as a jpeg_error_mgr*
+  std::jmp_buf jump;
+  bool dataPhase;                         // scan data has started: warnings are refusals now
+  int dataWarnings;
+  int firstWarningCode;
+  char firstWarning[JMSG_LENGTH_MAX];
+  char error[JMSG_LENGTH_MAX];
+  int errorCode;
+  bool scanLimitHit;
+};
+
+struct ProgressMonitor {
+  jpeg_progress_mgr pub;  // first, as above
+  j_decompress_ptr cinfo;
+};
+
+void onErrorExit(j_common_ptr cinfo) {
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  (*cinfo->err->format_message)(cinfo, err->error);
+  err->errorCode = cinfo->err->msg_code;
+  std::longjmp(err->jump, 1);
+}
+
+void onEmitMessage(j_common_ptr cinfo, int level) {
+  if (level >= 0) return;  // trace messages
+  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+  const int code = cinfo->err->msg_code;
+  // A file that ends early is corrupt whenever it happens; other warnings before the scan data
+  // concern markers libjpeg skipped (junk between header segments, odd JFIF versions) and do
+  // not touch a pixel.
+  if (!err->dataPhase && code != JWRN_JPEG_EOF) return;
+  if (err->dataWarnings++ == 0) {
+    err->firstWarningCode = code;
+    (*cinfo->err->format_message)(cinfo, err->firstWarning);
+  }
+}
+
+void onProgress(j_common_ptr cinfo) {
+  auto* progress = reinterpret_cast<ProgressMonitor*>(cinfo->progress);
+  if (progress->cinfo->input_scan_number > kMaxProgressiveScans) {
+    auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
+    err->scanLimitHit = true;
+    std::longjmp(err->jump, 1);
+  }
+}
+
+void cmykToRgba(std::uint8_t* row, std::size_t width, bool inverted) {
+  // Adobe writes CMYK inverted (0 = full ink); libjpeg hands it over as stored. The plain
+  // multiplicative conversion is what browsers use for untagged CMYK.
+  for (std::size_t x = 0; x < width; ++x) {
+    std::uint8_t* p = row + x * 4;
+    unsigned c = p[0], m = p[1], y = p[2], k = p[3];
+    if (!inverted) {
+      c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k;
+    }
+    p[0] = static_cast<std::uint8_t>((c * k + 127) / 255);
+    p[1] = static_cast<std::uint8_t>((m * k + 127) / 255);
+    p[2] = static_cast<std::uint8_t>((y * k + 127) / 255);
+    p[3] = 255;
+  }
+}
+
+struct Outcome {
+  bool failed;
+  bool sizeMismatch;
+};
+
+// Returns with `err` filled; `pixels` holds height*rowBytes bytes (or one row when !fullImage).
+Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
+                       std::uint8_t* pixels, std::uint32_t width, std::uint32_t height,
+                       bool fullImage) {
+  jpeg_decompress_struct cinfo;
+  ProgressMonitor progress;
+  std::memset(&cinfo, 0, sizeof cinfo);
+  std::memset(&progress, 0, sizeof progress);
+  cinfo.err = jpeg_std_error(&err->pub);
+  err->pub.error_exit = onErrorExit;
+  err->pub.emit_message = onEmitMessage;
+  Outcome outcome{false, false};
+  if (setjmp(err->jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.failed = true;
+    return outcome;
+  }
+  jpeg_create_decompress(&cinfo);
+  cinfo.mem->max_memory_to_use = static_cast<long>(memoryCap);
+  progress.pub.progress_monitor = onProgress;
+  progress.cinfo = &cinfo;
+  cinfo.progress = &progress.pub;
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
+  jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0);  // EXIF comes from our own parser
+  jpeg_read_header(&cinfo, TRUE);
+  const bool cmyk = cinfo.num_components == 4;
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
+  cinfo.dct_method = JDCT_ISLOW;  // exact integer IDCT: identical output on every machine
+  err->dataPhase = true;
+  jpeg_start_decompress(&cinfo);
+  if (cinfo.output_width != width || cinfo.output_height != height || cinfo.output_components != 4) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.failed = true;
+    outcome.sizeMismatch = true;
+    return outcome;
+  }
+  const std::size_t rowBytes = std::size_t{width} * 4;
+  const bool inverted = cinfo.saw_Adobe_marker != 0;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    std::uint8_t* row = fullImage ? pixels + std::size_t{cinfo.output_scanline} * rowBytes : pixels;
+    JSAMPROW rows[1] = {row};
+    if (jpeg_read_scanlines(&cinfo, rows, 1) != 1) break;  // suspension cannot happen with mem src
+    if (cmyk && fullImage) cmykToRgba(row, width, inverted);
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return outcome;
+}
+
+std::string describeJpegError(const ErrorManager& err) {
+  if (err.scanLimitHit) {
+    return "corrupt JPEG: more than " + std::to_string(kMaxProgressiveScans) + " progressive scans";
+  }
+  int code = err.errorCode;
+  const char* text = err.error;
+  if (err.dataWarnings > 0 && code == 0) {
+    code = err.firstWarningCode;
+    text = err.firstWarning;
+  }
+  if (code == JWRN_JPEG_EOF || code == JERR_INPUT_EOF || code == JERR_INPUT_EMPTY) {
+    return "corrupt JPEG: premature end of data (truncated?)";
+  }
+  if (code == JERR_OUT_OF_MEMORY || code == JERR_NO_BACKING_STORE) {
+    return "JPEG needs more memory to decode than allowed (too large or too many components)";
+  }
+  std::string_view t(text);
+  for (std::string_view prefix : {"Corrupt JPEG data: ", "Warning: "}) {
+    if (t.substr(0, prefix.size()) == prefix) t.remove_prefix(prefix.size());
+  }
+  std::string msg = "corrupt JPEG: " + std::string(t);
+  if (msg.size() > 14 && msg[14] >= 'A' && msg[14] <= 'Z' && !(msg.size() > 15 && msg[15] >= 'A' && msg[15] <= 'Z')) {
+    msg[14] = static_cast<char>(msg[14] - 'A' + 'a');
+  }
+  return msg;
+}
+
+}  // namespace
+
+hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                           Raster* out) {
+  if (info.bitDepth != 8) {
+    return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
+  }
+  if (info.channels != 1 && info.channels != 3 && info.channels != 4) {
+    return hostapi::invalidArgument("JPEG with " + std::to_string(info.channels) +
+                                    " colour components is not supported");
+  }
+  const std::size_t rowBytes = std::size_t{info.width} * 4;
+  std::vector<std::uint8_t> scratch;
+  std::uint8_t* pixels = nullptr;
+  if (out != nullptr) {
+    out->width = info.width;
+    out->height = info.height;
+    out->rgba.assign(rowBytes * info.height, 0);
+    pixels = out->rgba.data();
+  } else {
+    scratch.assign(rowBytes, 0);
+    pixels = scratch.data();
+  }
+  // Whole-image coefficient buffers of a progressive JPEG: 2 bytes per coefficient, up to 4
+  // components at full resolution; plus room for libjpeg's own tables.
+  const std::uint64_t memoryCap = limits.maxPixels * 8 + (std::uint64_t{64} << 20);
+  ErrorManager err;
+  std::memset(&err, 0, sizeof err);
+  const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, info.width, info.height, out != nullptr);
+  if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
+  if (o.failed || err.dataWarnings > 0) {
+    if (out != nullptr) *out = Raster{};
+    return hostapi::invalidArgument(describeJpegError(err));
+  }
+  return hostapi::Status::ok();
+}
+
+}  // namespace photosync::image
