@@ -1,0 +1,124 @@
+#include <gtest/gtest.h>
+
+#include "photosync/http/json.h"
+#include "photosync/http/url.h"
+
+namespace photosync::http {
+namespace {
+
+TEST(PercentEncode, Table) {
+  const std::pair<std::string, std::string> cases[] = {
+      {"abcXYZ019-._~", "abcXYZ019-._~"},
+      {"a b", "a%20b"},
+      {"jane.doe@contoso.com", "jane.doe%40contoso.com"},
+      {"a/b?c#d&e=f+g%", "a%2Fb%3Fc%23d%26e%3Df%2Bg%25"},
+      {"\xc3\xa9", "%C3%A9"},
+      {std::string("\0", 1), "%00"},
+  };
+  for (const auto& [in, want] : cases) {
+    SCOPED_TRACE(in);
+    EXPECT_EQ(percentEncode(in), want);
+    EXPECT_EQ(percentDecode(want), in);
+  }
+}
+
+TEST(FormEncode, RoundTrip) {
+  std::vector<std::pair<std::string, std::string>> fields = {
+      {"client_secret", "a+b/c=d&e f~"}, {"scope", "https://graph.microsoft.com/.default"}};
+  const auto body = formEncode(fields);
+  EXPECT_EQ(body.find('+'), std::string::npos);
+  EXPECT_EQ(body, "client_secret=a%2Bb%2Fc%3Dd%26e%20f~&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default");
+  EXPECT_EQ(parseForm(body), fields);
+  EXPECT_EQ(parseForm("a=1+2&b&&c=%zz"),
+            (std::vector<std::pair<std::string, std::string>>{{"a", "1 2"}, {"b", ""}, {"c", "%zz"}}));
+}
+
+TEST(ParseUrl, Table) {
+  struct Case {
+    const char* url;
+    bool ok;
+    const char* scheme;
+    const char* host;
+    int port;
+    const char* path;
+  };
+  const Case cases[] = {
+      {"https://graph.microsoft.com/v1.0/users?$top=5#frag", true, "https", "graph.microsoft.com", 443, "/v1.0/users?$top=5"},
+      {"HTTP://Example.COM", true, "http", "example.com", 80, "/"},
+      {"http://127.0.0.1:8080?x=1", true, "http", "127.0.0.1", 8080, "/?x=1"},
+      {"http://[::1]:9000/a", true, "http", "::1", 9000, "/a"},
+      {"ftp://x/", false, "", "", 0, ""},
+      {"//x/", false, "", "", 0, ""},
+      {"https://user:pw@x/", false, "", "", 0, ""},
+      {"https://x:0/", false, "", "", 0, ""},
+      {"https://x:/", false, "", "", 0, ""},
+      {"https://x:65536/", false, "", "", 0, ""},
+      {"https:///path", false, "", "", 0, ""},
+      {"https://x/a b", false, "", "", 0, ""},
+      {"https://x\r\nHost: evil/", false, "", "", 0, ""},
+      {"https://[::1/", false, "", "", 0, ""},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.url);
+    auto r = parseUrl(c.url);
+    ASSERT_EQ(r.isOk(), c.ok) << r.status().toString();
+    if (!c.ok) {
+      EXPECT_EQ(r.status().code(), hostapi::StatusCode::kInvalidArgument);
+      continue;
+    }
+    EXPECT_EQ(r->scheme, c.scheme);
+    EXPECT_EQ(r->host, c.host);
+    EXPECT_EQ(r->port, c.port);
+    EXPECT_EQ(r->pathAndQuery, c.path);
+  }
+  EXPECT_EQ(originOf("https://Graph.Microsoft.com/v1.0").value(), "https://graph.microsoft.com:443");
+  EXPECT_EQ(originOf("http://[::1]:9000/a").value(), "http://[::1]:9000");
+  EXPECT_EQ(hostForDisplay(parseUrl("https://x.test/a").value()), "x.test");
+  EXPECT_EQ(hostForDisplay(parseUrl("https://x.test:8443/a").value()), "x.test:8443");
+}
+
+TEST(ParseUrl, ErrorsDoNotEchoQueryStrings) {
+  auto r = parseUrl("gopher://x/?access_token=SECRET");
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().message().find("SECRET"), std::string::npos);
+}
+
+TEST(Json, ReadsWithoutInsertingOrThrowing) {
+  auto v = parseJson(R"({"a":"x","n":5,"big":1e300,"f":1.5,"b":true,"o":{"k":"v"},"arr":[1,2],"nul":null})");
+  ASSERT_TRUE(v.isOk()) << v.status().toString();
+  const auto& obj = *v;
+  EXPECT_EQ(getString(obj, "a").value_or(""), "x");
+  EXPECT_FALSE(getString(obj, "n").has_value());        // wrong type
+  EXPECT_FALSE(getString(obj, "missing").has_value());  // absent
+  EXPECT_FALSE(getString(obj, "nul").has_value());
+  EXPECT_EQ(getInt64(obj, "n").value_or(0), 5);
+  EXPECT_FALSE(getInt64(obj, "f").has_value());
+  EXPECT_FALSE(getInt64(obj, "big").has_value());
+  EXPECT_DOUBLE_EQ(getNumber(obj, "f").value_or(0), 1.5);
+  EXPECT_EQ(getBool(obj, "b"), std::optional<bool>(true));
+  ASSERT_NE(getObject(obj, "o"), nullptr);
+  EXPECT_EQ(getString(*getObject(obj, "o"), "k").value_or(""), "v");
+  EXPECT_EQ(getObject(obj, "a"), nullptr);
+  ASSERT_NE(getArray(obj, "arr"), nullptr);
+  EXPECT_EQ(getArray(obj, "arr")->size(), 2u);
+  EXPECT_EQ(getArray(obj, "o"), nullptr);
+  EXPECT_EQ(obj.as_object().size(), 8u) << "reads must not insert nulls";
+  // Not an object at all.
+  EXPECT_FALSE(getString(web::json::value::number(3), "a").has_value());
+}
+
+TEST(Json, RefusesGarbageAndDeepNesting) {
+  for (std::string bad : {std::string("{"), std::string("<html>"), std::string(""), std::string("{\"a\":}"),
+                          std::string(100000, '[')}) {
+    SCOPED_TRACE(bad.substr(0, 10));
+    auto r = parseJson(bad);
+    ASSERT_FALSE(r.isOk());
+    EXPECT_EQ(r.status().code(), hostapi::StatusCode::kInvalidArgument);
+  }
+  // Brackets inside strings do not count as nesting.
+  auto ok = parseJson("{\"s\":\"" + std::string(1000, '[') + "\"}");
+  EXPECT_TRUE(ok.isOk()) << ok.status().toString();
+}
+
+}  // namespace
+}  // namespace photosync::http
