@@ -1,0 +1,395 @@
+// The Graph provider against a scripted fake transport: what it sends ($batch of 20, headers,
+// encoded paths) and how it reads every answer Graph gives (mediaEtag, 404 codes, placeholder,
+// 403, 401, per-sub-request 429 with Retry-After, unreadable bodies).
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "photosync/common/encoding.h"
+#include "photosync/http/json.h"
+#include "photosync/providers/graph_provider.h"
+
+namespace {
+
+using namespace photosync;
+using providers::PhotoRef;
+using providers::PhotoState;
+
+struct SubReq {
+  std::string id;
+  std::string url;
+};
+
+/// Answers each $batch sub-request through `answer(url, attempt)` → {status, headers, body}.
+struct SubAnswer {
+  int status = 200;
+  web::json::value headers = web::json::value::object();
+  web::json::value body = web::json::value::null();
+};
+
+class FakeGraph final : public http::Transport {
+ public:
+  std::mutex mu;
+  std::vector<http::Request> requests;
+  std::map<std::string, int> seen;  // url -> times asked
+  std::function<SubAnswer(const std::string& url, int attempt)> answer;
+  std::function<std::optional<http::Response>(const http::Request&)> outer;  // overrides
+
+  hostapi::Result<http::Response> send(const http::Request& req, const http::CancelCheck&) override {
+    std::vector<SubReq> subs;
+    {
+      std::lock_guard lk(mu);
+      requests.push_back(req);
+    }
+    if (outer)
+      if (auto r = outer(req)) return *r;
+    auto body = http::parseJson(req.body);
+    if (!body.isOk()) return http::Response{400, {}, "{}"};
+    web::json::value responses = web::json::value::array();
+    std::size_t n = 0;
+    for (const auto& r : *http::getArray(body.value(), "requests")) {
+      const std::string url = *http::getString(r, "url");
+      int attempt = 0;
+      {
+        std::lock_guard lk(mu);
+        attempt = ++seen[url];
+      }
+      SubAnswer a = answer(url, attempt);
+      web::json::value s = web::json::value::object();
+      s["id"] = web::json::value::string(*http::getString(r, "id"));
+      s["status"] = web::json::value::number(a.status);
+      s["headers"] = a.headers;
+      s["body"] = a.body;
+      responses[n++] = s;
+    }
+    web::json::value out = web::json::value::object();
+    out["responses"] = responses;
+    return http::Response{200, {{"Content-Type", "application/json"}}, out.serialize()};
+  }
+  int posts() {
+    std::lock_guard lk(mu);
+    return static_cast<int>(requests.size());
+  }
+  std::size_t subCount(std::size_t i) {
+    std::lock_guard lk(mu);
+    return http::getArray(http::parseJson(requests.at(i).body).value(), "requests")->size();
+  }
+};
+
+class CountingTokens final : public auth::TokenProvider {
+ public:
+  std::atomic<int> fetches{0}, invalidations{0};
+  std::atomic<int> generation{1};
+  bool fail = false;
+  hostapi::Result<std::string> accessToken() override {
+    ++fetches;
+    if (fail) return hostapi::unauthenticated("the client secret is not valid for this app (AADSTS7000215)");
+    return "tok" + std::to_string(generation.load());
+  }
+  void invalidate(std::string_view) override {
+    ++invalidations;
+    ++generation;
+  }
+};
+
+SubAnswer meta(const std::string& etag) {
+  SubAnswer a;
+  a.headers["Content-Type"] = web::json::value::string("application/json");
+  a.body = web::json::value::object();
+  a.body["@odata.mediaEtag"] = web::json::value::string(etag);
+  a.body["width"] = web::json::value::number(96);
+  return a;
+}
+SubAnswer error(int status, const std::string& code, const std::string& retryAfter = "") {
+  SubAnswer a;
+  a.status = status;
+  if (!retryAfter.empty()) a.headers["Retry-After"] = web::json::value::string(retryAfter);
+  a.body = web::json::value::object();
+  a.body["error"] = web::json::value::object();
+  a.body["error"]["code"] = web::json::value::string(code);
+  a.body["error"]["message"] = web::json::value::string("details of " + code);
+  return a;
+}
+SubAnswer binary(const std::string& bytes, const std::string& type = "image/jpeg") {
+  SubAnswer a;
+  a.headers["Content-Type"] = web::json::value::string(type);
+  a.body = web::json::value::string(base64Encode(bytes));
+  return a;
+}
+std::string gif1x1() {
+  return std::string("GIF89a\x01\x00\x01\x00\x80\x00\x00\xff\xff\xff\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,"
+                     "\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;", 43);
+}
+
+struct Fixture {
+  std::shared_ptr<FakeGraph> graph = std::make_shared<FakeGraph>();
+  std::shared_ptr<CountingTokens> tokens = std::make_shared<CountingTokens>();
+  std::atomic<bool> cancel{false};
+  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original") {
+    providers::GraphOptions o;
+    o.graphEndpoint = "http://127.0.0.1:1/";
+    o.photoSize = size;
+    o.retry.maxAttempts = 3;
+    o.retry.baseDelay = std::chrono::milliseconds(1);
+    o.retry.maxDelay = std::chrono::milliseconds(5);
+    o.retry.jitter = http::Jitter::kNone;
+    o.maxBatchRounds = 4;
+    return providers::makeGraphProvider(graph, tokens, o, [this] { return cancel.load(); });
+  }
+};
+
+std::vector<PhotoRef> refs(int n) {
+  std::vector<PhotoRef> r;
+  for (int i = 0; i < n; ++i) r.push_back({"u" + std::to_string(i), "oid-" + std::to_string(i)});
+  return r;
+}
+
+TEST(GraphProvider, VersionsComeFromMediaEtagAndAny404IsNoPhoto) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-0/photo") return meta("\"etag-a\"");
+    if (url == "/users/oid-1/photo") return error(404, "ImageNotFound");
+    if (url == "/users/oid-2/photo") return error(404, "ErrorEntityNotFound");
+    if (url == "/users/oid-3/photo") return error(404, "ErrorItemNotFound");
+    return error(500, "generalException");
+  };
+  auto p = f.make();
+  auto v = p->versions(refs(4));
+  ASSERT_EQ(v.size(), 4u);
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(v[0].versionTag, "\"etag-a\"");
+  for (int i = 1; i < 4; ++i) EXPECT_EQ(v[static_cast<std::size_t>(i)].state, PhotoState::kNoPhoto) << i;
+  ASSERT_EQ(f.graph->posts(), 1);
+  const auto& req = f.graph->requests[0];
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.url, "http://127.0.0.1:1/v1.0/$batch");
+  EXPECT_EQ(req.headers.get("x-ms-throttle-priority").value_or(""), "low");
+  EXPECT_EQ(req.headers.get("Authorization").value_or(""), "Bearer tok1");
+}
+
+TEST(GraphProvider, GroupsOfTwentyAndEncodedIdentifiers) {
+  Fixture f;
+  f.graph->answer = [](const std::string&, int) { return meta("e"); };
+  auto p = f.make();
+  auto r = refs(45);
+  r[0].identifier = "ada#x@contoso.com";
+  auto v = p->versions(r);
+  ASSERT_EQ(f.graph->posts(), 3);
+  EXPECT_EQ(f.graph->subCount(0), 20u);
+  EXPECT_EQ(f.graph->subCount(1), 20u);
+  EXPECT_EQ(f.graph->subCount(2), 5u);
+  EXPECT_EQ(f.graph->seen.count("/users/ada%23x%40contoso.com/photo"), 1u);
+  EXPECT_EQ(p->stats().batchSubRequests, 45u);
+}
+
+TEST(GraphProvider, ThrottledSubRequestsAloneAreRebatchedAfterFractionalRetryAfter) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int attempt) {
+    if ((url == "/users/oid-1/photo" || url == "/users/oid-3/photo") && attempt == 1)
+      return error(429, "MailboxConcurrency", "0.02");
+    return meta("e-" + url);
+  };
+  auto p = f.make();
+  auto v = p->versions(refs(5));
+  for (const auto& x : v) EXPECT_EQ(x.state, PhotoState::kPhoto);
+  ASSERT_EQ(f.graph->posts(), 2);
+  EXPECT_EQ(f.graph->subCount(1), 2u) << "only the throttled ones go again";
+  EXPECT_EQ(p->stats().retries, 2u);
+}
+
+TEST(GraphProvider, PersistentThrottlingAndServerErrorsAreErrorsNeverNoPhoto) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-0/photo") return error(429, "TooManyRequests", "0.001");
+    if (url == "/users/oid-1/photo") return error(503, "serviceNotAvailable");
+    return error(502, "badGateway");
+  };
+  auto p = f.make();
+  auto v = p->versions(refs(3));
+  EXPECT_EQ(v[0].state, PhotoState::kError);
+  EXPECT_EQ(v[0].error.code(), hostapi::StatusCode::kResourceExhausted);
+  EXPECT_NE(v[0].error.message().find("throttled"), std::string::npos);
+  EXPECT_EQ(v[1].state, PhotoState::kError);
+  EXPECT_EQ(v[2].error.code(), hostapi::StatusCode::kUnavailable);
+  EXPECT_EQ(f.graph->posts(), 4) << "maxBatchRounds";
+}
+
+TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {
+  Fixture f;
+  f.graph->answer = [](const std::string&, int) { return error(403, "Authorization_RequestDenied"); };
+  auto p = f.make();
+  auto v = p->versions(refs(1));
+  EXPECT_EQ(v[0].state, PhotoState::kError);
+  EXPECT_EQ(v[0].error.code(), hostapi::StatusCode::kPermissionDenied);
+  EXPECT_EQ(v[0].error.message(), providers::kGraphPermissionMissing);
+}
+
+TEST(GraphProvider, DownloadDecodesBase64AndSpotsThePlaceholder) {
+  Fixture f;
+  const std::string jpeg = std::string("\xff\xd8\xff\xe0 jpeg bytes", 15);
+  f.graph->answer = [&](const std::string& url, int) {
+    if (url == "/users/oid-0/photo/$value") return binary(jpeg);
+    if (url == "/users/oid-1/photo/$value") return binary(gif1x1(), "image/gif");
+    if (url == "/users/oid-2/photo/$value") return error(404, "ImageNotFound");
+    SubAnswer bad;
+    bad.body = web::json::value::string("@@not base64@@");
+    return bad;
+  };
+  auto p = f.make();
+  auto d = p->download(refs(4));
+  EXPECT_EQ(d[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(d[0].bytes, jpeg);
+  EXPECT_EQ(d[0].contentType, "image/jpeg");
+  EXPECT_EQ(d[1].state, PhotoState::kNoPhoto);
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+  EXPECT_EQ(d[3].state, PhotoState::kError);
+  EXPECT_EQ(d[3].error.code(), hostapi::StatusCode::kUnavailable);
+  EXPECT_EQ(p->stats().bytesDownloaded, jpeg.size());
+  EXPECT_TRUE(providers::isGraphPlaceholder(gif1x1()));
+  EXPECT_FALSE(providers::isGraphPlaceholder(jpeg));
+}
+
+TEST(GraphProvider, SizedPhotoFallsBackToTheOriginalWhenTheSizeIsMissing) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-0/photos/240x240/$value") return binary("IMG240");
+    if (url == "/users/oid-1/photos/240x240/$value") return error(404, "ImageNotFound");
+    if (url == "/users/oid-1/photo/$value") return binary("IMGsmall");
+    return error(404, "ImageNotFound");
+  };
+  auto p = f.make("240x240");
+  auto d = p->download(refs(3));
+  EXPECT_EQ(d[0].bytes, "IMG240");
+  EXPECT_EQ(d[1].bytes, "IMGsmall");
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+}
+
+TEST(GraphProvider, UnauthorizedRefreshesTheTokenOnceAndRetries) {
+  Fixture f;
+  f.graph->answer = [](const std::string&, int) { return meta("e"); };
+  f.graph->outer = [](const http::Request& r) -> std::optional<http::Response> {
+    if (r.headers.get("Authorization").value_or("") == "Bearer tok1")
+      return http::Response{401, {}, R"({"error":{"code":"InvalidAuthenticationToken","message":"expired"}})"};
+    return std::nullopt;
+  };
+  auto p = f.make();
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(f.tokens->invalidations, 1);
+  EXPECT_EQ(f.graph->posts(), 2);
+
+  // Always 401: refreshed once, then an error (not "no photo").
+  Fixture g;
+  g.graph->outer = [](const http::Request&) -> std::optional<http::Response> {
+    return http::Response{401, {}, "{}"};
+  };
+  auto q = g.make();
+  auto w = q->versions(refs(1));
+  EXPECT_EQ(w[0].state, PhotoState::kError);
+  EXPECT_EQ(w[0].error.code(), hostapi::StatusCode::kUnauthenticated);
+  EXPECT_EQ(g.tokens->invalidations, 1);
+}
+
+TEST(GraphProvider, TokenFailureAndUnreadableBatchAreErrors) {
+  Fixture f;
+  f.tokens->fail = true;
+  auto p = f.make();
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[1].state, PhotoState::kError);
+  EXPECT_NE(v[1].error.message().find("AADSTS7000215"), std::string::npos);
+  EXPECT_EQ(f.graph->posts(), 0);
+
+  Fixture g;
+  g.graph->outer = [](const http::Request&) -> std::optional<http::Response> {
+    return http::Response{200, {}, "<html>proxy login</html>"};
+  };
+  auto q = g.make();
+  auto w = q->versions(refs(2));
+  EXPECT_EQ(w[0].state, PhotoState::kError);
+  EXPECT_EQ(w[0].error.code(), hostapi::StatusCode::kUnavailable);
+}
+
+TEST(GraphProvider, CancelledProviderSendsNothing) {
+  Fixture f;
+  f.graph->answer = [](const std::string&, int) { return meta("e"); };
+  auto p = f.make();
+  p->cancel();
+  auto v = p->versions(refs(3));
+  EXPECT_EQ(f.graph->posts(), 0);
+  EXPECT_EQ(v[0].error.code(), hostapi::StatusCode::kCancelled);
+}
+
+class UrlGraph final : public http::Transport {
+ public:
+  std::function<http::Response(const http::Request&)> handler;
+  hostapi::Result<http::Response> send(const http::Request& r, const http::CancelCheck&) override {
+    return handler(r);
+  }
+};
+
+TEST(GraphProvider, ConnectionTestStepByStep) {
+  struct Case {
+    int usersStatus, photoStatus;
+    bool ok;
+    std::string lastDetail;
+  };
+  const Case cases[] = {
+      {200, 200, true, "photo permission ok"},
+      {200, 404, true, "has no photo, but the photo permission is ok"},
+      {200, 403, false, providers::kGraphPermissionMissing},
+      {403, 0, false, "User.Read.All"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::to_string(c.usersStatus) + "/" + std::to_string(c.photoStatus));
+    UrlGraph t;
+    t.handler = [&](const http::Request& r) {
+      if (r.url.find("/v1.0/users?$top=1") != std::string::npos)
+        return http::Response{c.usersStatus, {}, R"({"value":[{"id":"oid-7"}]})"};
+      EXPECT_NE(r.url.find("/v1.0/users/oid-7/photo"), std::string::npos);
+      return http::Response{c.photoStatus, {}, "{}"};
+    };
+    CountingTokens tokens;
+    providers::GraphOptions o;
+    o.graphEndpoint = "http://127.0.0.1:1";
+    o.retry.maxAttempts = 1;
+    auto res = providers::testGraphConnection(t, tokens, o);
+    EXPECT_EQ(res.ok, c.ok);
+    ASSERT_FALSE(res.checks.empty());
+    EXPECT_EQ(res.checks[0].step, "token");
+    EXPECT_NE(res.checks.back().detail.find(c.lastDetail), std::string::npos) << res.checks.back().detail;
+  }
+  CountingTokens bad;
+  bad.fail = true;
+  UrlGraph t;
+  t.handler = [](const http::Request&) { return http::Response{500, {}, ""}; };
+  auto res = providers::testGraphConnection(t, bad, providers::GraphOptions{});
+  EXPECT_FALSE(res.ok);
+  ASSERT_EQ(res.checks.size(), 1u);
+  EXPECT_NE(res.checks[0].detail.find("AADSTS7000215"), std::string::npos);
+}
+
+TEST(GraphProvider, PageSettingsAreReadAndChecked) {
+  hostapi::PageValues page;
+  page.values = {{"tenantId", "t"}, {"clientId", "c"}, {"graphEndpoint", "https://graph.microsoft.us/"},
+                 {"photoSize", "96x96"}, {"concurrency", "6"}};
+  auto o = providers::graphOptionsFromPage(page);
+  ASSERT_TRUE(o.isOk()) << o.status().toString();
+  EXPECT_EQ(o->graphEndpoint, "https://graph.microsoft.us");
+  EXPECT_EQ(o->photoSize, "96x96");
+  EXPECT_EQ(o->concurrency, 6);
+  page.values["photoSize"] = "100x100";
+  EXPECT_FALSE(providers::graphOptionsFromPage(page).isOk());
+  // Missing secret: the provider cannot be made, and the message names the field, not a value.
+  providers::ProviderConfig cfg;
+  page.values["photoSize"] = "original";
+  cfg.page = page;
+  auto made = providers::makeGraphProviderFromPage(cfg);
+  ASSERT_FALSE(made.isOk());
+  EXPECT_NE(made.status().message().find("clientSecret"), std::string::npos);
+}
+
+}  // namespace
