@@ -1,0 +1,15 @@
+// The one table of sample-host's commands. To add a command group: write cmd_NAME.cpp with a
+// function returning its Command, declare it in commands.h, list it here and in CMakeLists.txt.
+#include "commands.h"
+
+namespace samplehost::app {
+
+const std::vector<Command>& allCommands() {
+  static const std::vector<Command> commands = {
+      pluginsCommand(),
+      // directory, settings, sync, users, avatars, runs: to come.
+  };
+  return commands;
+}
+
+}  // namespace samplehost::app

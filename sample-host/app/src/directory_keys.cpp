@@ -1,0 +1,120 @@
+// See directory_keys.h.
+#include "directory_keys.h"
+
+namespace samplehost::app {
+
+const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind) {
+  static const std::vector<SettingKey> entra = {
+      {"tenantId", false, true, "the directory (tenant) id"},
+      {"clientId", false, true, "the app registration's application (client) id"},
+      {"credentialType", false, false, "secret (default) or certificate"},
+      {"clientSecret", true, false, "the client secret (credentialType secret)"},
+      {"certificatePem", false, false, "the certificate, PEM (credentialType certificate)"},
+      {"privateKeyPem", true, false, "the certificate's private key, PEM (credentialType certificate)"},
+      {"authorityHost", false, false, "default https://login.microsoftonline.com"},
+      {"graphEndpoint", false, false, "default https://graph.microsoft.com"},
+      {"pageSize", false, false, "users per Graph page, 1-999 (default 999)"},
+  };
+  static const std::vector<SettingKey> google = {
+      {"serviceAccountKey", true, true, "the service account's JSON key file"},
+      {"adminEmail", false, true, "the administrator the service account impersonates"},
+      {"customer", false, false, "default my_customer"},
+      {"apiEndpoint", false, false, "default https://admin.googleapis.com"},
+      {"pageSize", false, false, "users per users.list page, 1-500 (default 500)"},
+  };
+  static const std::vector<SettingKey> scim = {
+      {"scimToken", true, true, "the bearer token the IdP presents to /scim/v2"},
+  };
+  switch (kind) {
+    case hostapi::DirectoryKind::kEntra: return entra;
+    case hostapi::DirectoryKind::kGoogle: return google;
+    case hostapi::DirectoryKind::kScim: return scim;
+  }
+  return scim;
+}
+
+namespace {
+
+const SettingKey* find(hostapi::DirectoryKind kind, const std::string& key) {
+  for (const auto& k : directorySettingKeys(kind))
+    if (key == k.key) return &k;
+  return nullptr;
+}
+
+hostapi::Status unknownKey(hostapi::DirectoryKind kind, const std::string& key) {
+  std::string known;
+  for (const auto& k : directorySettingKeys(kind)) known += (known.empty() ? "" : ", ") + std::string(k.key);
+  return hostapi::invalidArgument("unknown " + std::string(hostapi::directoryKindName(kind)) + " setting \"" + key +
+                                  "\"; known: " + known);
+}
+
+}  // namespace
+
+hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hostapi::DirectoryKind kind,
+                                                                           const ParsedArgs& a) {
+  std::vector<store::SettingChange> out;
+  auto plain = [&](const std::string& key, const std::string& value) -> hostapi::Status {
+    const SettingKey* k = find(kind, key);
+    if (!k) return unknownKey(kind, key);
+    if (k->secret) return hostapi::invalidArgument(key + " is a secret: give it with --secret " + key +
+                                                   " (read without echo) or --secret-file " + key + "=PATH");
+    out.push_back({key, value, false});
+    return {};
+  };
+  for (const auto& s : a.all("--set")) {
+    auto kv = splitAssignment(s);
+    if (!kv) return kv.status();
+    if (auto st = plain(kv->first, kv->second); !st) return st;
+  }
+  for (const auto& s : a.all("--set-file")) {
+    auto kv = readSecretFile(s);  // same reading rules; the value is not a secret here
+    if (!kv) return kv.status();
+    if (auto st = plain(kv->first, kv->second); !st) return st;
+  }
+  for (const auto& key : a.all("--secret")) {
+    const SettingKey* k = find(kind, key);
+    if (!k) return unknownKey(kind, key);
+    if (!k->secret) return hostapi::invalidArgument(key + " is not a secret: give it with --set " + key + "=VALUE");
+    auto v = readSecret(key);
+    if (!v) return v.status();
+    out.push_back({key, *v, true});
+  }
+  for (const auto& s : a.all("--secret-file")) {
+    auto kv = readSecretFile(s);
+    if (!kv) return kv.status();
+    const SettingKey* k = find(kind, kv->first);
+    if (!k) return unknownKey(kind, kv->first);
+    if (!k->secret)
+      return hostapi::invalidArgument(kv->first + " is not a secret: give it with --set-file " + kv->first + "=PATH");
+    out.push_back({kv->first, kv->second, true});
+  }
+  for (const auto& key : a.all("--unset")) {
+    const SettingKey* k = find(kind, key);
+    if (!k) return unknownKey(kind, key);
+    out.push_back({key, std::nullopt, k->secret});
+  }
+  return out;
+}
+
+std::vector<std::string> missingDirectorySettings(hostapi::DirectoryKind kind, const store::Store& st,
+                                                  const std::string& directoryId) {
+  std::vector<std::string> missing;
+  auto saved = st.directorySettings(directoryId);
+  if (!saved) return missing;
+  auto has = [&](const std::string& key) { return saved->values.count(key) || saved->secrets.count(key); };
+  for (const auto& k : directorySettingKeys(kind))
+    if (k.required && !has(k.key)) missing.push_back(k.key);
+  if (kind == hostapi::DirectoryKind::kEntra) {
+    auto ct = saved->values.find("credentialType");
+    bool cert = ct != saved->values.end() && ct->second == "certificate";
+    if (cert) {
+      if (!has("certificatePem")) missing.push_back("certificatePem");
+      if (!has("privateKeyPem")) missing.push_back("privateKeyPem");
+    } else if (!has("clientSecret")) {
+      missing.push_back("clientSecret");
+    }
+  }
+  return missing;
+}
+
+}  // namespace samplehost::app
