@@ -1,0 +1,279 @@
+// The real PhotoSync module, loaded from the build tree's plugin directory through the sample
+// host's loader exactly as the host does: identity, API version, settings pages, and the
+// lifecycle (initialize, every hook, shutdown twice) with fake host services.
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "hostapi/plugin.h"
+#include "hostapi/services.h"
+#include "hostapi/version.h"
+#include "samplehost/loader/plugin_loader.h"
+
+namespace {
+
+using samplehost::loader::loadPlugins;
+using samplehost::loader::PluginRecord;
+using ::testing::HasSubstr;
+
+/// <build>/plugins: the folder holding the photosync bundle folder the module was built into.
+std::filesystem::path pluginDir() {
+  return std::filesystem::path(PHOTOSYNC_MODULE).parent_path().parent_path();
+}
+
+const std::vector<std::pair<std::string, std::string>> kPages = {
+    {"entra", "Entra ID Specific Settings"},
+    {"google", "Google Cloud Identity Specific Settings"},
+    {"scim", "SCIM Photo URL Settings"},
+};
+constexpr const char* kSyncPhotosCaption =
+    "When enabled, the User Photos setting must be on for the photos to be synced.";
+
+// --- fakes: thread-safe, counting ------------------------------------------------------------
+
+class FakeAvatars final : public hostapi::AvatarService {
+ public:
+  hostapi::Result<hostapi::AvatarInfo> current(const std::string&) const override {
+    ++reads;
+    return hostapi::AvatarInfo{};
+  }
+  hostapi::Status replace(const std::string&, const hostapi::AvatarImage&, const std::string&,
+                          const std::optional<hostapi::AvatarExpectation>&) override {
+    ++writes;
+    return {};
+  }
+  hostapi::Status resetToDefault(const std::string&, const std::string&,
+                                 const std::optional<std::string>&) override {
+    ++writes;
+    return {};
+  }
+  mutable std::atomic<int> reads{0};
+  std::atomic<int> writes{0};
+};
+
+class FakeState final : public hostapi::StateStore {
+ public:
+  hostapi::Result<std::optional<std::string>> get(const std::string& key) const override {
+    std::lock_guard lock(mutex_);
+    auto it = data_.find(key);
+    if (it == data_.end()) return std::optional<std::string>();
+    return std::optional<std::string>(it->second);
+  }
+  hostapi::Result<std::vector<std::optional<std::string>>> getMany(
+      const std::vector<std::string>& keys) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::optional<std::string>> out;
+    for (const auto& k : keys) {
+      auto it = data_.find(k);
+      out.push_back(it == data_.end() ? std::nullopt : std::optional<std::string>(it->second));
+    }
+    return out;
+  }
+  hostapi::Status put(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(mutex_);
+    data_[key] = value;
+    return {};
+  }
+  hostapi::Status putMany(
+      const std::vector<std::pair<std::string, std::string>>& entries) override {
+    std::lock_guard lock(mutex_);
+    for (const auto& [k, v] : entries) data_[k] = v;
+    return {};
+  }
+  hostapi::Status erase(const std::string& key) override {
+    std::lock_guard lock(mutex_);
+    data_.erase(key);
+    return {};
+  }
+  hostapi::Result<std::vector<std::string>> keys(const std::string& prefix,
+                                                 std::size_t limit) const override {
+    std::lock_guard lock(mutex_);
+    std::vector<std::string> out;
+    for (auto it = data_.lower_bound(prefix);
+         it != data_.end() && it->first.rfind(prefix, 0) == 0 && out.size() < limit; ++it)
+      out.push_back(it->first);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> data_;
+};
+
+/// The host-wide "User Photos" switch is off: the plugin must not touch any avatar.
+class FakeSettings final : public hostapi::SettingsService {
+ public:
+  bool userPhotosEnabled() const override { return false; }
+  hostapi::Result<hostapi::PageValues> pageValues(const std::string& directoryId,
+                                                  const std::string& pageKey) const override {
+    hostapi::PageValues v;
+    v.directoryId = directoryId;
+    v.pageKey = pageKey;
+    return v;
+  }
+};
+
+class FakeLogger final : public hostapi::Logger {
+ public:
+  void log(hostapi::LogLevel, std::string_view, std::vector<hostapi::LogField>) override {
+    ++lines;
+  }
+  std::atomic<int> lines{0};
+};
+
+class FakeClock final : public hostapi::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    return std::chrono::system_clock::time_point(std::chrono::hours(24 * 365 * 56));
+  }
+};
+
+class FakeProgress final : public hostapi::Progress {
+ public:
+  void report(std::string_view, std::uint64_t, std::uint64_t) override {}
+};
+
+class NeverCancelled final : public hostapi::Cancellation {
+ public:
+  bool isCancelled() const override { return false; }
+};
+
+/// The one photosync record of the build tree's plugin directory.
+const PluginRecord* photosyncRecord(const samplehost::loader::PluginSet& set) {
+  for (const auto& r : set.records())
+    if (r.key() == "photosync") return &r;
+  return nullptr;
+}
+
+TEST(PhotoSyncModule, LoadsThroughTheHostLoader) {
+  ASSERT_TRUE(std::filesystem::exists(pluginDir() / "photosync" / "plugin.xml"))
+      << "the bundle folder must hold the manifest beside " << PHOTOSYNC_MODULE;
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  const PluginRecord* r = photosyncRecord(*set);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->loaded()) << r->status().toString();
+  EXPECT_EQ(r->folder().filename(), "photosync");
+  EXPECT_EQ(r->modulePath().filename(), "libphotosync.so");
+  ASSERT_TRUE(r->moduleInfo().has_value());
+  EXPECT_EQ(r->moduleInfo()->key, "photosync");
+  EXPECT_EQ(r->moduleInfo()->apiMajor, 1u);
+  EXPECT_EQ(r->moduleInfo()->apiMinor, 0u);
+  EXPECT_EQ(r->manifest()->version, r->moduleInfo()->version)
+      << "the manifest and the module disagree on the plugin's version";
+  EXPECT_EQ(r->plugin()->key(), "photosync");
+  EXPECT_EQ(set->find("photosync"), r->plugin());
+}
+
+void expectPhotoSyncPages(const std::vector<hostapi::PageDescriptor>& pages) {
+  ASSERT_EQ(pages.size(), kPages.size());
+  for (std::size_t i = 0; i < kPages.size(); ++i) {
+    SCOPED_TRACE(kPages[i].first);
+    EXPECT_EQ(pages[i].key, kPages[i].first);
+    EXPECT_EQ(hostapi::directoryKindName(pages[i].kind), kPages[i].first);
+    EXPECT_EQ(pages[i].title, kPages[i].second);
+    const hostapi::FieldDescriptor* sync = pages[i].field("syncPhotos");
+    ASSERT_NE(sync, nullptr);
+    EXPECT_EQ(sync->type, hostapi::FieldType::kToggle);
+    EXPECT_EQ(sync->defaultValue, std::optional<std::string>("false"));
+    EXPECT_EQ(sync->label, "Sync user photos");
+    EXPECT_EQ(sync->caption, kSyncPhotosCaption);
+  }
+}
+
+TEST(PhotoSyncModule, ManifestDeclaresTheThreeProviderPages) {
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  const PluginRecord* r = photosyncRecord(*set);
+  ASSERT_NE(r, nullptr);
+  ASSERT_TRUE(r->manifest().has_value()) << r->status().toString();
+  expectPhotoSyncPages(r->manifest()->pages);
+}
+
+TEST(PhotoSyncModule, PluginOffersTheSamePagesAsItsManifest) {
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  hostapi::Plugin* plugin = set->find("photosync");
+  ASSERT_NE(plugin, nullptr);
+  std::vector<hostapi::PageDescriptor> pages;
+  ASSERT_NO_THROW(pages = plugin->settingsPages());
+  expectPhotoSyncPages(pages);
+}
+
+TEST(PhotoSyncModule, LifecycleWithFakeServicesNeverThrows) {
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  hostapi::Plugin* plugin = set->find("photosync");
+  ASSERT_NE(plugin, nullptr);
+
+  FakeAvatars avatars;
+  FakeState state;
+  FakeSettings settings;
+  FakeLogger logger;
+  FakeClock clock;
+  hostapi::HostServices services{&avatars, &state, &settings, &logger, &clock, "sample-host-test",
+                                 "0.0.0"};
+  hostapi::Status init;
+  ASSERT_NO_THROW(init = plugin->initialize(services));
+  EXPECT_TRUE(init.isOk()) << init.toString();
+
+  FakeProgress progress;
+  NeverCancelled cancellation;
+  hostapi::SyncContext ctx;
+  ctx.runId = "run-1";
+  ctx.trigger = hostapi::SyncTrigger::kTest;
+  ctx.directories = {{"d-entra", "Contoso Entra", hostapi::DirectoryKind::kEntra},
+                     {"d-google", "Example Google", hostapi::DirectoryKind::kGoogle},
+                     {"d-scim", "Okta SCIM", hostapi::DirectoryKind::kScim}};
+  ctx.progress = &progress;
+  ctx.cancellation = &cancellation;
+
+  hostapi::User ada;
+  ada.id = "u1";
+  ada.username = "ada";
+  ada.email = "ada@contoso.com";
+  ada.directoryId = "d-entra";
+  ada.directoryKind = hostapi::DirectoryKind::kEntra;
+  ada.externalId = "00000000-0000-0000-0000-000000000001";
+  ada.attributes = {{"id", "\"00000000-0000-0000-0000-000000000001\""},
+                    {"userPrincipalName", "\"ada@contoso.com\""}};
+  hostapi::User grace = ada;
+  grace.id = "u2";
+  grace.directoryId = "d-scim";
+  grace.directoryKind = hostapi::DirectoryKind::kScim;
+  grace.attributes = {{"photos", "[{\"value\":\"http://127.0.0.1:9/p.jpg\",\"type\":\"photo\"}]"}};
+
+  EXPECT_NO_THROW(plugin->onSyncStarted(ctx));
+  EXPECT_NO_THROW(plugin->onUsersSynced(ctx, {ada, grace}));
+  EXPECT_NO_THROW(plugin->onUsersSynced(ctx, {}));
+  hostapi::SyncReport report;
+  EXPECT_NO_THROW(report = plugin->onSyncFinished(ctx));
+  EXPECT_EQ(avatars.writes.load(), 0) << "the host's User Photos switch is off";
+
+  std::vector<hostapi::FieldError> errors;
+  EXPECT_NO_THROW(errors = plugin->validateSettings("entra", hostapi::PageValues{}));
+
+  EXPECT_NO_THROW(plugin->shutdown());
+  EXPECT_NO_THROW(plugin->shutdown()) << "shutdown() must be idempotent";
+  EXPECT_TRUE(set->shutdownAll().empty()) << "a third shutdown through the set is fine too";
+}
+
+TEST(PhotoSyncModule, ShutdownWithoutInitializeIsANoOp) {
+  // `sample-host plugins` loads and lists without initializing; the set still shuts down.
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  hostapi::Plugin* plugin = set->find("photosync");
+  ASSERT_NE(plugin, nullptr);
+  EXPECT_NO_THROW(plugin->shutdown());
+  EXPECT_NO_THROW(plugin->shutdown());
+}
+
+}  // namespace
