@@ -98,6 +98,11 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
 
   std::error_code fsError;
   const auto status = std::filesystem::status(modulePath, fsError);
+  if (fsError && fsError != std::errc::no_such_file_or_directory) {
+    RecordAccess::refuse(record, failedPrecondition(quoted(modulePath) + ": cannot access: " +
+                                                    fsError.message()));
+    return;
+  }
   if (!std::filesystem::exists(status)) {
     RecordAccess::refuse(record, notFound(quoted(modulePath) +
                                           ": module file does not exist (named by <module> in " +
@@ -308,8 +313,7 @@ std::string hostApiVersionText() {
 }
 
 bool manifestAdmitsHost(const hostapi::Manifest& manifest, hostapi::ApiVersion host) {
-  return manifest.apiMin <= host && manifest.apiMin.major <= host.major &&
-         host.major <= manifest.apiMax.major;
+  return manifest.apiMin <= host && host.major <= manifest.apiMax.major;
 }
 
 hostapi::Status checkSharedObject(const std::filesystem::path& path) {
