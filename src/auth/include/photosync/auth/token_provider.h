@@ -50,7 +50,9 @@ struct TokenProviderOptions {
 };
 
 /// The caching and locking, around a function that fetches a fresh token. Refreshes when less
-/// than min(5 min, 10% of the token's lifetime) is left.
+/// than min(5 min, 10% of the token's lifetime) is left; if that early refresh fails while the
+/// old token is still valid, the old token is used. Threads that waited for a refresh that
+/// failed get its error (one failing request, not one per thread).
 class CachingTokenProvider : public TokenProvider {
  public:
   using Fetch = std::function<hostapi::Result<AccessToken>()>;
@@ -73,6 +75,8 @@ class CachingTokenProvider : public TokenProvider {
   std::optional<AccessToken> cached_;
   std::chrono::system_clock::time_point refreshAt_{};
   std::uint64_t fetches_ = 0;
+  std::uint64_t generation_ = 0;  // completed fetches; waiters take the result of the one they awaited
+  hostapi::Status lastError_;
 };
 
 /// A fixed token (for tests and tools). invalidate() is a no-op.
