@@ -23,10 +23,14 @@ std::string humanBytes(std::uint64_t n) {
     std::snprintf(buf, sizeof buf, "%llu bytes", static_cast<unsigned long long>(n));
   } else if (n < kMiB) {
     std::snprintf(buf, sizeof buf, "%.0f KB", static_cast<double>(n) / kKiB);
-  } else if (n % kMiB == 0 || n >= 100 * kMiB) {
+  } else if (n >= 100 * kMiB) {
     std::snprintf(buf, sizeof buf, "%.0f MB", static_cast<double>(n) / kMiB);
   } else {
     std::snprintf(buf, sizeof buf, "%.1f MB", static_cast<double>(n) / kMiB);
+    std::string_view text(buf);
+    if (text.size() > 5 && text.substr(text.size() - 5) == ".0 MB") {  // "12 MB", not "12.0 MB"
+      std::snprintf(buf + text.size() - 5, 4, " MB");
+    }
   }
   return buf;
 }
@@ -35,7 +39,7 @@ hostapi::Status checkBytes(std::string_view bytes, const Limits& limits) {
   if (bytes.size() <= limits.maxBytes) return hostapi::Status::ok();
   std::string size = humanBytes(bytes.size());
   std::string cap = humanBytes(limits.maxBytes);
-  if (size == cap) {  // "5.0 MB, the limit is 5.0 MB" helps nobody: show the exact figures
+  if (size == cap) {  // "5 MB, the limit is 5 MB" helps nobody: show the exact figures
     size += " (" + std::to_string(bytes.size()) + " bytes)";
     cap += " (" + std::to_string(limits.maxBytes) + " bytes)";
   }
