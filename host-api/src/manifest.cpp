@@ -109,6 +109,14 @@ bool isPluginVersion(std::string_view s) {
   return parts <= 3;
 }
 
+/// pugixml reports an element left open at the end of the input as an end-tag mismatch at the
+/// last byte; a real mismatch points at the name just after "</".
+bool isEndOfFileMismatch(const pugi::xml_parse_result& r, std::string_view text) {
+  const auto o = static_cast<std::size_t>(r.offset);
+  return r.status == pugi::status_end_element_mismatch &&
+         (o < 2 || o > text.size() || text.substr(o - 2, 2) != "</");
+}
+
 /// Why pugixml stopped, in words that point at the fix.
 std::string describeXmlError(const pugi::xml_parse_result& r, std::string_view text) {
   switch (r.status) {
@@ -128,7 +136,7 @@ std::string describeXmlError(const pugi::xml_parse_result& r, std::string_view t
       return "malformed XML: bad attribute (name=\"value\" expected, quotes closed)";
     case pugi::status_bad_end_element: return "malformed XML: bad end tag";
     case pugi::status_end_element_mismatch: {
-      if (static_cast<std::size_t>(r.offset) >= text.size())
+      if (isEndOfFileMismatch(r, text))
         return "malformed XML: end of file reached before every element was closed";
       // pugixml points at the closing tag's name; quote it so the reader finds it.
       std::string_view rest = text.substr(static_cast<std::size_t>(r.offset));
@@ -319,7 +327,7 @@ class ManifestReader {
     m.apiMin = apiVersionAttr(api, "min");
     m.apiMax = apiVersionAttr(api, "max");
     if (m.apiMin > m.apiMax)
-      fail(api.attribute("min"), "<host-api> min " + versionText(m.apiMin) +
+      failValue(api.attribute("min"), "<host-api> min " + versionText(m.apiMin) +
                                      " is greater than max " + versionText(m.apiMax));
 
     pugi::xml_node module = single(root, "module", true);
@@ -553,8 +561,16 @@ Result<Manifest> parseManifest(std::string_view xml, const std::string& sourceNa
     // load_buffer copies the text, so element and attribute pointers map 1:1 onto offsets in xml.
     const pugi::xml_parse_result r =
         doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
-    if (r.status != pugi::status_ok)
-      return located(static_cast<std::size_t>(r.offset), describeXmlError(r, xml));
+    if (r.status != pugi::status_ok) {
+      // An element left open is found at the end of the input: point just past its last byte.
+      // A mismatched end tag: point at its "</", not at the name after it.
+      std::size_t at = static_cast<std::size_t>(r.offset);
+      if (isEndOfFileMismatch(r, xml))
+        at = xml.size();
+      else if (r.status == pugi::status_end_element_mismatch)
+        at -= 2;
+      return located(at, describeXmlError(r, xml));
+    }
     ManifestReader reader(xml);
     return reader.read(doc);
   } catch (const ManifestProblem& p) {

@@ -1,0 +1,168 @@
+// PhotoSync's hostapi::Plugin: settings from the embedded manifest, validation, and the sync
+// hooks. Each entry point catches everything: the host must never see an exception of ours.
+#include "photosync_plugin.h"
+
+#include <exception>
+#include <new>
+#include <utility>
+
+#include "embedded_manifest.h"
+#include "settings_checks.h"
+
+namespace photosync {
+namespace {
+
+const char* providerName(hostapi::DirectoryKind kind) {
+  switch (kind) {
+    case hostapi::DirectoryKind::kEntra: return "Microsoft Entra ID";
+    case hostapi::DirectoryKind::kGoogle: return "Google Cloud Identity";
+    case hostapi::DirectoryKind::kScim: return "SCIM photo URL";
+  }
+  return "unknown";
+}
+
+}  // namespace
+
+PhotoSyncPlugin::PhotoSyncPlugin()
+    : manifest_(hostapi::parseManifest(embeddedManifest(), "photosync.xml (embedded)")) {}
+
+PhotoSyncPlugin::~PhotoSyncPlugin() { shutdown(); }
+
+std::unique_ptr<hostapi::Plugin> PhotoSyncPlugin::create() noexcept {
+  try {
+    return std::unique_ptr<hostapi::Plugin>(new PhotoSyncPlugin());
+  } catch (...) {
+    return nullptr;
+  }
+}
+
+std::string PhotoSyncPlugin::key() const {
+  try {
+    return kPluginKey;
+  } catch (...) {
+    return {};
+  }
+}
+
+hostapi::Status PhotoSyncPlugin::initialize(const hostapi::HostServices& services) {
+  try {
+    if (!manifest_)
+      return hostapi::internalError("the manifest built into PhotoSync is invalid: " +
+                                    manifest_.status().message());
+    std::lock_guard lock(mutex_);
+    if (shutDown_) return hostapi::failedPrecondition("PhotoSync was already shut down");
+    if (initialized_) return hostapi::failedPrecondition("PhotoSync is already initialized");
+    services_ = services;
+    initialized_ = true;
+  } catch (const std::exception& e) {
+    return hostapi::internalError(std::string("PhotoSync failed to initialize: ") + e.what());
+  } catch (...) {
+    return hostapi::internalError("PhotoSync failed to initialize");
+  }
+  log(hostapi::LogLevel::kInfo, "plugin initialized",
+      {{"version", PHOTOSYNC_VERSION}, {"host", services.hostName + " " + services.hostVersion}});
+  return hostapi::Status::ok();
+}
+
+std::vector<hostapi::PageDescriptor> PhotoSyncPlugin::settingsPages() const {
+  try {
+    if (manifest_) return manifest_->pages;
+  } catch (...) {
+  }
+  return {};
+}
+
+const hostapi::PageDescriptor* PhotoSyncPlugin::page(const std::string& pageKey) const {
+  if (!manifest_) return nullptr;
+  for (const auto& p : manifest_->pages)
+    if (p.key == pageKey) return &p;
+  return nullptr;
+}
+
+std::vector<hostapi::FieldError> PhotoSyncPlugin::validateSettings(
+    const std::string& pageKey, const hostapi::PageValues& values) const {
+  try {
+    const hostapi::PageDescriptor* p = page(pageKey);
+    if (!p) return {{"", "PhotoSync has no settings page \"" + pageKey + "\""}};
+    return checkPageValues(*p, values);
+  } catch (...) {
+    return {{"", "PhotoSync could not check these settings (internal error)"}};
+  }
+}
+
+hostapi::ConnectionTestResult PhotoSyncPlugin::testConnection(const std::string& pageKey,
+                                                              const hostapi::PageValues& /*values*/) {
+  hostapi::ConnectionTestResult result;
+  try {
+    const hostapi::PageDescriptor* p = page(pageKey);
+    if (!p) {
+      result.checks.push_back(
+          {"settings page", false, "PhotoSync has no settings page \"" + pageKey + "\""});
+      return result;
+    }
+    // Replaced when the providers land: token, read one user, read one photo.
+    result.checks.push_back({"provider", false,
+                             std::string("the ") + providerName(p->kind) +
+                                 " photo provider is not built into this version of PhotoSync "
+                                 "yet; nothing was contacted"});
+  } catch (...) {
+    result.checks.clear();
+  }
+  result.ok = false;
+  return result;
+}
+
+void PhotoSyncPlugin::onSyncStarted(const hostapi::SyncContext& ctx) {
+  try {
+    log(hostapi::LogLevel::kInfo, "sync started",
+        {{"run", ctx.runId}, {"directories", std::to_string(ctx.directories.size())},
+         {"dry run", ctx.dryRun ? "true" : "false"}});
+  } catch (...) {
+  }
+}
+
+void PhotoSyncPlugin::onUsersSynced(const hostapi::SyncContext& ctx,
+                                    const std::vector<hostapi::User>& users) {
+  try {
+    log(hostapi::LogLevel::kInfo, "users received",
+        {{"run", ctx.runId}, {"users", std::to_string(users.size())}});
+  } catch (...) {
+  }
+}
+
+hostapi::SyncReport PhotoSyncPlugin::onSyncFinished(const hostapi::SyncContext& ctx) {
+  hostapi::SyncReport report;
+  try {
+    report.pluginKey = kPluginKey;
+    log(hostapi::LogLevel::kInfo, "sync finished", {{"run", ctx.runId}});
+  } catch (...) {
+  }
+  return report;
+}
+
+void PhotoSyncPlugin::shutdown() {
+  try {
+    {
+      std::lock_guard lock(mutex_);
+      if (shutDown_) return;
+    }
+    log(hostapi::LogLevel::kInfo, "plugin shut down", {});
+    std::lock_guard lock(mutex_);
+    shutDown_ = true;
+    services_ = {};
+  } catch (...) {
+  }
+}
+
+void PhotoSyncPlugin::log(hostapi::LogLevel level, std::string_view event,
+                          std::vector<hostapi::LogField> fields) const noexcept {
+  try {
+    std::lock_guard lock(mutex_);
+    if (!initialized_ || shutDown_ || services_.logger == nullptr) return;
+    services_.logger->log(level, event, std::move(fields));
+  } catch (...) {
+    // A failing logger must not fail the hook that logs.
+  }
+}
+
+}  // namespace photosync

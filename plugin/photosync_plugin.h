@@ -1,0 +1,65 @@
+// The PhotoSync plugin object the host talks to: the hostapi::Plugin implementation behind the
+// module's factory (entry.cpp). It owns the settings pages (parsed from the manifest embedded at
+// build time) and the host services; the sync hooks are where the photo engine (src/sync) plugs
+// in. Every member is noexcept in practice: nothing thrown may cross into the host.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "hostapi/manifest.h"
+#include "hostapi/plugin.h"
+
+namespace photosync {
+
+inline constexpr const char* kPluginKey = "photosync";
+
+class PhotoSyncPlugin final : public hostapi::Plugin {
+ public:
+  /// The factory the module exports (BOOST_DLL_ALIAS hostapi_create_plugin). Never throws;
+  /// returns null only when memory runs out.
+  static std::unique_ptr<hostapi::Plugin> create() noexcept;
+
+  ~PhotoSyncPlugin() override;
+
+  std::string key() const override;
+  hostapi::Status initialize(const hostapi::HostServices& services) override;
+  std::vector<hostapi::PageDescriptor> settingsPages() const override;
+  std::vector<hostapi::FieldError> validateSettings(const std::string& pageKey,
+                                                    const hostapi::PageValues& values) const override;
+  hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
+                                               const hostapi::PageValues& values) override;
+  void onSyncStarted(const hostapi::SyncContext& ctx) override;
+  void onUsersSynced(const hostapi::SyncContext& ctx,
+                     const std::vector<hostapi::User>& users) override;
+  hostapi::SyncReport onSyncFinished(const hostapi::SyncContext& ctx) override;
+  void shutdown() override;
+
+  /// The manifest the pages come from, or why the embedded one did not parse (a build defect).
+  const hostapi::Result<hostapi::Manifest>& manifest() const { return manifest_; }
+
+ private:
+  PhotoSyncPlugin();
+
+  const hostapi::PageDescriptor* page(const std::string& pageKey) const;
+
+  /// Logs through the host's logger while the plugin is initialized and not shut down; a
+  /// no-op otherwise. Holding the lock while logging is what guarantees that no call reaches
+  /// the host after shutdown() has returned.
+  void log(hostapi::LogLevel level, std::string_view event,
+           std::vector<hostapi::LogField> fields) const noexcept;
+
+  hostapi::Result<hostapi::Manifest> manifest_;
+
+  mutable std::mutex mutex_;
+  hostapi::HostServices services_;  // guarded by mutex_
+  bool initialized_ = false;        // guarded by mutex_
+  bool shutDown_ = false;           // guarded by mutex_
+
+  // Extension point: the photo engine (src/sync) will live here, created in initialize() from
+  // services_, fed by onUsersSynced, drained by onSyncFinished and stopped by shutdown().
+};
+
+}  // namespace photosync
