@@ -7,6 +7,8 @@
 #include <utility>
 
 #include "embedded_manifest.h"
+#include "photosync/providers/provider.h"
+#include "photosync/sync/engine.h"
 #include "settings_checks.h"
 
 namespace photosync {
@@ -53,6 +55,8 @@ hostapi::Status PhotoSyncPlugin::initialize(const hostapi::HostServices& service
     if (shutDown_) return hostapi::failedPrecondition("PhotoSync was already shut down");
     if (initialized_) return hostapi::failedPrecondition("PhotoSync is already initialized");
     services_ = services;
+    engine_ = std::make_unique<sync::Engine>(services, providers::makeDefaultProviderFactory(),
+                                             sync::makeDefaultImageProcessor());
     initialized_ = true;
   } catch (const std::exception& e) {
     return hostapi::internalError(std::string("PhotoSync failed to initialize: ") + e.what());
@@ -91,7 +95,7 @@ std::vector<hostapi::FieldError> PhotoSyncPlugin::validateSettings(
 }
 
 hostapi::ConnectionTestResult PhotoSyncPlugin::testConnection(const std::string& pageKey,
-                                                              const hostapi::PageValues& /*values*/) {
+                                                              const hostapi::PageValues& values) {
   hostapi::ConnectionTestResult result;
   try {
     const hostapi::PageDescriptor* p = page(pageKey);
@@ -100,13 +104,18 @@ hostapi::ConnectionTestResult PhotoSyncPlugin::testConnection(const std::string&
           {"settings page", false, "PhotoSync has no settings page \"" + pageKey + "\""});
       return result;
     }
-    // Replaced when the providers land: token, read one user, read one photo.
-    result.checks.push_back({"provider", false,
-                             std::string("the ") + providerName(p->kind) +
-                                 " photo provider is not built into this version of PhotoSync "
-                                 "yet; nothing was contacted"});
+    // Token, read one user, read one photo — for real, by the page's provider. Works before
+    // initialize() too (it needs no host service).
+    auto factory = providers::makeDefaultProviderFactory();
+    result = factory->testConnection(pageKey, values);
+    if (result.checks.empty())
+      result.checks.push_back({"provider", false,
+                               std::string("the ") + providerName(p->kind) +
+                                   " photo provider gave no result; nothing was checked"});
+    return result;
   } catch (...) {
     result.checks.clear();
+    result.checks.push_back({"provider", false, "the connection test failed unexpectedly"});
   }
   result.ok = false;
   return result;
@@ -117,6 +126,7 @@ void PhotoSyncPlugin::onSyncStarted(const hostapi::SyncContext& ctx) {
     log(hostapi::LogLevel::kInfo, "sync started",
         {{"run", ctx.runId}, {"directories", std::to_string(ctx.directories.size())},
          {"dry run", ctx.dryRun ? "true" : "false"}});
+    if (engine_) engine_->onSyncStarted(ctx);
   } catch (...) {
   }
 }
@@ -126,6 +136,7 @@ void PhotoSyncPlugin::onUsersSynced(const hostapi::SyncContext& ctx,
   try {
     log(hostapi::LogLevel::kInfo, "users received",
         {{"run", ctx.runId}, {"users", std::to_string(users.size())}});
+    if (engine_) engine_->onUsersSynced(ctx, users);
   } catch (...) {
   }
 }
@@ -134,8 +145,14 @@ hostapi::SyncReport PhotoSyncPlugin::onSyncFinished(const hostapi::SyncContext& 
   hostapi::SyncReport report;
   try {
     report.pluginKey = kPluginKey;
+    if (engine_) report = engine_->onSyncFinished(ctx);
     log(hostapi::LogLevel::kInfo, "sync finished", {{"run", ctx.runId}});
+  } catch (const std::exception& e) {
+    report.completed = false;
+    report.notes.push_back(std::string("PhotoSync failed to finish the run: ") + e.what());
   } catch (...) {
+    report.completed = false;
+    report.notes.push_back("PhotoSync failed to finish the run");
   }
   return report;
 }
@@ -146,6 +163,8 @@ void PhotoSyncPlugin::shutdown() {
       std::lock_guard lock(mutex_);
       if (shutDown_) return;
     }
+    // Cancel and drain first: after this no worker calls a host service any more.
+    if (engine_) engine_->shutdown();
     log(hostapi::LogLevel::kInfo, "plugin shut down", {});
     std::lock_guard lock(mutex_);
     shutDown_ = true;

@@ -14,6 +14,10 @@
 
 namespace photosync {
 
+namespace sync {
+class Engine;
+}
+
 inline constexpr const char* kPluginKey = "photosync";
 
 class PhotoSyncPlugin final : public hostapi::Plugin {
@@ -58,8 +62,10 @@ class PhotoSyncPlugin final : public hostapi::Plugin {
   bool initialized_ = false;        // guarded by mutex_
   bool shutDown_ = false;           // guarded by mutex_
 
-  // Extension point: the photo engine (src/sync) will live here, created in initialize() from
-  // services_, fed by onUsersSynced, drained by onSyncFinished and stopped by shutdown().
+  // The photo engine (src/sync): created in initialize() from the services, fed by the hooks,
+  // stopped by shutdown(). It is never destroyed before the plugin, so a hook racing shutdown()
+  // still finds it (it then does nothing). Thread-safe on its own; not guarded by mutex_.
+  std::unique_ptr<sync::Engine> engine_;
 };
 
 }  // namespace photosync

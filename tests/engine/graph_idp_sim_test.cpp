@@ -1,0 +1,393 @@
+// The Graph provider — and the engine with the real provider factory — against the real idp-sim
+// over 127.0.0.1 (started on port 0 per test). idp-sim's /_admin counters tell what was really
+// requested: e.g. an unchanged second run makes no $value request.
+#include <gtest/gtest.h>
+
+#include <future>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes.h"
+#include "photosync/auth/entra.h"
+#include "photosync/common/crypto.h"
+#include "photosync/http/client.h"
+#include "photosync/http/json.h"
+#include "photosync/providers/graph_provider.h"
+#include "photosync/sync/engine.h"
+#include "process.h"
+
+namespace {
+
+using namespace photosync;
+using providers::PhotoRef;
+using providers::PhotoState;
+
+/// One idp-sim process and a client for its /_admin API.
+class IdpSim {
+ public:
+  explicit IdpSim(std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{IDP_SIM_PATH, "--port", "0", "--users", "60", "--seed", "7"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child_ = std::make_unique<e2e::Child>(argv);
+    for (int i = 0; i < 20 && base_.empty(); ++i) {
+      const std::string line = child_->readLine();
+      if (line.empty()) break;
+      const std::string tag = "listening on ";
+      if (auto p = line.find(tag); p != std::string::npos) base_ = line.substr(p + tag.size());
+    }
+    if (base_.empty()) throw std::runtime_error("idp-sim did not start");
+    creds_ = get("/_admin/credentials").at("entra");
+  }
+  const std::string& base() const { return base_; }
+  std::string cred(const char* k) const { return creds_.at(k).as_string(); }
+
+  web::json::value get(const std::string& path) { return call("GET", path, ""); }
+  web::json::value post(const std::string& path, const std::string& body) { return call("POST", path, body); }
+
+  /// Sub-requests of `endpoint` answered with `status` ("" = any) since the last reset.
+  std::uint64_t sub(const std::string& endpoint, const std::string& status = "") {
+    return count(get("/_admin/counters"), "subrequests", endpoint, status);
+  }
+  std::uint64_t req(const std::string& endpoint, const std::string& status = "") {
+    return count(get("/_admin/counters"), "requests", endpoint, status);
+  }
+  void resetCounters() { post("/_admin/counters/reset", "{}"); }
+
+  std::vector<web::json::value> users() {
+    auto v = get("/_admin/users?limit=1000");
+    std::vector<web::json::value> out;
+    for (const auto& u : v.at("users").as_array()) out.push_back(u);
+    return out;
+  }
+
+  hostapi::PageValues page() const {
+    hostapi::PageValues p;
+    p.pageKey = "entra";
+    p.directoryId = "d1";
+    p.values = {{"syncPhotos", "true"},
+                {"tenantId", cred("tenantId")},
+                {"clientId", cred("clientId")},
+                {"credentialType", "secret"},
+                {"authorityHost", base_},
+                {"graphEndpoint", base_},
+                {"massRevertGuardPercent", "100"}};
+    p.secrets.emplace("clientSecret", hostapi::Secret(cred("clientSecret")));
+    return p;
+  }
+
+  /// A provider with fast retries (the waits idp-sim asks for are honoured as they are).
+  std::unique_ptr<providers::PhotoProvider> provider(const std::string& size = "original", int rounds = 8) {
+    auth::EntraCredentials c;
+    c.tenantId = cred("tenantId");
+    c.clientId = cred("clientId");
+    c.clientSecret = cred("clientSecret");
+    c.authorityHost = base_;
+    c.graphEndpoint = base_;
+    auth::TokenProviderOptions to;
+    to.transport = transport_;
+    auto tp = auth::makeEntraTokenProvider(c, to);
+    if (!tp.isOk()) throw std::runtime_error(tp.status().toString());
+    tokens_ = std::shared_ptr<auth::TokenProvider>(std::move(tp.value()));
+    providers::GraphOptions o;
+    o.graphEndpoint = base_;
+    o.photoSize = size;
+    o.retry.maxAttempts = 6;
+    o.retry.baseDelay = std::chrono::milliseconds(5);
+    o.retry.maxDelay = std::chrono::milliseconds(50);
+    o.maxBatchRounds = rounds;
+    return providers::makeGraphProvider(transport_, tokens_, o);
+  }
+  std::shared_ptr<http::Transport> transport() { return transport_; }
+  std::shared_ptr<auth::TokenProvider> tokens() { return tokens_; }
+
+ private:
+  web::json::value call(const std::string& method, const std::string& path, const std::string& body) {
+    http::Request r;
+    r.method = method;
+    r.url = base_ + path;
+    r.body = body;
+    if (!body.empty()) r.headers.set("Content-Type", "application/json");
+    auto res = admin_.send(r);
+    if (!res.isOk()) throw std::runtime_error(res.status().toString());
+    auto j = http::parseJson(res.value().body);
+    if (!j.isOk() || res.value().status != 200)
+      throw std::runtime_error("admin " + path + " answered " + std::to_string(res.value().status) + ": " + res.value().body);
+    return j.value();
+  }
+  static std::uint64_t count(const web::json::value& c, const char* table, const std::string& ep,
+                             const std::string& status) {
+    const auto* t = http::getObject(c, table);
+    if (!t) return 0;
+    const auto* e = http::getObject(*t, ep);
+    if (!e) return 0;
+    std::uint64_t n = 0;
+    for (const auto& [k, v] : e->as_object())
+      if (status.empty() || k == status) n += v.as_number().to_uint64();
+    return n;
+  }
+
+  std::unique_ptr<e2e::Child> child_;
+  std::string base_;
+  web::json::value creds_;
+  http::Client admin_;
+  std::shared_ptr<http::Transport> transport_ = std::make_shared<http::Client>();
+  std::shared_ptr<auth::TokenProvider> tokens_;
+};
+
+std::vector<PhotoRef> refsOf(const std::vector<web::json::value>& users) {
+  std::vector<PhotoRef> r;
+  for (const auto& u : users) r.push_back({"h-" + u.at("id").as_string(), u.at("id").as_string()});
+  return r;
+}
+
+/// Checks every result against what idp-sim says each user has.
+void expectMatches(const std::vector<web::json::value>& users, const std::vector<providers::VersionInfo>& v,
+                   const std::vector<providers::PhotoData>* d = nullptr) {
+  ASSERT_EQ(users.size(), v.size());
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    SCOPED_TRACE(users[i].at("userPrincipalName").as_string());
+    const bool has = users[i].at("hasPhoto").as_bool();
+    EXPECT_EQ(v[i].state, has ? PhotoState::kPhoto : PhotoState::kNoPhoto) << v[i].error.toString();
+    if (has) EXPECT_FALSE(v[i].versionTag.empty());
+    if (d != nullptr && has) {
+      ASSERT_EQ((*d)[i].state, PhotoState::kPhoto) << (*d)[i].error.toString();
+      EXPECT_EQ(sha256Hex((*d)[i].bytes), users[i].at("graphSha256").as_string());
+    }
+  }
+}
+
+TEST(GraphIdpSim, MetadataAndValueThroughBatches) {
+  IdpSim sim;
+  auto users = sim.users();
+  ASSERT_EQ(users.size(), 60u);
+  auto p = sim.provider();
+  auto refs = refsOf(users);
+  auto v = p->versions(refs);
+  std::vector<PhotoRef> withPhoto;
+  std::vector<web::json::value> withUsers;
+  for (std::size_t i = 0; i < refs.size(); ++i)
+    if (v[i].state == PhotoState::kPhoto) {
+      withPhoto.push_back(refs[i]);
+      withUsers.push_back(users[i]);
+    }
+  auto d = p->download(withPhoto);
+  expectMatches(users, v);
+  std::vector<providers::VersionInfo> vv(withPhoto.size(), providers::VersionInfo{PhotoState::kPhoto, "x", {}});
+  expectMatches(withUsers, vv, &d);
+  EXPECT_GT(withPhoto.size(), 20u);
+  EXPECT_LT(withPhoto.size(), 60u);
+  EXPECT_EQ(sim.req("graph.batch"), 3u + (withPhoto.size() + 19) / 20);
+  EXPECT_EQ(sim.sub("graph.photo.meta"), 60u);
+  EXPECT_EQ(sim.sub("graph.photo.value", "200"), withPhoto.size());
+  auto c = sim.get("/_admin/counters");
+  EXPECT_GE(http::getInt64(*http::getObject(c, "throttlePriority"), "low").value_or(0), 6);
+  EXPECT_EQ(p->stats().batchSubRequests, 60u + withPhoto.size());
+}
+
+TEST(GraphIdpSim, SizesAreFetched) {
+  IdpSim sim;
+  auto users = sim.users();
+  auto p = sim.provider("96x96");
+  std::vector<PhotoRef> refs;
+  for (const auto& u : users)
+    if (u.at("hasPhoto").as_bool()) refs.push_back({"h", u.at("id").as_string()});
+  auto d = p->download(refs);
+  for (const auto& x : d) EXPECT_EQ(x.state, PhotoState::kPhoto) << x.error.toString();
+  EXPECT_GT(sim.sub("graph.photos.value"), 0u);
+}
+
+TEST(GraphIdpSim, EveryNotFoundCodeAndThePlaceholderMeanNoPhoto) {
+  for (const std::string cfg : {R"({"graphNotFoundCode":"rotate"})", R"({"graphNotFoundCode":"ErrorItemNotFound"})",
+                                R"({"graphNoPhotoMetadata":"placeholder"})"}) {
+    SCOPED_TRACE(cfg);
+    IdpSim sim;
+    sim.post("/_admin/config", cfg);
+    auto users = sim.users();
+    auto p = sim.provider();
+    auto refs = refsOf(users);
+    auto v = p->versions(refs);
+    // What metadata calls a photo is downloaded; the placeholder then turns into "no photo".
+    std::vector<PhotoRef> dl;
+    std::vector<std::size_t> at;
+    for (std::size_t i = 0; i < v.size(); ++i)
+      if (v[i].state == PhotoState::kPhoto) {
+        dl.push_back(refs[i]);
+        at.push_back(i);
+      }
+    auto d = p->download(dl);
+    for (std::size_t k = 0; k < at.size(); ++k) {
+      if (d[k].state == PhotoState::kNoPhoto) v[at[k]].state = PhotoState::kNoPhoto;
+      else EXPECT_EQ(d[k].state, PhotoState::kPhoto) << d[k].error.toString();
+    }
+    expectMatches(users, v);
+  }
+}
+
+TEST(GraphIdpSim, MissingPermissionIsNamed) {
+  IdpSim sim;
+  sim.post("/_admin/config", R"({"graphPhotoPermission":false})");
+  auto users = sim.users();
+  auto p = sim.provider();
+  auto v = p->versions(refsOf(users));
+  for (const auto& x : v) {
+    EXPECT_EQ(x.state, PhotoState::kError);
+    EXPECT_EQ(x.error.message(), providers::kGraphPermissionMissing);
+  }
+}
+
+TEST(GraphIdpSim, FractionalRetryAfterInsideBatchesIsHonoured) {
+  IdpSim sim;
+  sim.post("/_admin/faults", R"({"seed":3,"graph.photo":{"rate429":0.3,"retryAfter":["0.05","0.128"]}})");
+  auto users = sim.users();
+  auto p = sim.provider();
+  auto v = p->versions(refsOf(users));
+  expectMatches(users, v);
+  EXPECT_GT(sim.sub("graph.photo.meta", "429"), 0u);
+  EXPECT_GT(p->stats().retries, 0u);
+  // Only throttled sub-requests went again: total sub-requests = 60 + the 429s.
+  EXPECT_EQ(sim.sub("graph.photo.meta"), 60u + sim.sub("graph.photo.meta", "429"));
+}
+
+TEST(GraphIdpSim, MailboxConcurrencyIsRetriedLikeAny429) {
+  IdpSim sim;
+  sim.post("/_admin/config", R"({"mailboxConcurrency":1,"mailboxRetryAfter":"0.05"})");
+  sim.post("/_admin/faults", R"({"graph.photo":{"latencyMs":5}})");
+  auto users = sim.users();
+  auto p = sim.provider("original", 20);
+  auto refs = refsOf(users);
+  std::vector<std::future<std::vector<providers::VersionInfo>>> parts;
+  for (std::size_t s = 0; s < refs.size(); s += 20)
+    parts.push_back(std::async(std::launch::async, [&, s] {
+      std::vector<PhotoRef> part(refs.begin() + static_cast<long>(s), refs.begin() + static_cast<long>(std::min(refs.size(), s + 20)));
+      return p->versions(part);
+    }));
+  std::vector<providers::VersionInfo> v;
+  for (auto& f : parts)
+    for (auto& x : f.get()) v.push_back(x);
+  expectMatches(users, v);
+}
+
+TEST(GraphIdpSim, ServerErrorsAndResetsAreRetriedNeverNoPhoto) {
+  IdpSim sim;
+  sim.post("/_admin/faults",
+           R"({"seed":5,"graph.batch":{"rate503":0.15,"rate500":0.1,"reset":0.1,"truncate":0.05,"retryAfter":["0.01"]},)"
+           R"("graph.photo":{"rate500":0.1,"rate503":0.1,"retryAfter":["0.01"]}})");
+  auto users = sim.users();
+  auto p = sim.provider("original", 10);
+  auto v = p->versions(refsOf(users));
+  // Each answer is either right or an error; never a photo turned into "no photo".
+  std::size_t errors = 0;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    if (v[i].state == PhotoState::kError) {
+      ++errors;
+      continue;
+    }
+    EXPECT_EQ(v[i].state == PhotoState::kPhoto, users[i].at("hasPhoto").as_bool());
+  }
+  EXPECT_LE(errors, 3u);
+  auto c = sim.get("/_admin/counters");
+  EXPECT_FALSE(http::getObject(c, "faults")->as_object().empty());
+}
+
+TEST(GraphIdpSim, TokenRevokedMidRunIsRefreshedOnce) {
+  IdpSim sim;
+  auto users = sim.users();
+  auto p = sim.provider();
+  auto refs = refsOf(users);
+  (void)p->versions(refs);
+  sim.post("/_admin/tokens/revoke", "{}");
+  auto v = p->versions(refs);
+  expectMatches(users, v);
+  EXPECT_EQ(sim.req("graph.token", "200"), 2u);
+  EXPECT_GE(sim.req("graph.batch", "401"), 1u);
+}
+
+TEST(GraphIdpSim, ConnectionTest) {
+  IdpSim sim;
+  auto ok = providers::testGraphConnection(sim.page());
+  EXPECT_TRUE(ok.ok);
+  ASSERT_EQ(ok.checks.size(), 3u);
+  EXPECT_EQ(ok.checks[2].step, "read one photo");
+
+  sim.post("/_admin/config", R"({"graphUserPermission":false})");
+  auto noUsers = providers::testGraphConnection(sim.page());
+  EXPECT_FALSE(noUsers.ok);
+  EXPECT_NE(noUsers.checks.back().detail.find("User.Read.All"), std::string::npos);
+
+  auto page = sim.page();
+  page.secrets["clientSecret"] = hostapi::Secret("wrong-secret-value-123");
+  auto bad = providers::testGraphConnection(page);
+  EXPECT_FALSE(bad.ok);
+  ASSERT_FALSE(bad.checks.empty());
+  EXPECT_EQ(bad.checks[0].step, "token");
+  for (const auto& c : bad.checks) {
+    EXPECT_EQ(c.detail.find("wrong-secret-value-123"), std::string::npos);
+    EXPECT_EQ(c.detail.find(sim.cred("clientSecret")), std::string::npos);
+  }
+}
+
+// The engine with the real provider factory over idp-sim: first run, unchanged run with no $value
+// request, changed photos, removed photos.
+TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
+  IdpSim sim;
+  using namespace enginetest;
+  FakeAvatars avatars;
+  FakeState state;
+  FakeSettings settings;
+  FakeLogger logger;
+  FakeProgress progress;
+  FakeCancellation cancel;
+  hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
+  settings.pages["d1"] = sim.page();
+  sync::Engine engine(services, providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
+  std::vector<hostapi::User> hostUsers;
+  for (const auto& u : sim.users()) {
+    hostapi::User h;
+    h.id = "h-" + u.at("index").serialize();
+    h.username = u.at("userPrincipalName").as_string();
+    h.directoryId = "d1";
+    h.externalId = u.at("id").as_string();
+    hostUsers.push_back(h);
+    avatars.addUser(h.id);
+  }
+  auto run = [&] {
+    hostapi::SyncContext ctx;
+    ctx.directories = {hostapi::DirectoryInfo{"d1", "Sim", hostapi::DirectoryKind::kEntra}};
+    ctx.progress = &progress;
+    ctx.cancellation = &cancel;
+    engine.onSyncStarted(ctx);
+    engine.onUsersSynced(ctx, hostUsers);
+    return engine.onSyncFinished(ctx);
+  };
+  std::size_t withPhoto = 0;
+  for (const auto& u : sim.users()) withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
+
+  auto first = run();
+  EXPECT_EQ(first.count("updated"), withPhoto);
+  EXPECT_EQ(first.count("withoutPhoto"), 60u - withPhoto);
+  EXPECT_EQ(first.count("failed"), 0u);
+
+  sim.resetCounters();
+  auto second = run();
+  EXPECT_EQ(second.count("unchanged"), withPhoto);
+  EXPECT_EQ(sim.sub("graph.photo.value"), 0u) << "an unchanged run downloads nothing";
+  EXPECT_EQ(sim.req("graph.batch"), 3u);
+
+  auto gen = sim.post("/_admin/generation", R"({"change":0.2,"remove":0.1})");
+  auto third = run();
+  EXPECT_GT(third.count("updated") + third.count("reverted"), 0u);
+  EXPECT_EQ(third.count("failed"), 0u);
+  // Every user now has exactly what idp-sim has: a photo we stored, or the default.
+  for (const auto& u : sim.users()) {
+    const std::string id = "h-" + u.at("index").serialize();
+    SCOPED_TRACE(id);
+    if (u.at("hasPhoto").as_bool())
+      EXPECT_EQ(avatars.info(id).origin, hostapi::AvatarOrigin::kSetByPlugin);
+    else
+      EXPECT_EQ(avatars.info(id).origin, hostapi::AvatarOrigin::kDefault);
+  }
+}
+
+}  // namespace
