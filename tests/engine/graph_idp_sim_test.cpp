@@ -150,7 +150,9 @@ void expectMatches(const std::vector<web::json::value>& users, const std::vector
     SCOPED_TRACE(users[i].at("userPrincipalName").as_string());
     const bool has = users[i].at("hasPhoto").as_bool();
     EXPECT_EQ(v[i].state, has ? PhotoState::kPhoto : PhotoState::kNoPhoto) << v[i].error.toString();
-    if (has) EXPECT_FALSE(v[i].versionTag.empty());
+    if (has) {
+      EXPECT_FALSE(v[i].versionTag.empty());
+    }
     if (d != nullptr && has) {
       ASSERT_EQ((*d)[i].state, PhotoState::kPhoto) << (*d)[i].error.toString();
       EXPECT_EQ(sha256Hex((*d)[i].bytes), users[i].at("graphSha256").as_string());
@@ -218,8 +220,11 @@ TEST(GraphIdpSim, EveryNotFoundCodeAndThePlaceholderMeanNoPhoto) {
       }
     auto d = p->download(dl);
     for (std::size_t k = 0; k < at.size(); ++k) {
-      if (d[k].state == PhotoState::kNoPhoto) v[at[k]].state = PhotoState::kNoPhoto;
-      else EXPECT_EQ(d[k].state, PhotoState::kPhoto) << d[k].error.toString();
+      if (d[k].state == PhotoState::kNoPhoto) {
+        v[at[k]].state = PhotoState::kNoPhoto;
+      } else {
+        EXPECT_EQ(d[k].state, PhotoState::kPhoto) << d[k].error.toString();
+      }
     }
     expectMatches(users, v);
   }
@@ -383,10 +388,11 @@ TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
   for (const auto& u : sim.users()) {
     const std::string id = "h-" + u.at("index").serialize();
     SCOPED_TRACE(id);
-    if (u.at("hasPhoto").as_bool())
+    if (u.at("hasPhoto").as_bool()) {
       EXPECT_EQ(avatars.info(id).origin, hostapi::AvatarOrigin::kSetByPlugin);
-    else
+    } else {
       EXPECT_EQ(avatars.info(id).origin, hostapi::AvatarOrigin::kDefault);
+    }
   }
 }
 
