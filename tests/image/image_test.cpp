@@ -278,6 +278,29 @@ TEST(ImageNormalise, CentreCropAndAreaAverage) {
   EXPECT_LT(out.at(8, 5, 0), 40);
 }
 
+TEST(ImageNormalise, BigJpegDecodedAtReducedSizeLooksTheSame) {
+  // 800x600 gradient: normalise to 64 decodes the JPEG at 1/8 (libjpeg DCT scaling). The same
+  // pixels as a PNG go through the full-size path; both avatars must agree.
+  std::vector<std::uint8_t> px(800 * 600 * 4);
+  for (std::size_t y = 0; y < 600; ++y) {
+    for (std::size_t x = 0; x < 800; ++x) {
+      std::uint8_t* p = px.data() + (y * 800 + x) * 4;
+      p[0] = static_cast<std::uint8_t>(x * 255 / 799);
+      p[1] = static_cast<std::uint8_t>(y * 255 / 599);
+      p[2] = static_cast<std::uint8_t>((x + y) % 256 < 128 ? 40 : 200);
+      p[3] = 255;
+    }
+  }
+  NormaliseOptions opt;
+  opt.targetSize = 64;
+  const auto fromJpeg = normalise(test::makeJpeg(800, 600, px), opt);
+  const auto fromPng = normalise(test::makePng(800, 600, px, false), opt);
+  ASSERT_TRUE(fromJpeg.isOk());
+  ASSERT_TRUE(fromPng.isOk());
+  EXPECT_EQ(fromJpeg->width, 64u);
+  EXPECT_LT(test::meanAbsDiff(decodeRgba(fromJpeg->bytes), decodeRgba(fromPng->bytes)), 4.0);
+}
+
 TEST(ImageNormalise, NeverUpscales) {
   const auto n = normalise(test::makePng(40, 30, solid(40, 30, 1, 2, 3), false));
   ASSERT_TRUE(n.isOk());

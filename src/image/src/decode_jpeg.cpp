@@ -7,6 +7,7 @@
 //
 // setjmp/longjmp and C++: nothing with a destructor lives in a frame that longjmp unwinds. All
 // buffers are owned by the caller of decodeJpegCore(), which itself holds only PODs.
+#include <algorithm>
 #include <csetjmp>
 #include <cstddef>
 #include <cstdint>
@@ -59,10 +60,12 @@ void onEmitMessage(j_common_ptr cinfo, int level) {
   // concern markers libjpeg skipped (junk between header segments, odd JFIF versions) and do
   // not touch a pixel.
   if (!err->dataPhase && code != JWRN_JPEG_EOF) return;
-  if (err->dataWarnings++ == 0) {
-    err->firstWarningCode = code;
-    (*cinfo->err->format_message)(cinfo, err->firstWarning);
-  }
+  // Stop at the first sign of corrupt data (as TurboJPEG's TJFLAG_STOPONWARNING does): libjpeg
+  // would otherwise fill a 16-megapixel frame from a 100-byte body before we could refuse it.
+  err->dataWarnings = 1;
+  err->firstWarningCode = code;
+  (*cinfo->err->format_message)(cinfo, err->firstWarning);
+  std::longjmp(err->jump, 1);
 }
 
 void onProgress(j_common_ptr cinfo) {
@@ -98,7 +101,7 @@ struct Outcome {
 // Returns with `err` filled; `pixels` holds height*rowBytes bytes (or one row when !fullImage).
 Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
                        std::uint8_t* pixels, std::uint32_t width, std::uint32_t height,
-                       bool fullImage) {
+                       unsigned scaleDenom, bool fullImage) {
   jpeg_decompress_struct cinfo;
   ProgressMonitor progress;
   std::memset(&cinfo, 0, sizeof cinfo);
@@ -124,6 +127,8 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
   const bool cmyk = cinfo.num_components == 4;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
   cinfo.dct_method = JDCT_ISLOW;  // exact integer IDCT: identical output on every machine
+  cinfo.scale_num = 1;
+  cinfo.scale_denom = scaleDenom;
   err->dataPhase = true;
   jpeg_start_decompress(&cinfo);
   if (cinfo.output_width != width || cinfo.output_height != height || cinfo.output_components != 4) {
@@ -175,7 +180,7 @@ std::string describeJpegError(const ErrorManager& err) {
 }  // namespace
 
 hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const Limits& limits,
-                           Raster* out) {
+                           Raster* out, unsigned scaleDenom) {
   if (info.bitDepth != 8) {
     return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
   }
@@ -183,13 +188,17 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
     return hostapi::invalidArgument("JPEG with " + std::to_string(info.channels) +
                                     " colour components is not supported");
   }
-  const std::size_t rowBytes = std::size_t{info.width} * 4;
+  if (scaleDenom != 1 && scaleDenom != 2 && scaleDenom != 4 && scaleDenom != 8) scaleDenom = 1;
+  // libjpeg's output size for scale 1/k: ceil(size / k) (jdiv_round_up in jpeg_calc_output_dimensions).
+  const std::uint32_t width = (info.width + scaleDenom - 1) / scaleDenom;
+  const std::uint32_t height = (info.height + scaleDenom - 1) / scaleDenom;
+  const std::size_t rowBytes = std::size_t{width} * 4;
   std::vector<std::uint8_t> scratch;
   std::uint8_t* pixels = nullptr;
   if (out != nullptr) {
-    out->width = info.width;
-    out->height = info.height;
-    out->rgba.assign(rowBytes * info.height, 0);
+    out->width = width;
+    out->height = height;
+    out->rgba.assign(rowBytes * height, 0);
     pixels = out->rgba.data();
   } else {
     scratch.assign(rowBytes, 0);
@@ -197,10 +206,11 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
   }
   // Whole-image coefficient buffers of a progressive JPEG: 2 bytes per coefficient, up to 4
   // components at full resolution; plus room for libjpeg's own tables.
-  const std::uint64_t memoryCap = limits.maxPixels * 8 + (std::uint64_t{64} << 20);
+  const std::uint64_t memoryCap = std::min<std::uint64_t>(limits.maxPixels, std::uint64_t{1} << 40) * 8 +
+                                  (std::uint64_t{64} << 20);
   ErrorManager err;
   std::memset(&err, 0, sizeof err);
-  const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, info.width, info.height, out != nullptr);
+  const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, width, height, scaleDenom, out != nullptr);
   if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
   if (o.failed || err.dataWarnings > 0) {
     if (out != nullptr) *out = Raster{};

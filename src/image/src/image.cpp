@@ -67,9 +67,10 @@ hostapi::Status checkSupported(const ImageInfo& info) {
   return hostapi::Status::ok();
 }
 
-hostapi::Status decode(std::string_view bytes, const ImageInfo& info, const Limits& limits, Raster* out) {
+hostapi::Status decode(std::string_view bytes, const ImageInfo& info, const Limits& limits, Raster* out,
+                       unsigned jpegScaleDenom = 1) {
   switch (info.type) {
-    case ImageType::kJpeg: return decodeJpeg(bytes, info, limits, out);
+    case ImageType::kJpeg: return decodeJpeg(bytes, info, limits, out, jpegScaleDenom);
     case ImageType::kPng: return decodePng(bytes, info, limits, out);
     case ImageType::kGif: return decodeGif(bytes, info, limits, out);
     default: return hostapi::internalError("decode called for a refused type");
@@ -214,8 +215,17 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
   }
   auto info = checkHeaders(bytes, options.limits);
   if (!info) return info.status();
+  // A big JPEG is decoded at 1/2, 1/4 or 1/8 size when the square still has at least
+  // targetSize pixels a side: a 12-megapixel photo then costs a 0.2-megapixel raster.
+  unsigned jpegScale = 1;
+  for (unsigned k : {8u, 4u, 2u}) {
+    if (std::min(info->width, info->height) / k >= options.targetSize) {
+      jpegScale = k;
+      break;
+    }
+  }
   Raster decoded;
-  if (auto s = decode(bytes, *info, options.limits, &decoded); !s) return s;
+  if (auto s = decode(bytes, *info, options.limits, &decoded, jpegScale); !s) return s;
 
   Raster square = cropAndOrient(decoded, info->exifOrientation);
   decoded = Raster{};  // release the full image before scaling
