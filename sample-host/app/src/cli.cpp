@@ -84,6 +84,7 @@ hostapi::Result<CommandLine> parseCommandLine(const std::vector<std::string>& ar
     if (cl.values[name].empty())
       return hostapi::invalidArgument("option '--" + name + "' needs a non-empty value (" +
                                       spec->valueName + ")");
+    cl.repeated[name].push_back(cl.values[name]);
   }
   return cl;
 }

@@ -36,6 +36,8 @@ struct OptionSpec {
 /// A command's arguments after parsing.
 struct CommandLine {
   std::map<std::string, std::string> values;  // options with a value; the last one given wins
+  /// Every value of each valued option, in the order given (for repeatable options, e.g. --set).
+  std::map<std::string, std::vector<std::string>> repeated;
   std::set<std::string> flags;                // flags given
   std::vector<std::string> positional;        // everything else, in order ("--" ends options)
   bool help = false;                          // --help or -h was given

@@ -14,55 +14,11 @@
 
 namespace samplehost::app {
 
-bool ParsedArgs::flag(const std::string& name) const {
-  for (const auto& f : flags)
-    if (f == name) return true;
-  return false;
-}
-std::optional<std::string> ParsedArgs::option(const std::string& name) const {
-  auto it = options.find(name);
-  if (it == options.end() || it->second.empty()) return std::nullopt;
-  return it->second.back();
-}
-std::vector<std::string> ParsedArgs::all(const std::string& name) const {
-  auto it = options.find(name);
-  return it == options.end() ? std::vector<std::string>{} : it->second;
-}
-
-hostapi::Result<ParsedArgs> parseArgs(const std::vector<std::string>& args, const std::vector<std::string>& valued,
-                                      const std::vector<std::string>& flags) {
-  ParsedArgs out;
-  auto in = [](const std::vector<std::string>& v, const std::string& s) {
-    for (const auto& x : v)
-      if (x == s) return true;
-    return false;
-  };
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a.rfind("--", 0) != 0 || a == "--") {
-      out.positionals.push_back(a);
-      continue;
-    }
-    std::string name = a, value;
-    bool inlineValue = false;
-    if (auto eq = a.find('='); eq != std::string::npos) {
-      name = a.substr(0, eq);
-      value = a.substr(eq + 1);
-      inlineValue = true;
-    }
-    if (in(flags, name) && !inlineValue) {
-      out.flags.push_back(name);
-    } else if (in(valued, name)) {
-      if (!inlineValue) {
-        if (i + 1 >= args.size()) return hostapi::invalidArgument(name + " needs a value");
-        value = args[++i];
-      }
-      out.options[name].push_back(value);
-    } else {
-      return hostapi::invalidArgument("unknown option " + name);
-    }
-  }
-  return out;
+std::vector<std::string> allValues(const CommandLine& args, const std::string& name) {
+  auto it = args.repeated.find(name);
+  if (it != args.repeated.end()) return it->second;
+  if (auto v = args.value(name)) return {*v};
+  return {};
 }
 
 hostapi::Result<std::string> readSecret(const std::string& what) {
@@ -95,16 +51,16 @@ hostapi::Result<std::pair<std::string, std::string>> splitAssignment(const std::
   return std::make_pair(text.substr(0, eq), text.substr(eq + 1));
 }
 
-hostapi::Result<std::pair<std::string, std::string>> readSecretFile(const std::string& keyEqualsPath) {
+hostapi::Result<std::pair<std::string, std::string>> readKeyFile(const std::string& keyEqualsPath) {
   auto kv = splitAssignment(keyEqualsPath);
-  if (!kv) return hostapi::invalidArgument("--secret-file expects key=PATH");
+  if (!kv) return hostapi::invalidArgument("expected key=PATH");
   std::ifstream f(kv->second, std::ios::binary);
-  if (!f) return hostapi::notFound("cannot read the secret file " + kv->second);
+  if (!f) return hostapi::notFound("cannot read the file " + kv->second);
   std::ostringstream ss;
   ss << f.rdbuf();
   std::string content = ss.str();
   while (!content.empty() && (content.back() == '\n' || content.back() == '\r')) content.pop_back();
-  if (content.empty()) return hostapi::invalidArgument("the secret file " + kv->second + " is empty");
+  if (content.empty()) return hostapi::invalidArgument("the file " + kv->second + " is empty");
   return std::make_pair(kv->first, content);
 }
 
@@ -115,11 +71,17 @@ hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::
   return store::Store::open(dataDir);
 }
 
-int fail(const std::string& message) {
-  std::fprintf(stderr, "sample-host: %s\n", message.c_str());
-  return 1;
+int fail(std::ostream& err, const std::string& command, const std::string& message) {
+  err << "sample-host " << command << ": " << message << "\n";
+  return kExitFailure;
 }
-int fail(const hostapi::Status& status) { return fail(status.toString()); }
+int fail(std::ostream& err, const std::string& command, const hostapi::Status& status) {
+  return fail(err, command, status.toString());
+}
+int usage(std::ostream& err, const std::string& command, const std::string& message) {
+  err << "sample-host " << command << ": " << message << "\nTry 'sample-host " << command << " --help'.\n";
+  return kExitUsage;
+}
 
 std::string formatTime(std::int64_t unixMs) {
   if (unixMs <= 0) return "-";

@@ -7,7 +7,10 @@ namespace samplehost::app {
 const std::vector<Command>& allCommands() {
   static const std::vector<Command> commands = {
       pluginsCommand(),
-      // directory, settings, sync, users, avatars, runs: to come.
+#ifdef SAMPLEHOST_HAS_SYNC
+      directoryCommand(), settingsCommand(), syncCommand(), usersCommand(), avatarsCommand(),
+      runsCommand(), serveCommand(),
+#endif
   };
   return commands;
 }

@@ -7,5 +7,12 @@
 namespace samplehost::app {
 
 Command pluginsCommand();  // cmd_plugins.cpp
+Command directoryCommand();  // cmd_directory.cpp
+Command settingsCommand();   // cmd_settings.cpp
+Command syncCommand();       // cmd_sync.cpp
+Command usersCommand();      // cmd_users.cpp
+Command avatarsCommand();    // cmd_avatars.cpp
+Command runsCommand();       // cmd_runs.cpp
+Command serveCommand();      // cmd_serve.cpp
 
 }  // namespace samplehost::app

@@ -51,7 +51,7 @@ hostapi::Status unknownKey(hostapi::DirectoryKind kind, const std::string& key) 
 }  // namespace
 
 hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hostapi::DirectoryKind kind,
-                                                                           const ParsedArgs& a) {
+                                                                           const CommandLine& a) {
   std::vector<store::SettingChange> out;
   auto plain = [&](const std::string& key, const std::string& value) -> hostapi::Status {
     const SettingKey* k = find(kind, key);
@@ -61,17 +61,17 @@ hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hosta
     out.push_back({key, value, false});
     return {};
   };
-  for (const auto& s : a.all("--set")) {
+  for (const auto& s : allValues(a, "set")) {
     auto kv = splitAssignment(s);
     if (!kv) return kv.status();
     if (auto st = plain(kv->first, kv->second); !st) return st;
   }
-  for (const auto& s : a.all("--set-file")) {
-    auto kv = readSecretFile(s);  // same reading rules; the value is not a secret here
+  for (const auto& s : allValues(a, "set-file")) {
+    auto kv = readKeyFile(s);
     if (!kv) return kv.status();
     if (auto st = plain(kv->first, kv->second); !st) return st;
   }
-  for (const auto& key : a.all("--secret")) {
+  for (const auto& key : allValues(a, "secret")) {
     const SettingKey* k = find(kind, key);
     if (!k) return unknownKey(kind, key);
     if (!k->secret) return hostapi::invalidArgument(key + " is not a secret: give it with --set " + key + "=VALUE");
@@ -79,8 +79,8 @@ hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hosta
     if (!v) return v.status();
     out.push_back({key, *v, true});
   }
-  for (const auto& s : a.all("--secret-file")) {
-    auto kv = readSecretFile(s);
+  for (const auto& s : allValues(a, "secret-file")) {
+    auto kv = readKeyFile(s);
     if (!kv) return kv.status();
     const SettingKey* k = find(kind, kv->first);
     if (!k) return unknownKey(kind, kv->first);
@@ -88,7 +88,7 @@ hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hosta
       return hostapi::invalidArgument(kv->first + " is not a secret: give it with --set-file " + kv->first + "=PATH");
     out.push_back({kv->first, kv->second, true});
   }
-  for (const auto& key : a.all("--unset")) {
+  for (const auto& key : allValues(a, "unset")) {
     const SettingKey* k = find(kind, key);
     if (!k) return unknownKey(kind, key);
     out.push_back({key, std::nullopt, k->secret});

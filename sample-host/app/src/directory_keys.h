@@ -23,7 +23,7 @@ const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind)
 /// Turns the setting options of `a` into changes, checking every key is known for `kind` and
 /// that secrets come only through --secret/--secret-file. `--unset key` erases.
 hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hostapi::DirectoryKind kind,
-                                                                           const ParsedArgs& a);
+                                                                           const CommandLine& a);
 /// Required settings not yet saved (credentialType-aware for Entra).
 std::vector<std::string> missingDirectorySettings(hostapi::DirectoryKind kind, const store::Store& st,
                                                   const std::string& directoryId);

@@ -10,6 +10,7 @@
 
 #include "photosync/auth/entra.h"
 #include "photosync/auth/google.h"
+#include "photosync/http/json.h"
 #include "photosync/http/url.h"
 
 namespace samplehost::sync {

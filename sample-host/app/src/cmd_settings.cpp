@@ -1,0 +1,280 @@
+// `sample-host settings get|set`: host settings (e.g. userPhotos), a directory's connection
+// settings (--directory), and a plugin's settings page for a directory (--plugin --directory
+// --page). Secrets are read without echo or from a file and shown only as ********.
+#include <filesystem>
+
+#include "cli_support.h"
+#include "commands.h"
+#include "directory_keys.h"
+#include "hostapi/manifest.h"
+#include "samplehost/store/logger.h"
+
+namespace samplehost::app {
+namespace {
+
+constexpr const char* kName = "settings";
+
+/// Host settings an admin may set, with the values accepted.
+struct HostKey {
+  const char* key;
+  const char* help;
+  bool isSwitch;
+};
+const HostKey kHostKeys[] = {
+    {"userPhotos", "the host-wide User Photos switch: on|off (default off)", true},
+    {"hookTimeoutSeconds", "how long onSyncStarted/onUsersSynced may block before abandoned (default 30)", false},
+    {"hookFinishTimeoutSeconds", "how long onSyncFinished may take (default 3600)", false},
+};
+
+std::optional<std::string> normaliseSwitch(const std::string& v) {
+  if (v == "on" || v == "true" || v == "yes" || v == "1") return std::string("true");
+  if (v == "off" || v == "false" || v == "no" || v == "0") return std::string("false");
+  return std::nullopt;
+}
+
+int hostGet(store::Store& st, const CommandLine& a, std::ostream& out, std::ostream& err) {
+  auto all = st.hostSettings();
+  if (!all) return fail(err, kName, all.status());
+  auto show = [&](const std::string& key) {
+    auto it = all->find(key);
+    std::string v = it == all->end() ? "" : it->second;
+    for (const auto& k : kHostKeys)
+      if (key == k.key && k.isSwitch) v = (v == "true") ? "on" : "off";
+    out << key << "=" << (v.empty() ? "(default)" : v) << "\n";
+  };
+  if (a.positional.size() > 1) {
+    for (std::size_t i = 1; i < a.positional.size(); ++i) show(a.positional[i]);
+    return kExitOk;
+  }
+  for (const auto& k : kHostKeys) show(k.key);
+  for (const auto& [k, v] : *all) {
+    bool known = false;
+    for (const auto& hk : kHostKeys) known = known || k == hk.key;
+    if (!known) out << k << "=" << v << "\n";
+  }
+  return kExitOk;
+}
+
+int hostSet(store::Store& st, const CommandLine& a, std::ostream& out, std::ostream& err) {
+  std::vector<std::pair<std::string, std::string>> pairs;
+  const auto& p = a.positional;
+  if (p.size() == 3 && p[1].find('=') == std::string::npos) {
+    pairs.emplace_back(p[1], p[2]);  // settings set userPhotos on
+  } else {
+    for (std::size_t i = 1; i < p.size(); ++i) {
+      auto kv = splitAssignment(p[i]);
+      if (!kv) return usage(err, kName, kv.status().message());
+      pairs.push_back(*kv);
+    }
+  }
+  if (pairs.empty()) return usage(err, kName, "settings set needs KEY VALUE or KEY=VALUE");
+  for (auto& [k, v] : pairs) {
+    const HostKey* known = nullptr;
+    for (const auto& hk : kHostKeys)
+      if (k == hk.key) known = &hk;
+    if (!known) {
+      std::string list;
+      for (const auto& hk : kHostKeys) list += std::string(list.empty() ? "" : ", ") + hk.key;
+      return usage(err, kName, "unknown host setting \"" + k + "\"; known: " + list);
+    }
+    if (known->isSwitch) {
+      auto n = normaliseSwitch(v);
+      if (!n) return usage(err, kName, k + " must be on or off");
+      v = *n;
+    }
+    auto s = st.setHostSetting(k, v);
+    if (!s) return fail(err, kName, s);
+    out << k << " set\n";
+  }
+  return kExitOk;
+}
+
+void printValues(const std::map<std::string, std::string>& values, const std::map<std::string, hostapi::Secret>& secrets,
+                 std::ostream& out) {
+  std::map<std::string, std::string> all = values;
+  for (const auto& [k, s] : secrets) all[k] = s.empty() ? "" : store::kRedacted;
+  for (const auto& [k, v] : all) {
+    // Multi-line values (certificates) are shown by their first line only.
+    auto nl = v.find('\n');
+    out << k << "=" << (nl == std::string::npos ? v : v.substr(0, nl) + " ...") << "\n";
+  }
+  if (all.empty()) out << "(nothing saved)\n";
+}
+
+int directoryGetSet(store::Store& st, const store::Directory& d, bool set, const CommandLine& a, std::ostream& out,
+                    std::ostream& err) {
+  if (!set) {
+    auto v = st.directorySettings(d.id);
+    if (!v) return fail(err, kName, v.status());
+    printValues(v->values, v->secrets, out);
+    return kExitOk;
+  }
+  auto changes = directorySettingChanges(d.kind, a);
+  if (!changes) return usage(err, kName, changes.status().message());
+  for (std::size_t i = 1; i < a.positional.size(); ++i) {
+    auto kv = splitAssignment(a.positional[i]);
+    if (!kv) return usage(err, kName, kv.status().message());
+    CommandLine one;
+    one.values["set"] = a.positional[i];
+    auto more = directorySettingChanges(d.kind, one);
+    if (!more) return usage(err, kName, more.status().message());
+    changes->insert(changes->end(), more->begin(), more->end());
+  }
+  if (changes->empty()) return usage(err, kName, "nothing to set: give KEY=VALUE, --set, --secret or --unset");
+  auto s = st.setDirectorySettings(d.id, *changes);
+  if (!s) return fail(err, kName, s);
+  for (const auto& c : *changes) out << c.key << (c.value ? " set" : " removed") << "\n";
+  return kExitOk;
+}
+
+/// The page of the plugin's manifest, read from <data-dir>/plugins/<key>/plugin.xml.
+hostapi::Result<hostapi::PageDescriptor> manifestPage(const std::filesystem::path& dataDir, const std::string& plugin,
+                                                      const std::string& page) {
+  auto m = hostapi::loadManifestFile((dataDir / "plugins" / plugin / "plugin.xml").string());
+  if (!m) return hostapi::notFound("plugin " + plugin + " is not installed in " + (dataDir / "plugins").string() +
+                                   " (" + m.status().message() + ")");
+  std::string pages;
+  for (const auto& p : m->pages) {
+    if (p.key == page) return p;
+    pages += (pages.empty() ? "" : ", ") + p.key;
+  }
+  return hostapi::notFound("plugin " + plugin + " has no settings page \"" + page + "\"; its pages: " + pages);
+}
+
+int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Directory& d, bool set, const CommandLine& a,
+                 std::ostream& out, std::ostream& err) {
+  std::string plugin = *a.value("plugin");
+  auto pageKey = a.value("page");
+  if (!pageKey) return usage(err, kName, "--plugin needs --page (e.g. --page entra)");
+  auto page = manifestPage(g.dataDir, plugin, *pageKey);
+  if (!page) return fail(err, kName, page.status());
+  if (page->kind != d.kind)
+    return fail(err, kName, "page \"" + *pageKey + "\" is for " + hostapi::directoryKindName(page->kind) +
+                                " directories; " + d.name + " is " + hostapi::directoryKindName(d.kind));
+  if (!set) {
+    auto v = st.pluginSettings(plugin, d.id, *pageKey);
+    if (!v) return fail(err, kName, v.status());
+    out << "# " << page->title << " (" << plugin << ", directory " << d.name << ")\n";
+    for (const auto& f : page->fields) {
+      std::string shown;
+      if (const auto* s = v->secret(f.key)) shown = s->empty() ? "" : store::kRedacted;
+      else if (auto x = v->get(f.key)) shown = *x;
+      else shown = (f.defaultValue ? *f.defaultValue : "") + " (default)";
+      auto nl = shown.find('\n');
+      if (nl != std::string::npos) shown = shown.substr(0, nl) + " ...";
+      out << f.key << "=" << shown << "\n";
+    }
+    return kExitOk;
+  }
+  std::vector<store::SettingChange> changes;
+  auto field = [&](const std::string& key) -> hostapi::Result<const hostapi::FieldDescriptor*> {
+    const auto* f = page->field(key);
+    if (!f) {
+      std::string keys;
+      for (const auto& x : page->fields) keys += (keys.empty() ? "" : ", ") + x.key;
+      return hostapi::invalidArgument("page " + page->key + " has no field \"" + key + "\"; fields: " + keys);
+    }
+    return f;
+  };
+  auto plain = [&](const std::string& key, std::string value) -> hostapi::Status {
+    auto f = field(key);
+    if (!f) return f.status();
+    if ((*f)->type == hostapi::FieldType::kSecret)
+      return hostapi::invalidArgument(key + " is a secret: give it with --secret " + key + " or --secret-file " + key +
+                                      "=PATH");
+    if ((*f)->type == hostapi::FieldType::kToggle) {
+      auto n = normaliseSwitch(value);
+      if (!n) return hostapi::invalidArgument(key + " is a toggle: true or false");
+      value = *n;
+    }
+    changes.push_back({key, value, false});
+    return {};
+  };
+  std::vector<std::string> assigns = allValues(a, "set");
+  for (std::size_t i = 1; i < a.positional.size(); ++i) assigns.push_back(a.positional[i]);
+  for (const auto& s : assigns) {
+    auto kv = splitAssignment(s);
+    if (!kv) return usage(err, kName, kv.status().message());
+    if (auto x = plain(kv->first, kv->second); !x) return usage(err, kName, x.message());
+  }
+  for (const auto& s : allValues(a, "set-file")) {
+    auto kv = readKeyFile(s);
+    if (!kv) return fail(err, kName, kv.status());
+    if (auto x = plain(kv->first, kv->second); !x) return usage(err, kName, x.message());
+  }
+  auto secretField = [&](const std::string& key) -> hostapi::Status {
+    auto f = field(key);
+    if (!f) return f.status();
+    if ((*f)->type != hostapi::FieldType::kSecret)
+      return hostapi::invalidArgument(key + " is not a secret: give it as " + key + "=VALUE");
+    return {};
+  };
+  for (const auto& key : allValues(a, "secret")) {
+    if (auto x = secretField(key); !x) return usage(err, kName, x.message());
+    auto v = readSecret(key);
+    if (!v) return fail(err, kName, v.status());
+    changes.push_back({key, *v, true});
+  }
+  for (const auto& s : allValues(a, "secret-file")) {
+    auto kv = readKeyFile(s);
+    if (!kv) return fail(err, kName, kv.status());
+    if (auto x = secretField(kv->first); !x) return usage(err, kName, x.message());
+    changes.push_back({kv->first, kv->second, true});
+  }
+  for (const auto& key : allValues(a, "unset")) {
+    auto f = field(key);
+    if (!f) return usage(err, kName, f.status().message());
+    changes.push_back({key, std::nullopt, (*f)->type == hostapi::FieldType::kSecret});
+  }
+  if (changes.empty()) return usage(err, kName, "nothing to set: give KEY=VALUE, --secret or --unset");
+  auto s = st.setPluginSettings(plugin, d.id, *pageKey, changes);
+  if (!s) return fail(err, kName, s);
+  for (const auto& c : changes) out << c.key << (c.value ? " set" : " removed") << "\n";
+  return kExitOk;
+}
+
+int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
+  if (a.positional.empty() || (a.positional[0] != "get" && a.positional[0] != "set"))
+    return usage(err, kName, "settings needs get or set");
+  bool set = a.positional[0] == "set";
+  auto st = openStore(g.dataDir);
+  if (!st) return fail(err, kName, st.status());
+  auto dirName = a.value("directory");
+  if (a.value("plugin") && !dirName) return usage(err, kName, "--plugin needs --directory NAME");
+  if (!dirName) return set ? hostSet(**st, a, out, err) : hostGet(**st, a, out, err);
+  auto d = (*st)->directoryByName(*dirName);
+  if (!d) return fail(err, kName, d.status());
+  if (a.value("plugin")) return pluginGetSet(g, **st, *d, set, a, out, err);
+  return directoryGetSet(**st, *d, set, a, out, err);
+}
+
+}  // namespace
+
+Command settingsCommand() {
+  Command c;
+  c.name = kName;
+  c.summary = "show or change host settings, a directory's connection settings, or a plugin's page";
+  c.usage = "get|set [KEY VALUE | KEY=VALUE ...] [--directory NAME [--plugin KEY --page PAGE]]\n"
+            "       [--secret KEY] [--secret-file KEY=PATH] [--set-file KEY=PATH] [--unset KEY]";
+  c.details =
+      "Without --directory: host settings, e.g. `settings set userPhotos on`.\n"
+      "With --directory NAME: that directory's connection settings (see `directory --help`).\n"
+      "With --directory NAME --plugin KEY --page PAGE: the plugin's settings page for that directory,\n"
+      "e.g. `settings set --plugin photosync --directory Contoso --page entra syncPhotos=true`.\n"
+      "Secret fields are given only with --secret (read without echo) or --secret-file, and shown\n"
+      "as ********.";
+  c.options = {
+      {"directory", "NAME", "a directory's settings"},
+      {"plugin", "KEY", "a plugin's settings page (with --directory and --page)"},
+      {"page", "PAGE", "the page key, e.g. entra, google, scim"},
+      {"set", "KEY=VALUE", "a value to set; repeatable (or give KEY=VALUE as arguments)"},
+      {"set-file", "KEY=PATH", "a value read from a file; repeatable"},
+      {"secret", "KEY", "a secret, read without echo; repeatable"},
+      {"secret-file", "KEY=PATH", "a secret read from a file; repeatable"},
+      {"unset", "KEY", "remove a saved value; repeatable"},
+  };
+  c.run = &run;
+  return c;
+}
+
+}  // namespace samplehost::app

@@ -1,0 +1,72 @@
+// One process's host session: the data directory's store, log and loaded plugins, each plugin
+// initialised with its host services (contained like every plugin call), and shut down when the
+// session ends. The `sync` and `serve` commands and the tests start from here.
+//
+// Data directory layout: host.db (+ -wal/-shm), secret.key (0600), logs/host.log, plugins/<key>/.
+#pragma once
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "hostapi/services.h"
+#include "hostapi/status.h"
+#include "samplehost/loader/plugin_loader.h"
+#include "samplehost/store/host_services.h"
+#include "samplehost/store/logger.h"
+#include "samplehost/store/store.h"
+#include "samplehost/sync/run_report.h"
+#include "samplehost/sync/user_sync.h"
+
+namespace samplehost::sync {
+
+/// Host settings the sync reads (seconds; for tests and slow plugins).
+inline constexpr const char* kHookTimeoutSetting = "hookTimeoutSeconds";          // default 30
+inline constexpr const char* kFinishTimeoutSetting = "hookFinishTimeoutSeconds";  // default 3600
+
+struct SessionOptions {
+  bool loadPlugins = true;
+  /// Log lines at or above this level also go to stderr; nullopt: file only.
+  std::optional<hostapi::LogLevel> terminalLogLevel = hostapi::LogLevel::kWarning;
+  std::chrono::milliseconds initializeTimeout{30'000};
+  std::chrono::milliseconds shutdownTimeout{60'000};
+};
+
+class HostSession {
+ public:
+  static hostapi::Result<std::unique_ptr<HostSession>> open(const std::filesystem::path& dataDir,
+                                                            SessionOptions options = {});
+  /// Shuts the plugins down (contained) if not done yet.
+  ~HostSession();
+  HostSession(const HostSession&) = delete;
+  HostSession& operator=(const HostSession&) = delete;
+
+  store::Store& store() noexcept { return *store_; }
+  const std::shared_ptr<store::LogSink>& logSink() const noexcept { return sink_; }
+  hostapi::Logger& log() noexcept { return *hostLog_; }
+  /// The plugins that loaded and initialised, in load order.
+  const std::vector<PluginSlot>& plugins() const noexcept { return ready_; }
+  /// Plugins refused by the loader or failed in initialize(): shown in every run's report.
+  const std::vector<PluginRunReport>& pluginProblems() const noexcept { return problems_; }
+  /// The hook timeouts from the host settings.
+  HookTimeouts hookTimeouts() const;
+  /// Calls shutdown() on every initialised plugin (contained, with a timeout). Idempotent.
+  void shutdownPlugins();
+
+ private:
+  HostSession() = default;
+  SessionOptions options_;
+  std::unique_ptr<store::Store> store_;
+  std::shared_ptr<store::LogSink> sink_;
+  std::unique_ptr<store::SourceLogger> hostLog_;
+  std::unique_ptr<loader::PluginSet> pluginSet_;
+  std::vector<std::unique_ptr<store::PluginHostServices>> services_;
+  std::vector<PluginSlot> ready_;
+  std::vector<PluginRunReport> problems_;
+  bool shutDown_ = false;
+};
+
+}  // namespace samplehost::sync

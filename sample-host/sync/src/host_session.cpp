@@ -1,0 +1,122 @@
+// See host_session.h.
+#include "samplehost/sync/host_session.h"
+
+#include <utility>
+
+#include "samplehost/sync/hook_runner.h"
+
+namespace samplehost::sync {
+namespace {
+
+std::chrono::milliseconds secondsSetting(const store::Store& s, const char* key, std::chrono::milliseconds fallback) {
+  auto v = s.hostSetting(key);
+  if (!v || !v->has_value()) return fallback;
+  try {
+    double secs = std::stod(**v);
+    if (secs > 0 && secs < 1e7) return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+  } catch (const std::exception&) {
+  }
+  return fallback;
+}
+
+}  // namespace
+
+hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::filesystem::path& dataDir,
+                                                                SessionOptions options) {
+  std::unique_ptr<HostSession> s(new HostSession());
+  s->options_ = options;
+  std::error_code ec;
+  std::filesystem::create_directories(dataDir, ec);
+  if (ec) return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + ec.message());
+  auto secrets = std::make_shared<store::SecretRegistry>();
+  store::StoreOptions so;
+  so.secrets = secrets;
+  auto st = store::Store::open(dataDir, so);
+  if (!st) return st.status();
+  s->store_ = std::move(st.value());
+  store::LogSinkOptions lo;
+  lo.file = dataDir / "logs" / "host.log";
+  lo.terminalLevel = options.terminalLogLevel;
+  lo.secrets = secrets;
+  auto sink = store::LogSink::open(lo);
+  if (!sink) return sink.status();
+  s->sink_ = std::move(sink.value());
+  s->hostLog_ = std::make_unique<store::SourceLogger>(s->sink_, "host");
+  if (!options.loadPlugins) return s;
+
+  std::filesystem::path pluginDir = dataDir / "plugins";
+  if (!std::filesystem::is_directory(pluginDir, ec)) {
+    s->hostLog_->info("no plugin directory", {{"path", pluginDir.string()}});
+    return s;
+  }
+  auto set = loader::loadPlugins(pluginDir);
+  if (!set) {
+    s->hostLog_->warn("plugin directory unreadable", {{"reason", set.status().toString()}});
+    return s;
+  }
+  s->pluginSet_ = std::make_unique<loader::PluginSet>(std::move(set.value()));
+  for (const auto& rec : s->pluginSet_->records()) {
+    if (!rec.loaded()) {
+      s->hostLog_->warn("plugin refused", {{"plugin", rec.key()}, {"reason", rec.status().toString()}});
+      PluginRunReport p;
+      p.pluginKey = rec.key();
+      p.failures.push_back({"load", "refused", rec.status().toString()});
+      s->problems_.push_back(std::move(p));
+      continue;
+    }
+    auto services = std::make_unique<store::PluginHostServices>(*s->store_, s->sink_, rec.key());
+    hostapi::Plugin* plugin = rec.plugin();
+    auto hs = services->services();
+    auto status = std::make_shared<hostapi::Status>();
+    HookOutcome out = runContained([plugin, hs, status] { *status = plugin->initialize(hs); }, options.initializeTimeout);
+    std::string problem;
+    if (!out.ok()) problem = out.detail;
+    else if (!status->isOk()) problem = status->toString();
+    if (!problem.empty()) {
+      s->hostLog_->error("plugin initialize failed", {{"plugin", rec.key()}, {"reason", problem}});
+      PluginRunReport p;
+      p.pluginKey = rec.key();
+      p.failures.push_back({"initialize", out.ok() ? "error" : (out.kind == HookOutcome::Kind::kTimedOut ? "timed out" : "threw"), problem});
+      s->problems_.push_back(std::move(p));
+      // The services must outlive a plugin whose initialize() may still be running.
+      s->services_.push_back(std::move(services));
+      continue;
+    }
+    s->hostLog_->info("plugin ready", {{"plugin", rec.key()}});
+    s->services_.push_back(std::move(services));
+    s->ready_.push_back({rec.key(), plugin});
+  }
+  return s;
+}
+
+HookTimeouts HostSession::hookTimeouts() const {
+  HookTimeouts t;
+  t.started = secondsSetting(*store_, kHookTimeoutSetting, t.started);
+  t.usersSynced = t.started;
+  t.finished = secondsSetting(*store_, kFinishTimeoutSetting, t.finished);
+  return t;
+}
+
+void HostSession::shutdownPlugins() {
+  if (shutDown_) return;
+  shutDown_ = true;
+  for (auto it = ready_.rbegin(); it != ready_.rend(); ++it) {
+    hostapi::Plugin* plugin = it->plugin;
+    HookOutcome out = runContained([plugin] { plugin->shutdown(); }, options_.shutdownTimeout);
+    if (!out.ok())
+      hostLog_->error("plugin shutdown failed", {{"plugin", it->key}, {"reason", out.detail}});
+  }
+}
+
+HostSession::~HostSession() {
+  shutdownPlugins();
+  if (abandonedCallsRunning() > 0) {
+    // A plugin is still inside a call we gave up on: destroying its object (or the services it
+    // uses) under it would crash. Leak them; the process is about to end anyway.
+    (void)pluginSet_.release();
+    for (auto& s : services_) (void)s.release();
+    (void)store_.release();
+  }
+}
+
+}  // namespace samplehost::sync
