@@ -193,6 +193,19 @@ TEST(ImageValidate, PngMissingIendIsTruncated) {
   EXPECT_EQ(v.status().message(), "corrupt PNG: premature end of data (truncated?)");
 }
 
+TEST(ImageValidate, ProgressiveScanCountIsCapped) {
+  // 1 + 3*63*6 = 1135 legal scans: thousands of tiny scans are a known CPU DoS on decoders.
+  const std::string many = test::makeJpegWithManyScans(5);
+  ASSERT_FALSE(many.empty());
+  ASSERT_TRUE(inspect(many)->progressive);
+  const auto v = validate(many);
+  ASSERT_FALSE(v.isOk());
+  EXPECT_EQ(v.status().message(), "corrupt JPEG: more than 1000 progressive scans");
+  // 1 + 3*63*2 = 379 scans of the same kind are fine.
+  const auto fewer = validate(test::makeJpegWithManyScans(1));
+  EXPECT_TRUE(fewer.isOk()) << fewer.status().toString();
+}
+
 TEST(ImageGif, StaticInterlacedTransparentAndAnimated) {
   std::vector<std::uint8_t> frame(20 * 12);
   for (std::size_t y = 0; y < 12; ++y) {

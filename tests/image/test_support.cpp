@@ -86,6 +86,36 @@ bool encodeJpegPod(std::uint32_t width, std::uint32_t height, const std::uint8_t
   return true;
 }
 
+bool encodeManyScansPod(const jpeg_scan_info* scans, int numScans, const std::uint8_t* rgba,
+                        unsigned char** buf, unsigned long* size) {
+  jpeg_compress_struct cinfo;
+  JpegErr err;
+  std::memset(&cinfo, 0, sizeof cinfo);
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = jpegFail;
+  if (setjmp(err.jump)) {
+    jpeg_destroy_compress(&cinfo);
+    return false;
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, buf, size);
+  cinfo.image_width = 16;
+  cinfo.image_height = 16;
+  cinfo.input_components = 4;
+  cinfo.in_color_space = JCS_EXT_RGBX;
+  jpeg_set_defaults(&cinfo);
+  cinfo.scan_info = scans;
+  cinfo.num_scans = numScans;
+  jpeg_start_compress(&cinfo, TRUE);
+  while (cinfo.next_scanline < cinfo.image_height) {
+    JSAMPROW row = const_cast<JSAMPROW>(rgba + std::size_t{cinfo.next_scanline} * 16 * 4);
+    jpeg_write_scanlines(&cinfo, &row, 1);
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  return true;
+}
+
 int gifWrite(GifFileType* gif, const GifByteType* data, int n) {
   static_cast<std::string*>(gif->UserData)->append(reinterpret_cast<const char*>(data), static_cast<std::size_t>(n));
   return n;
@@ -163,6 +193,42 @@ std::string makeJpeg(std::uint32_t width, std::uint32_t height, const std::vecto
   unsigned long size = 0;
   std::string out;
   if (encodeJpegPod(width, height, rgba.data(), app1, &buf, &size)) out.assign(reinterpret_cast<char*>(buf), size);
+  std::free(buf);
+  return out;
+}
+
+std::string makeJpegWithManyScans(int acRefinements) {
+  // DC of all components in one scan, then per component and AC coefficient a first scan at
+  // point transform Al = acRefinements and one refinement per lower Al: a legal progression.
+  std::vector<jpeg_scan_info> scans;
+  jpeg_scan_info dc{};
+  dc.comps_in_scan = 3;
+  dc.component_index[0] = 0;
+  dc.component_index[1] = 1;
+  dc.component_index[2] = 2;
+  scans.push_back(dc);
+  for (int c = 0; c < 3; ++c) {
+    for (int k = 1; k < 64; ++k) {
+      for (int al = acRefinements; al >= 0; --al) {
+        jpeg_scan_info s{};
+        s.comps_in_scan = 1;
+        s.component_index[0] = c;
+        s.Ss = k;
+        s.Se = k;
+        s.Ah = al == acRefinements ? 0 : al + 1;
+        s.Al = al;
+        scans.push_back(s);
+      }
+    }
+  }
+  std::vector<std::uint8_t> px(16 * 16 * 4);
+  for (std::size_t i = 0; i < px.size(); ++i) px[i] = static_cast<std::uint8_t>(i * 7);
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  std::string out;
+  if (encodeManyScansPod(scans.data(), static_cast<int>(scans.size()), px.data(), &buf, &size)) {
+    out.assign(reinterpret_cast<char*>(buf), size);
+  }
   std::free(buf);
   return out;
 }

@@ -35,6 +35,9 @@ std::string makePng(std::uint32_t width, std::uint32_t height, const std::vector
 /// A baseline JPEG; when `app1` is non-empty it is written as an APP1 segment's payload.
 std::string makeJpeg(std::uint32_t width, std::uint32_t height, const std::vector<std::uint8_t>& rgba,
                      std::string_view app1 = {});
+/// A valid progressive RGB JPEG (16x16) with `acRefinements`+1 scans per AC coefficient and
+/// component: 1 + 3*63*(acRefinements+1) scans in all.
+std::string makeJpegWithManyScans(int acRefinements);
 /// A GIF with the given frames (all `width` x `height`, indices into a 4-colour palette:
 /// 0 black, 1 red, 2 green, 3 blue); `transparentIndex` (-1 for none) applies to every frame.
 std::string makeGif(std::uint32_t width, std::uint32_t height,
