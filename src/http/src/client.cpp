@@ -214,7 +214,7 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
     drain(*headersOutcome);
     return interrupted(end, host, "waiting for the response", request.timeout);
   }
-  if (headersOutcome->error) return transportError(headersOutcome->error, host, "sending the request");
+  if (headersOutcome->error) return transportError(headersOutcome->error, host, "connecting or sending the request");
 
   web::http::http_response resp = std::move(*headersOutcome->value);
   Response out;
