@@ -2,6 +2,7 @@
 // docs/manifest.md and reports the first problem as "source:line:column: what is wrong".
 #include "hostapi/manifest.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstddef>
 #include <fstream>
@@ -117,6 +118,13 @@ bool isEndOfFileMismatch(const pugi::xml_parse_result& r, std::string_view text)
          (o < 2 || o > text.size() || text.substr(o - 2, 2) != "</");
 }
 
+/// pugixml reports an unclosed comment or CDATA section where it gave up (often the end of the
+/// input); the reader needs where the section began.
+std::size_t sectionStart(std::string_view text, std::size_t at, std::string_view opener) {
+  const auto start = text.substr(0, std::min(at + opener.size(), text.size())).rfind(opener);
+  return start == std::string_view::npos ? at : start;
+}
+
 /// Why pugixml stopped, in words that point at the fix.
 std::string describeXmlError(const pugi::xml_parse_result& r, std::string_view text) {
   switch (r.status) {
@@ -184,6 +192,14 @@ class ManifestReader {
     throw ManifestProblem{valueOffsetOf(a), std::move(what)};
   }
 
+  /// A problem with text points at its first non-blank character, not at the line break
+  /// before it.
+  [[noreturn]] void failText(const pugi::xml_node& text, std::string what) const {
+    const std::string_view v = text.value();
+    const std::size_t blanks = std::min(v.find_first_not_of(" \t\r\n"), v.size());
+    throw ManifestProblem{pointerOffset(text.value()) + blanks, std::move(what)};
+  }
+
   /// An element's position is its '<'; offset_debug() gives the name just after it.
   std::size_t offsetOf(const pugi::xml_node& n) const {
     const std::ptrdiff_t o = n.offset_debug();
@@ -216,7 +232,7 @@ class ManifestReader {
     for (pugi::xml_node c : n.children()) {
       if (c.type() == pugi::node_pcdata || c.type() == pugi::node_cdata) {
         if (children.size() != 0 && !trim(c.value()).empty())
-          fail(c, "unexpected text inside " + tag(n));
+          failText(c, "unexpected text inside " + tag(n));
         continue;
       }
       if (c.type() != pugi::node_element) continue;
@@ -569,6 +585,8 @@ Result<Manifest> parseManifest(std::string_view xml, const std::string& sourceNa
         at = xml.size();
       else if (r.status == pugi::status_end_element_mismatch)
         at -= 2;
+      else if (r.status == pugi::status_bad_comment || r.status == pugi::status_bad_cdata)
+        at = sectionStart(xml, at, r.status == pugi::status_bad_comment ? "<!--" : "<![CDATA[");
       return located(at, describeXmlError(r, xml));
     }
     ManifestReader reader(xml);
