@@ -493,3 +493,31 @@ TEST(CachingTokenProvider, FailedRefreshKeepsAStillValidTokenAndWaitersShareErro
 
 }  // namespace
 }  // namespace photosync::auth
+
+#include <random>
+
+namespace photosync::auth {
+namespace {
+
+// What the token endpoint or an admin pastes is outside input: random bytes never crash the
+// parsers and mappers, and every mapping is a non-ok Status with a message.
+TEST(AuthParsers, SurviveRandomInput) {
+  std::mt19937 rng(777);
+  const std::string alphabet = "{}[]\":,.-_ aAZz09eEyJ\\nAADSTS7000215error_description\r\n\x01\xff";
+  std::uniform_int_distribution<std::size_t> len(0, 80), pick(0, alphabet.size() - 1);
+  for (int i = 0; i < 5000; ++i) {
+    std::string s;
+    const auto n = len(rng);
+    for (std::size_t k = 0; k < n; ++k) s.push_back(alphabet[pick(rng)]);
+    auto e = mapEntraTokenError(400, s);
+    ASSERT_FALSE(e.isOk());
+    ASSERT_FALSE(e.message().empty());
+    auto g = mapGoogleTokenError(400, s);
+    ASSERT_FALSE(g.isOk());
+    ASSERT_FALSE(parseGoogleServiceAccountKey(s).isOk());
+    ASSERT_FALSE(verifyJwtRs256(s, keysA().publicPem).isOk());
+  }
+}
+
+}  // namespace
+}  // namespace photosync::auth

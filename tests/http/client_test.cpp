@@ -285,3 +285,21 @@ TEST(Client, HeadHasNoBodyDespiteContentLength) {
 
 }  // namespace
 }  // namespace photosync::http
+
+namespace photosync::http {
+namespace {
+
+TEST(Client, ReusesTheConnectionPerOrigin) {
+  RawServer server([](int fd, const RawRequest& req) { return writeAll(fd, rawResponse(200, req.target)); });
+  Client client;
+  for (int i = 0; i < 3; ++i) {
+    auto r = client.send(makeRequest("GET", server.url("/n" + std::to_string(i)), 5000ms));
+    ASSERT_TRUE(r.isOk()) << r.status().toString();
+    EXPECT_EQ(r->body, "/n" + std::to_string(i));
+  }
+  EXPECT_EQ(server.requests(), 3);
+  EXPECT_EQ(server.connections(), 1) << "sequential requests to one origin must share a connection";
+}
+
+}  // namespace
+}  // namespace photosync::http

@@ -122,3 +122,39 @@ TEST(Json, RefusesGarbageAndDeepNesting) {
 
 }  // namespace
 }  // namespace photosync::http
+
+#include <random>
+
+#include "photosync/http/retry.h"
+
+namespace photosync::http {
+namespace {
+
+// Outside input parsers never crash and keep their invariants on random bytes (a cheap in-suite
+// fuzz; seeds are fixed so a failure reproduces).
+TEST(Parsers, SurviveRandomInput) {
+  std::mt19937 rng(12345);
+  const std::string alphabet = "0123456789.:/[]@%?#&=+-_ ,abcdefGMTNov\"{}\\\r\n\t\x01\xff";
+  std::uniform_int_distribution<std::size_t> len(0, 64), pick(0, alphabet.size() - 1);
+  for (int i = 0; i < 20000; ++i) {
+    std::string s;
+    const auto n = len(rng);
+    for (std::size_t k = 0; k < n; ++k) s.push_back(alphabet[pick(rng)]);
+    if (auto u = parseUrl(s); u.isOk()) {
+      ASSERT_FALSE(u->host.empty()) << s;
+      ASSERT_GE(u->port, 1) << s;
+      ASSERT_LE(u->port, 65535) << s;
+      ASSERT_EQ(u->pathAndQuery.front(), '/') << s;
+    }
+    if (auto ra = parseRetryAfter(s)) {
+      ASSERT_GE(ra->count(), 0) << s;
+      ASSERT_LE(ra->count(), 24LL * 3600 * 1000) << s;
+    }
+    (void)parseJson(s);
+    (void)parseForm(s);
+    ASSERT_EQ(percentDecode(percentEncode(s)), s);
+  }
+}
+
+}  // namespace
+}  // namespace photosync::http
