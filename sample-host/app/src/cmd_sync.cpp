@@ -61,7 +61,8 @@ class ProgressDisplay {
       std::fflush(stderr);
       drawn_ = true;
     } else {
-      if (!finished && phase == lastPhase_ && now - lastDraw_ < std::chrono::seconds(1)) return;
+      // Import lines (total unknown) come once per page: print each; plugin phases are throttled.
+      if (total != 0 && !finished && phase == lastPhase_ && now - lastDraw_ < std::chrono::seconds(1)) return;
       if (total) std::fprintf(stderr, "%s: %llu/%llu\n", phase.c_str(), static_cast<unsigned long long>(done),
                               static_cast<unsigned long long>(total));
       else std::fprintf(stderr, "%s: %llu users\n", phase.c_str(), static_cast<unsigned long long>(done));

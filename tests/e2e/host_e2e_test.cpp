@@ -1,0 +1,439 @@
+// The real `sample-host` binary against the real idp-sim over 127.0.0.1: Entra and Google
+// directories imported across many pages, a second sync that changes nothing, users gone at the
+// IdP deactivated, SCIM provisioning with a real HTTP client, plugins that throw or block, a
+// SIGKILL mid-sync, and no secret in the log, the CLI output or the store's bytes.
+#include <gtest/gtest.h>
+
+#include <cpprest/http_client.h>
+#include <cpprest/json.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <set>
+#include <thread>
+
+#include "process.h"
+
+namespace {
+
+using web::json::value;
+namespace fs = std::filesystem;
+
+const std::string kHost = SAMPLE_HOST_BIN;
+const std::string kSim = IDP_SIM_BIN;
+
+/// One idp-sim process and what /_admin/credentials says.
+struct Sim {
+  std::unique_ptr<e2e::Child> child;
+  std::string url;
+  value creds;
+
+  explicit Sim(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {kSim};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    child = std::make_unique<e2e::Child>(argv);
+    std::string first = child->readLine();  // "idp-sim listening on http://127.0.0.1:PORT"
+    auto pos = first.find("http://");
+    if (pos == std::string::npos) throw std::runtime_error("idp-sim did not start: " + first);
+    url = first.substr(pos);
+    web::http::client::http_client c(url);
+    creds = c.request(web::http::methods::GET, "/_admin/credentials").get().extract_json().get();
+  }
+  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
+  std::string google(const char* k) const { return creds.at("google").at(k).as_string(); }
+};
+
+/// Every CLI output of a test, to search for secrets at the end.
+struct Host {
+  e2e::TempDir tmp;
+  std::string dataDir = tmp.path() + "/data";
+  std::string transcript;
+
+  e2e::RunResult run(std::vector<std::string> args, const std::string& input = {}) {
+    std::vector<std::string> argv = {kHost, "--data-dir", dataDir};
+    argv.insert(argv.end(), args.begin(), args.end());
+    auto r = e2e::run(argv, input);
+    transcript += r.out + r.err;
+    return r;
+  }
+  std::string file(const std::string& name, const std::string& content) {
+    std::string p = tmp.path() + "/" + name;
+    e2e::writeFile(p, content);
+    return p;
+  }
+  value json(std::vector<std::string> args) {
+    auto r = run(std::move(args));
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+    return value::parse(r.out);
+  }
+  void addEntra(const Sim& sim, const std::string& name, int pageSize) {
+    auto r = run({"directory", "add", "--kind", "entra", "--name", name, "--set", "tenantId=" + sim.entra("tenantId"),
+                  "--set", "clientId=" + sim.entra("clientId"), "--set", "authorityHost=" + sim.url, "--set",
+                  "graphEndpoint=" + sim.url, "--set", "pageSize=" + std::to_string(pageSize), "--secret",
+                  "clientSecret"},
+                 sim.entra("clientSecret") + "\n");
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+  }
+  void addGoogle(const Sim& sim, const std::string& name, int pageSize) {
+    auto key = file("google-key.json", sim.google("serviceAccountKey"));
+    auto r = run({"directory", "add", "--kind", "google", "--name", name, "--set", "adminEmail=" + sim.google("adminEmail"),
+                  "--set", "apiEndpoint=" + sim.url, "--set", "pageSize=" + std::to_string(pageSize), "--secret-file",
+                  "serviceAccountKey=" + key});
+    ASSERT_EQ(r.exitCode, 0) << r.err;
+  }
+  void installPlugin(const std::string& mode) {
+    fs::path dir = fs::path(dataDir) / "plugins" / mode;
+    fs::create_directories(dir);
+    e2e::writeFile((dir / "plugin.xml").string(),
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plugin key=\"" + mode +
+                       "\" interface=\"org.photosync.hostapi.Plugin/1\">\n  <name>Hook test " + mode +
+                       "</name>\n  <version>0.0.1</version>\n  <host-api min=\"1.0\" max=\"1.0\"/>\n"
+                       "  <module>libhooktest.so</module>\n</plugin>\n");
+    std::string module = mode == "recorder" ? RECORDER_MODULE : mode == "thrower" ? THROWER_MODULE : BLOCKER_MODULE;
+    fs::copy_file(module, dir / "libhooktest.so", fs::copy_options::overwrite_existing);
+  }
+};
+
+const value* directoryReport(const value& report, const std::string& name) {
+  for (const auto& d : report.at("directories").as_array())
+    if (d.at("name").as_string() == name) return &d;
+  return nullptr;
+}
+const value* pluginReport(const value& report, const std::string& key) {
+  for (const auto& p : report.at("plugins").as_array())
+    if (p.at("pluginKey").as_string() == key) return &p;
+  return nullptr;
+}
+std::uint64_t countOf(const value& pluginEntry, const std::string& name) {
+  for (const auto& c : pluginEntry.at("report").at("counts").as_array())
+    if (c.at("name").as_string() == name) return c.at("value").as_number().to_uint64();
+  return 0;
+}
+
+TEST(HostE2E, EntraAndGoogleImportAcrossPagesAndASecondSyncChangesNothing) {
+  Sim sim({"--users", "300"});
+  Host host;
+  host.addEntra(sim, "Contoso", 70);
+  host.addGoogle(sim, "Fabrikam", 80);
+  value first = host.json({"sync", "--json"});
+  EXPECT_EQ(first.at("status").as_string(), "completed");
+  struct Case { const char* name; std::uint64_t pages; };
+  for (const Case& c : {Case{"Contoso", 5}, Case{"Fabrikam", 4}}) {
+    SCOPED_TRACE(c.name);
+    const value* d = directoryReport(first, c.name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << d->at("error").as_string();
+    EXPECT_EQ(d->at("pages").as_number().to_uint64(), c.pages);
+    EXPECT_EQ(d->at("created").as_number().to_uint64(), 300u);
+  }
+  value second = host.json({"sync", "--json"});
+  for (const char* name : {"Contoso", "Fabrikam"}) {
+    SCOPED_TRACE(name);
+    const value* d = directoryReport(second, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_EQ(d->at("created").as_number().to_uint64(), 0u);
+    EXPECT_EQ(d->at("updated").as_number().to_uint64(), 0u);
+    EXPECT_EQ(d->at("unchanged").as_number().to_uint64(), 300u);
+    EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 0u);
+  }
+  value users = host.json({"users", "list", "--json"});
+  ASSERT_EQ(users.as_array().size(), 600u);
+  std::set<std::string> names;
+  for (const auto& u : users.as_array()) {
+    names.insert(u.at("directory").as_string() + "/" + u.at("username").as_string());
+    EXPECT_TRUE(u.at("active").as_bool());
+  }
+  EXPECT_EQ(names.size(), 600u);
+  // Google users keep the attributes the plugin needs.
+  const auto& g = users.as_array()[users.as_array().size() - 1];
+  EXPECT_TRUE(g.at("attributes").has_field("primaryEmail") || g.at("attributes").has_field("userPrincipalName"));
+
+  auto runs = host.json({"runs", "list", "--json"});
+  ASSERT_EQ(runs.as_array().size(), 2u);
+  auto shown = host.run({"runs", "show", runs.as_array()[0].at("id").as_string()});
+  EXPECT_EQ(shown.exitCode, 0);
+  EXPECT_NE(shown.out.find("Directory Contoso [entra]: imported"), std::string::npos) << shown.out;
+}
+
+TEST(HostE2E, UsersRemovedAtTheIdpBecomeInactiveNeverDeleted) {
+  Host host;
+  {
+    Sim sim({"--users", "300", "--seed", "7"});
+    host.addEntra(sim, "Contoso", 100);
+    ASSERT_EQ(host.run({"sync"}).exitCode, 0);
+  }
+  // The same tenant (same seed) now has only its first 250 users. A new simulator process has
+  // new credentials and a new port: the admin updates the connection settings.
+  Sim smaller({"--users", "250", "--seed", "7"});
+  auto r = host.run({"settings", "set", "--directory", "Contoso", "tenantId=" + smaller.entra("tenantId"),
+                     "clientId=" + smaller.entra("clientId"), "authorityHost=" + smaller.url,
+                     "graphEndpoint=" + smaller.url, "--secret", "clientSecret"},
+                    smaller.entra("clientSecret") + "\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  value report = host.json({"sync", "--json"});
+  const value* d = directoryReport(report, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 50u);
+  EXPECT_EQ(d->at("unchanged").as_number().to_uint64(), 250u);
+  value users = host.json({"users", "list", "--json"});
+  ASSERT_EQ(users.as_array().size(), 300u) << "deactivated, never deleted";
+  int inactive = 0;
+  for (const auto& u : users.as_array()) inactive += u.at("active").as_bool() ? 0 : 1;
+  EXPECT_EQ(inactive, 50);
+}
+
+TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {
+  Sim sim({"--users", "300"});
+  Host host;
+  host.addEntra(sim, "Contoso", 70);
+  for (const char* p : {"blocker", "recorder", "thrower"}) host.installPlugin(p);
+  ASSERT_EQ(host.run({"settings", "set", "hookTimeoutSeconds", "1"}).exitCode, 0);
+  auto r = host.run({"sync", "--json"});
+  EXPECT_EQ(r.exitCode, 1) << "a run with plugin failures is not a clean run";
+  value report = value::parse(r.out);
+  EXPECT_EQ(report.at("status").as_string(), "completed with errors");
+  const value* d = directoryReport(report, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->at("completed").as_bool());
+  EXPECT_EQ(d->at("created").as_number().to_uint64(), 300u);
+
+  const value* rec = pluginReport(report, "recorder");
+  ASSERT_NE(rec, nullptr);
+  ASSERT_TRUE(rec->at("reported").as_bool());
+  EXPECT_EQ(countOf(*rec, "users"), 300u);
+  EXPECT_EQ(countOf(*rec, "pages"), 5u);
+  EXPECT_EQ(rec->at("failures").as_array().size(), 0u);
+
+  const value* thr = pluginReport(report, "thrower");
+  ASSERT_NE(thr, nullptr);
+  EXPECT_FALSE(thr->at("reported").as_bool());
+  const auto& tf = thr->at("failures").as_array();
+  ASSERT_EQ(tf.size(), 7u) << "started + 5 pages + finished";
+  EXPECT_EQ(tf.at(0).at("hook").as_string(), "onSyncStarted");
+  EXPECT_EQ(tf.at(0).at("detail").as_string(), "threw: thrower: onSyncStarted always fails");
+  EXPECT_EQ(tf.at(6).at("detail").as_string(), "threw a non-standard exception");
+
+  const value* blk = pluginReport(report, "blocker");
+  ASSERT_NE(blk, nullptr);
+  EXPECT_FALSE(blk->at("reported").as_bool());
+  ASSERT_GE(blk->at("failures").as_array().size(), 1u);
+  EXPECT_EQ(blk->at("failures").at(0).at("kind").as_string(), "timed out");
+
+  // The recorder set three avatars: exported as PNG files a person can open.
+  std::string out = host.tmp.path() + "/avatars";
+  auto ex = host.run({"avatars", "export", out});
+  ASSERT_EQ(ex.exitCode, 0) << ex.err;
+  int pngs = 0;
+  for (const auto& f : fs::directory_iterator(out)) {
+    EXPECT_EQ(f.path().extension(), ".png");
+    std::string bytes = e2e::readFile(f.path().string());
+    EXPECT_EQ(bytes.substr(1, 3), "PNG");
+    ++pngs;
+  }
+  EXPECT_EQ(pngs, 3);
+  EXPECT_NE(ex.out.find("297 users have the default avatar"), std::string::npos) << ex.out;
+
+  // The failures are also log lines that name the plugin.
+  std::string log = e2e::readFile(host.dataDir + "/logs/host.log");
+  EXPECT_NE(log.find("plugin call failed"), std::string::npos);
+  EXPECT_NE(log.find("thrower"), std::string::npos);
+}
+
+value scimCall(web::http::client::http_client& c, const web::http::method& m, const std::string& path,
+               const std::string& token, const std::string& body, int expectStatus) {
+  web::http::http_request req(m);
+  req.set_request_uri(path);
+  req.headers().add("Authorization", "Bearer " + token);
+  if (!body.empty()) req.set_body(body, "application/scim+json");
+  auto resp = c.request(req).get();
+  EXPECT_EQ(resp.status_code(), expectStatus) << m << " " << path;
+  std::string text = resp.extract_string(true).get();
+  return text.empty() ? value() : value::parse(text);
+}
+
+TEST(HostE2E, ScimProvisioningCreatePatchDeactivateThenSync) {
+  Host host;
+  const std::string token = "scim-token-" + std::to_string(::getpid()) + "-e2e-abcdef";
+  auto tokenFile = host.file("scim.token", token + "\n");
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret-file", "scimToken=" + tokenFile})
+                .exitCode,
+            0);
+  host.installPlugin("recorder");
+  e2e::Child serve({kHost, "--data-dir", host.dataDir, "serve"}, host.tmp.path() + "/serve.err");
+  std::string base = serve.readLine();
+  ASSERT_EQ(base.rfind("http://127.0.0.1:", 0), 0u) << base;
+  web::http::client::http_client c(base.substr(0, base.find("/scim/v2")));
+
+  std::string id;
+  for (int i = 0; i < 3; ++i) {
+    value created = scimCall(
+        c, web::http::methods::POST, "/scim/v2/Users", token,
+        R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"user)" + std::to_string(i) +
+            R"(@okta.example","emails":[{"value":"user)" + std::to_string(i) +
+            R"(@okta.example","primary":true}],"photos":[{"value":"https://photos.example/u.jpg","type":"photo"}]})",
+        201);
+    if (i == 1) id = created.at("id").as_string();
+  }
+  ASSERT_FALSE(id.empty());
+  scimCall(c, web::http::methods::POST, "/scim/v2/Users", "wrong-token", R"({"userName":"x"})", 401);
+  value found = scimCall(c, web::http::methods::GET, "/scim/v2/Users?filter=userName%20eq%20%22user1%40okta.example%22",
+                         token, "", 200);
+  EXPECT_EQ(found.at("totalResults").as_integer(), 1);
+  value patched = scimCall(c, web::http::methods::PATCH, "/scim/v2/Users/" + id, token,
+                           R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                               "Operations":[{"op":"replace","path":"active","value":false}]})",
+                           200);
+  EXPECT_FALSE(patched.at("active").as_bool());
+  value got = scimCall(c, web::http::methods::GET, "/scim/v2/Users/" + id, token, "", 200);
+  EXPECT_FALSE(got.at("active").as_bool());
+  EXPECT_EQ(got.at("photos").at(0).at("value").as_string(), "https://photos.example/u.jpg");
+  // DELETE deactivates user0; nothing is ever deleted.
+  value list = scimCall(c, web::http::methods::GET, "/scim/v2/Users?filter=userName%20eq%20%22user0%40okta.example%22",
+                        token, "", 200);
+  std::string id0 = list.at("Resources").at(0).at("id").as_string();
+  scimCall(c, web::http::methods::DEL, "/scim/v2/Users/" + id0, token, "", 204);
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0);
+
+  value report = host.json({"sync", "--json"});
+  const value* d = directoryReport(report, "Okta");
+  ASSERT_NE(d, nullptr);
+  EXPECT_TRUE(d->at("completed").as_bool());
+  EXPECT_EQ(d->at("seen").as_number().to_uint64(), 3u);
+  const value* rec = pluginReport(report, "recorder");
+  ASSERT_NE(rec, nullptr);
+  EXPECT_EQ(countOf(*rec, "users"), 3u);
+  EXPECT_EQ(countOf(*rec, "inactive"), 2u);
+  value users = host.json({"users", "list", "--json"});
+  ASSERT_EQ(users.as_array().size(), 3u);
+  for (const auto& u : users.as_array())
+    EXPECT_EQ(u.at("attributes").at("photos").as_string(),
+              R"([{"type":"photo","value":"https://photos.example/u.jpg"}])");
+}
+
+std::string integrityCheck(const std::string& dbPath) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(dbPath.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    sqlite3_close(db);
+    return "cannot open";
+  }
+  std::string result;
+  sqlite3_stmt* st = nullptr;
+  if (sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, nullptr) == SQLITE_OK) {
+    while (sqlite3_step(st) == SQLITE_ROW) result += reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  }
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return result;
+}
+
+TEST(HostE2E, SigkillDuringASyncLeavesAConsistentStoreAndTheNextSyncCompletes) {
+  Sim sim({"--users", "2000", "--latency-ms", "25"});
+  Host host;
+  host.addEntra(sim, "Contoso", 20);  // 100 pages of ~25 ms: the kill lands mid-import
+  std::string errPath = host.tmp.path() + "/sync.err";
+  {
+    e2e::Child sync({kHost, "--data-dir", host.dataDir, "sync"}, errPath);
+    // Wait until a few pages were stored (the non-tty progress prints one line per page).
+    for (;;) {
+      std::string err = e2e::readFile(errPath);
+      std::size_t lines = 0;
+      for (std::size_t p = err.find("import Contoso"); p != std::string::npos; p = err.find("import Contoso", p + 1))
+        ++lines;
+      if (lines >= 5) break;
+      ASSERT_EQ(::waitpid(sync.pid(), nullptr, WNOHANG), 0) << "the sync ended before it could be killed: " << err;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    sync.kill(SIGKILL);
+    EXPECT_EQ(sync.wait(), -SIGKILL);
+  }
+  EXPECT_EQ(integrityCheck(host.dataDir + "/host.db"), "ok");
+  value partial = host.json({"users", "list", "--json"});
+  EXPECT_GT(partial.as_array().size(), 0u);
+  EXPECT_LT(partial.as_array().size(), 2000u);
+  EXPECT_EQ(partial.as_array().size() % 20, 0u) << "pages are stored whole or not at all";
+
+  value report = host.json({"sync", "--json"});
+  EXPECT_EQ(report.at("status").as_string(), "completed");
+  const value* d = directoryReport(report, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->at("created").as_number().to_uint64() + d->at("unchanged").as_number().to_uint64(), 2000u);
+  EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 0u);
+  value runs = host.json({"runs", "list", "--json"});
+  ASSERT_EQ(runs.as_array().size(), 2u);
+  EXPECT_EQ(runs.as_array()[1].at("status").as_string(), "interrupted");
+  EXPECT_EQ(integrityCheck(host.dataDir + "/host.db"), "ok");
+}
+
+TEST(HostE2E, NoSecretInTheLogTheCliOutputOrTheStoreBytes) {
+  Sim sim({"--users", "50"});
+  Host host;
+  host.addEntra(sim, "Contoso", 20);
+  host.addGoogle(sim, "Fabrikam", 20);
+  // A certificate-based Entra directory too: its private key is a secret.
+  auto keyFile = host.file("entra.key", sim.entra("privateKeyPem"));
+  auto certFile = host.file("entra.crt", sim.entra("certificatePem"));
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "entra", "--name", "ContosoCert", "--set",
+                      "tenantId=" + sim.entra("tenantId"), "--set", "clientId=" + sim.entra("clientId"), "--set",
+                      "credentialType=certificate", "--set", "authorityHost=" + sim.url, "--set",
+                      "graphEndpoint=" + sim.url, "--set-file", "certificatePem=" + certFile, "--secret-file",
+                      "privateKeyPem=" + keyFile})
+                .exitCode,
+            0);
+  const std::string token = "scim-secret-token-0123456789";
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret", "scimToken"}, token + "\n")
+                .exitCode,
+            0);
+  host.installPlugin("recorder");
+  value report = host.json({"sync", "--json"});
+  for (const char* name : {"Contoso", "Fabrikam", "ContosoCert", "Okta"}) {
+    const value* d = directoryReport(report, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << name << ": " << d->at("error").as_string();
+  }
+  for (const char* name : {"Contoso", "Fabrikam", "ContosoCert", "Okta"})
+    EXPECT_EQ(host.run({"settings", "get", "--directory", name}).exitCode, 0);
+  (void)host.run({"users", "list"});
+  (void)host.run({"runs", "show", report.at("runId").as_string()});
+  (void)host.run({"directory", "list"});
+  // A wrong secret: the error message must not echo it either.
+  (void)host.run({"settings", "set", "--directory", "Contoso", "clientSecret=" + sim.entra("clientSecret")});
+
+  std::string googlePrivateKey = sim.creds.at("google").at("serviceAccountKeyJson").at("private_key").as_string();
+  struct Secret { const char* what; std::string text; };
+  std::vector<Secret> secrets = {{"Entra client secret", sim.entra("clientSecret")}, {"SCIM token", token}};
+  // Private keys: any of their base64 lines (a fragment is a leak too).
+  for (const auto& [what, pem] : {std::pair<const char*, std::string>{"Entra private key", sim.entra("privateKeyPem")},
+                                  {"Google private key", googlePrivateKey}}) {
+    std::size_t start = 0;
+    int taken = 0;
+    while (start < pem.size() && taken < 6) {
+      auto nl = pem.find('\n', start);
+      std::string line = pem.substr(start, nl == std::string::npos ? std::string::npos : nl - start);
+      start = nl == std::string::npos ? pem.size() : nl + 1;
+      if (line.size() >= 40 && line.find("-----") == std::string::npos) {
+        secrets.push_back({what, line});
+        ++taken;
+      }
+    }
+  }
+  std::vector<std::pair<std::string, std::string>> places = {{"CLI output", host.transcript},
+                                                              {"log", e2e::readFile(host.dataDir + "/logs/host.log")}};
+  for (const char* f : {"host.db", "host.db-wal", "host.db-shm"}) {
+    std::string p = host.dataDir + "/" + f;
+    if (fs::exists(p)) places.emplace_back(f, e2e::readFile(p));
+  }
+  ASSERT_FALSE(places[1].second.empty()) << "the log must exist for this test to mean something";
+  ASSERT_GT(places[2].second.size(), 0u);
+  for (const auto& s : secrets)
+    for (const auto& [where, text] : places) {
+      SCOPED_TRACE(std::string(s.what) + " in " + where);
+      EXPECT_EQ(text.find(s.text), std::string::npos);
+    }
+  EXPECT_NE(host.transcript.find("clientSecret=********"), std::string::npos) << "settings get shows secrets masked";
+}
+
+}  // namespace
