@@ -273,6 +273,11 @@ class ManifestReader {
     return t;
   }
 
+  /// An element that carries only attributes.
+  void requireEmpty(const pugi::xml_node& n) const {
+    if (!textOf(n, false).empty()) fail(n, tag(n) + " must be empty (it takes attributes only)");
+  }
+
   bool boolAttr(const pugi::xml_node& n, const char* name, bool fallback) const {
     pugi::xml_attribute a = n.attribute(name);
     if (!a) return fallback;
@@ -339,7 +344,7 @@ class ManifestReader {
 
     pugi::xml_node api = single(root, "host-api", true);
     checkShape(api, {"min", "max"}, {});
-    textOf(api, false);
+    requireEmpty(api);
     m.apiMin = apiVersionAttr(api, "min");
     m.apiMax = apiVersionAttr(api, "max");
     if (m.apiMin > m.apiMax)
@@ -506,7 +511,7 @@ class ManifestReader {
 
     if (pugi::xml_node rule = single(n, "shown-when", false)) {
       checkShape(rule, {"field", "equals"}, {});
-      textOf(rule, false);
+      requireEmpty(rule);
       ShownWhen sw;
       sw.fieldKey = requiredAttr(rule, "field").value();
       pugi::xml_attribute equals = rule.attribute("equals");

@@ -244,6 +244,8 @@ TEST(ManifestParser, BadAttributeValuesAreLocated) {
        "unknown element <vendr> inside <plugin>"},
       {"unknown attribute", edit("key=\"demo\"", "key=\"demo\" lang=\"en\""), "1:20",
        "unknown attribute 'lang' on <plugin>"},
+      {"text in host-api", edit("max=\"1.0\"/>", "max=\"1.0\">1.0</host-api>"), "4:3",
+       "<host-api> must be empty"},
       {"duplicate name", edit("  <version>", "  <name>Again</name>\n  <version>"), "3:3",
        "duplicate <name> inside <plugin>"},
       {"unknown page kind",
