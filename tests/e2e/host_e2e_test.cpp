@@ -368,6 +368,35 @@ TEST(HostE2E, SigkillDuringASyncLeavesAConsistentStoreAndTheNextSyncCompletes) {
   EXPECT_EQ(integrityCheck(host.dataDir + "/host.db"), "ok");
 }
 
+TEST(HostE2E, SigtermCancelsTheRunCleanlyWithoutDeactivatingAnyone) {
+  Sim sim({"--users", "2000", "--latency-ms", "25"});
+  Host host;
+  host.addEntra(sim, "Contoso", 999);
+  auto first = host.run({"sync"});
+  ASSERT_EQ(first.exitCode, 0) << first.out << first.err;  // everyone imported once, in big pages
+  ASSERT_EQ(host.run({"settings", "set", "--directory", "Contoso", "pageSize=20"}).exitCode, 0);
+  std::string errPath = host.tmp.path() + "/sync.err";
+  e2e::Child sync({kHost, "--data-dir", host.dataDir, "sync", "--json"}, errPath);
+  for (;;) {
+    std::string err = e2e::readFile(errPath);
+    if (err.find("import Contoso: 60 users") != std::string::npos) break;
+    ASSERT_EQ(::waitpid(sync.pid(), nullptr, WNOHANG), 0) << "the sync ended before it could be stopped: " << err;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  sync.kill(SIGTERM);
+  value report = value::parse(sync.readAll());
+  EXPECT_EQ(sync.wait(), 1);
+  EXPECT_EQ(report.at("status").as_string(), "cancelled");
+  const value* d = directoryReport(report, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_FALSE(d->at("completed").as_bool());
+  EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 0u) << "an unfinished listing deactivates nobody";
+  value runs = host.json({"runs", "list", "--json"});
+  EXPECT_EQ(runs.as_array()[0].at("status").as_string(), "cancelled");
+  value users = host.json({"users", "list", "--active", "--json"});
+  EXPECT_EQ(users.as_array().size(), 2000u);
+}
+
 TEST(HostE2E, NoSecretInTheLogTheCliOutputOrTheStoreBytes) {
   Sim sim({"--users", "50"});
   Host host;

@@ -221,12 +221,25 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
     if (auto x = secretField(kv->first); !x) return usage(err, kName, x.message());
     changes.push_back({kv->first, kv->second, true});
   }
+  if (a.flag("copy-connection")) {
+    // The plugin's page repeats the directory's connection fields (tenant, client, endpoints,
+    // credentials); copy those the page has instead of typing them, secrets staying secrets.
+    auto conn = st.directorySettings(d.id);
+    if (!conn) return fail(err, kName, conn.status());
+    for (const auto& f : page->fields) {
+      if (auto it = conn->values.find(f.key); it != conn->values.end() && f.type != hostapi::FieldType::kSecret)
+        changes.push_back({f.key, it->second, false});
+      else if (auto sit = conn->secrets.find(f.key); sit != conn->secrets.end() && f.type == hostapi::FieldType::kSecret)
+        changes.push_back({f.key, sit->second.reveal(), true});
+    }
+  }
   for (const auto& key : allValues(a, "unset")) {
     auto f = field(key);
     if (!f) return usage(err, kName, f.status().message());
     changes.push_back({key, std::nullopt, (*f)->type == hostapi::FieldType::kSecret});
   }
-  if (changes.empty()) return usage(err, kName, "nothing to set: give KEY=VALUE, --secret or --unset");
+  if (changes.empty())
+    return usage(err, kName, "nothing to set: give KEY=VALUE, --secret, --unset or --copy-connection");
   auto s = st.setPluginSettings(plugin, d.id, *pageKey, changes);
   if (!s) return fail(err, kName, s);
   for (const auto& c : changes) out << c.key << (c.value ? " set" : " removed") << "\n";
@@ -272,6 +285,7 @@ Command settingsCommand() {
       {"secret", "KEY", "a secret, read without echo; repeatable"},
       {"secret-file", "KEY=PATH", "a secret read from a file; repeatable"},
       {"unset", "KEY", "remove a saved value; repeatable"},
+      {"copy-connection", "", "plugin page: copy the fields it shares with the directory's connection settings"},
   };
   c.run = &run;
   return c;
