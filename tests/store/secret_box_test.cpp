@@ -5,6 +5,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <thread>
+#include <vector>
+
 #include "test_util.h"
 
 namespace samplehost::store {
@@ -33,6 +36,28 @@ TEST(SecretBox, CreatesKeyFileWithMode0600AndReusesIt) {
   auto plain = b->open(*sealed, "row", "x");
   ASSERT_TRUE(plain.isOk()) << plain.status().toString();
   EXPECT_EQ(*plain, "hunter2-secret");
+}
+
+TEST(SecretBox, ConcurrentFirstStartsAgreeOnOneKey) {
+  TempDir dir;
+  constexpr int kThreads = 8;
+  std::vector<std::string> sealed(kThreads);
+  std::vector<std::string> errors(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      auto box = SecretBox::openKeyFile(dir.path());
+      if (!box) { errors[static_cast<std::size_t>(t)] = box.status().toString(); return; }
+      sealed[static_cast<std::size_t>(t)] = *box->seal("same-key?", "aad");
+    });
+  for (auto& th : threads) th.join();
+  auto box = SecretBox::openKeyFile(dir.path());
+  ASSERT_TRUE(box.isOk());
+  for (int t = 0; t < kThreads; ++t) {
+    SCOPED_TRACE(t);
+    ASSERT_EQ(errors[static_cast<std::size_t>(t)], "");
+    EXPECT_TRUE(box->open(sealed[static_cast<std::size_t>(t)], "aad", "x").isOk()) << "a starter used another key";
+  }
 }
 
 TEST(SecretBox, RefusesKeyFileOthersMayRead) {

@@ -68,6 +68,14 @@ TEST(StoreOpen, RefusesAStoreNewerThanTheBinary) {
       << r.status().message();
 }
 
+TEST(StoreOpen, ReportsAFileThatIsNotAStore) {
+  TempDir dir;
+  testing::writeFile(dir.path() / kStoreFileName, std::string(4096, 'x'));
+  auto r = Store::open(dir.path());
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("damaged"), std::string::npos) << r.status().message();
+}
+
 TEST(StoreOpen, RefusesAWorldReadableKeyFile) {
   TempDir dir;
   { auto store = openStore(dir.path()); }

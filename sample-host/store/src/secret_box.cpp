@@ -13,6 +13,7 @@
 #include <string>
 
 #include "photosync/common/crypto.h"
+#include "photosync/common/encoding.h"
 
 namespace samplehost::store {
 namespace {
@@ -88,8 +89,15 @@ hostapi::Status createKey(const std::filesystem::path& dir, const std::filesyste
   } catch (const std::exception& e) {
     return hostapi::internalError(std::string("cannot make a secret key: ") + e.what());
   }
-  auto tmp = dir / (std::string(kSecretKeyFileName) + ".tmp." + std::to_string(::getpid()));
-  ::unlink(tmp.c_str());  // a leftover of a crashed start of the same pid number
+  // A name no other starter (process or thread) can pick, so O_EXCL never meets another's file.
+  std::string suffix;
+  try {
+    suffix = photosync::hexEncode(photosync::randomBytes(8));
+  } catch (const std::exception& e) {
+    photosync::secureWipe(key);
+    return hostapi::internalError(std::string("cannot make a temp name: ") + e.what());
+  }
+  auto tmp = dir / (std::string(kSecretKeyFileName) + ".tmp." + std::to_string(::getpid()) + "." + suffix);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
     photosync::secureWipe(key);
