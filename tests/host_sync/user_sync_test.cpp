@@ -295,6 +295,24 @@ TEST(RunReport, JsonRoundTrip) {
   EXPECT_NE(toText(r).find("ada"), std::string::npos);
 }
 
+TEST(RunReport, TextShowsAtMostTheAskedNumberOfUserLines) {
+  RunReport r;
+  r.runId = "r1";
+  PluginRunReport p;
+  p.pluginKey = "photosync";
+  p.reported = true;
+  for (int i = 0; i < 120; ++i) p.report.entries.push_back({"u", "user" + std::to_string(i), "failed", "throttled"});
+  r.plugins.push_back(p);
+  struct Case { std::size_t max; bool user60; bool more; };
+  for (const Case& c : {Case{50, false, true}, Case{200, true, false}}) {
+    SCOPED_TRACE(c.max);
+    std::string text = toText(r, c.max);
+    EXPECT_EQ(text.find("user60 ") != std::string::npos, c.user60);
+    EXPECT_EQ(text.find("... and 70 more") != std::string::npos, c.more);
+    EXPECT_NE(text.find("user49 "), std::string::npos);
+  }
+}
+
 TEST(IdpPages, GraphPageKeepsAttributesAndNextLinkAndSkipsEntriesWithoutIds) {
   auto p = parseGraphUsersPage(
       R"({"value":[{"id":"1","userPrincipalName":"a@x","mail":null,"displayName":"A","accountEnabled":false},)"

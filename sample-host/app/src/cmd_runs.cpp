@@ -1,4 +1,5 @@
 // `sample-host runs list|show ID`: the host's sync runs and their stored reports.
+#include <cstdint>
 #include <iomanip>
 
 #include "cli_support.h"
@@ -48,7 +49,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
     }
     sync::RunReport report;
     if (!sync::fromJson(r->reportJson, report)) return fail(err, kName, "the stored report of " + r->id + " is unreadable");
-    out << sync::toText(report);
+    out << sync::toText(report, a.flag("all") ? SIZE_MAX : 50);
     return kExitOk;
   }
   return usage(err, kName, "runs needs list or show ID");
@@ -60,8 +61,8 @@ Command runsCommand() {
   Command c;
   c.name = kName;
   c.summary = "list sync runs or show one run's report";
-  c.usage = "list [--json] | show ID [--json]";
-  c.options = {{"json", "", "JSON output"}};
+  c.usage = "list [--json] | show ID [--all] [--json]";
+  c.options = {{"json", "", "JSON output"}, {"all", "", "show: every per-user line (default: the first 50 per plugin)"}};
   c.run = &run;
   return c;
 }

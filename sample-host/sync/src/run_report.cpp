@@ -213,7 +213,7 @@ bool fromJson(const std::string& json, RunReport& out) {
   return true;
 }
 
-std::string toText(const RunReport& r) {
+std::string toText(const RunReport& r, std::size_t maxEntries) {
   std::ostringstream os;
   double secs = static_cast<double>(r.finishedAtUnixMs - r.startedAtUnixMs) / 1000.0;
   char buf[64];
@@ -245,9 +245,16 @@ std::string toText(const RunReport& r) {
       }
       for (const auto& m : p.report.metrics) os << "    " << m.name << ": " << formatMetric(m) << "\n";
       for (const auto& n : p.report.notes) os << "    note: " << n << "\n";
-      for (const auto& e : p.report.entries)
+      std::size_t shown = 0;
+      for (const auto& e : p.report.entries) {
+        if (shown++ == maxEntries) {
+          os << "    ... and " << (p.report.entries.size() - maxEntries)
+             << " more (all of them: sample-host runs show " << r.runId << " --all, or --json)\n";
+          break;
+        }
         os << "    " << e.outcome << ": " << (e.username.empty() ? e.userId : e.username) << " — " << e.reason
            << "\n";
+      }
     }
     for (const auto& f : p.failures) os << "    FAILURE in " << f.hook << " (" << f.kind << "): " << f.detail << "\n";
   }

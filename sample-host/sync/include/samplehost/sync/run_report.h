@@ -2,6 +2,7 @@
 // each plugin reported (or how it failed). Stored with the run as JSON and printed by the CLI.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -56,7 +57,8 @@ std::string toJson(const RunReport& report);
 /// Parses what toJson wrote; false on malformed input (the stored text is ours, but the store
 /// file may have been edited by hand).
 bool fromJson(const std::string& json, RunReport& out);
-/// The report as an admin reads it on a terminal.
-std::string toText(const RunReport& report);
+/// The report as an admin reads it on a terminal: at most `maxEntries` per-user lines per plugin,
+/// then "... and N more".
+std::string toText(const RunReport& report, std::size_t maxEntries = 50);
 
 }  // namespace samplehost::sync
