@@ -74,6 +74,14 @@ TEST(PhotoSyncInHost, BothSwitchesOnBringPhotosIntoAvatarsAndASecondSyncChangesN
   EXPECT_EQ(count(*p0, "updated"), 0u);
   EXPECT_EQ(off.at("directories").at(0).at("created").as_number().to_uint64(), 60u);
 
+  // The plugin validates a page before the host saves it: nothing is saved when it refuses.
+  auto refused = env.host({"settings", "set", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra",
+                           "--copy-connection", "massRevertGuardPercent=200"});
+  EXPECT_EQ(refused.exitCode, 1);
+  EXPECT_NE(refused.err.find("massRevertGuardPercent"), std::string::npos) << refused.err;
+  auto unchanged = env.host({"settings", "get", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra"});
+  EXPECT_NE(unchanged.out.find("massRevertGuardPercent=20 (default)"), std::string::npos) << unchanged.out;
+
   ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
   auto page = env.host({"settings", "set", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra",
                         "syncPhotos=true", "--copy-connection"});
@@ -82,6 +90,10 @@ TEST(PhotoSyncInHost, BothSwitchesOnBringPhotosIntoAvatarsAndASecondSyncChangesN
   EXPECT_NE(shown.out.find("syncPhotos=true"), std::string::npos) << shown.out;
   EXPECT_NE(shown.out.find("clientSecret=********"), std::string::npos) << shown.out;
   EXPECT_EQ(shown.out.find(env.entra("clientSecret")), std::string::npos);
+
+  auto test = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra"});
+  EXPECT_EQ(test.exitCode, 0) << test.out << test.err;
+  EXPECT_NE(test.out.find("connection test passed"), std::string::npos) << test.out;
 
   value on = env.sync();
   const value* p1 = photosyncReport(on);

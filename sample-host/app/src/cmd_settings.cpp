@@ -8,6 +8,8 @@
 #include "directory_keys.h"
 #include "hostapi/manifest.h"
 #include "samplehost/store/logger.h"
+#include "samplehost/sync/hook_runner.h"
+#include "samplehost/sync/host_session.h"
 
 namespace samplehost::app {
 namespace {
@@ -141,6 +143,36 @@ hostapi::Result<hostapi::PageDescriptor> manifestPage(const std::filesystem::pat
   return hostapi::notFound("plugin " + plugin + " has no settings page \"" + page + "\"; its pages: " + pages);
 }
 
+/// Loads the plugins of the data directory (a HostSession of its own) and finds `key`; the
+/// session must outlive every use of the plugin pointer.
+hostapi::Result<hostapi::Plugin*> loadPlugin(const std::filesystem::path& dataDir, const std::string& key,
+                                             std::unique_ptr<sync::HostSession>& session) {
+  sync::SessionOptions so;
+  so.terminalLogLevel = hostapi::LogLevel::kError;
+  auto opened = sync::HostSession::open(dataDir, so);
+  if (!opened) return opened.status();
+  session = std::move(opened.value());
+  for (const auto& slot : session->plugins())
+    if (slot.key == key) return slot.plugin;
+  for (const auto& problem : session->pluginProblems())
+    if (problem.pluginKey == key && !problem.failures.empty())
+      return hostapi::failedPrecondition("plugin " + key + " is not usable: " + problem.failures.front().detail);
+  return hostapi::notFound("plugin " + key + " is not loaded from " + (dataDir / "plugins").string());
+}
+
+/// The page's saved values with `changes` applied (what the plugin will see after saving).
+hostapi::PageValues mergedValues(const hostapi::PageValues& saved, const std::vector<store::SettingChange>& changes) {
+  hostapi::PageValues v = saved;
+  for (const auto& c : changes) {
+    v.values.erase(c.key);
+    v.secrets.erase(c.key);
+    if (!c.value) continue;
+    if (c.secret) v.secrets[c.key] = hostapi::Secret(*c.value);
+    else v.values[c.key] = *c.value;
+  }
+  return v;
+}
+
 int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Directory& d, bool set, const CommandLine& a,
                  std::ostream& out, std::ostream& err) {
   std::string plugin = *a.value("plugin");
@@ -240,15 +272,71 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
   }
   if (changes.empty())
     return usage(err, kName, "nothing to set: give KEY=VALUE, --secret, --unset or --copy-connection");
+  // The plugin checks what it is about to be given, as a settings form would before saving.
+  if (auto saved = st.pluginSettings(plugin, d.id, *pageKey); saved) {
+    std::unique_ptr<sync::HostSession> session;
+    auto loaded = loadPlugin(g.dataDir, plugin, session);
+    if (!loaded) {
+      err << "warning: the values were not validated by the plugin: " << loaded.status().message() << "\n";
+    } else {
+      auto values = std::make_shared<hostapi::PageValues>(mergedValues(*saved, changes));
+      values->pageKey = *pageKey;
+      values->directoryId = d.id;
+      auto problems = std::make_shared<std::vector<hostapi::FieldError>>();
+      hostapi::Plugin* p = *loaded;
+      std::string pk = *pageKey;
+      auto out2 = sync::runContained([p, pk, values, problems] { *problems = p->validateSettings(pk, *values); },
+                                     std::chrono::seconds(30));
+      if (!out2.ok()) {
+        err << "warning: the plugin could not validate the values (" << out2.detail << ")\n";
+      } else if (!problems->empty()) {
+        for (const auto& e : *problems) err << "  " << e.fieldKey << ": " << e.message << "\n";
+        if (!a.flag("force"))
+          return fail(err, kName, "the plugin refused these values (nothing saved); fix them, or save anyway with --force");
+      }
+    }
+  }
   auto s = st.setPluginSettings(plugin, d.id, *pageKey, changes);
   if (!s) return fail(err, kName, s);
   for (const auto& c : changes) out << c.key << (c.value ? " set" : " removed") << "\n";
   return kExitOk;
 }
 
+int testConnection(const GlobalOptions& g, store::Store& st, const CommandLine& a, std::ostream& out,
+                   std::ostream& err) {
+  auto plugin = a.value("plugin");
+  auto dirName = a.value("directory");
+  auto pageKey = a.value("page");
+  if (!plugin || !dirName || !pageKey) return usage(err, kName, "settings test needs --plugin, --directory and --page");
+  auto d = st.directoryByName(*dirName);
+  if (!d) return fail(err, kName, d.status());
+  auto saved = st.pluginSettings(*plugin, d->id, *pageKey);
+  if (!saved) return fail(err, kName, saved.status());
+  std::unique_ptr<sync::HostSession> session;
+  auto loaded = loadPlugin(g.dataDir, *plugin, session);
+  if (!loaded) return fail(err, kName, loaded.status());
+  auto values = std::make_shared<hostapi::PageValues>(std::move(saved.value()));
+  values->pageKey = *pageKey;
+  values->directoryId = d->id;
+  auto result = std::make_shared<hostapi::ConnectionTestResult>();
+  hostapi::Plugin* p = *loaded;
+  std::string pk = *pageKey;
+  auto o = sync::runContained([p, pk, values, result] { *result = p->testConnection(pk, *values); },
+                              std::chrono::seconds(120));
+  if (!o.ok()) return fail(err, kName, "the connection test " + o.detail);
+  for (const auto& c : result->checks) out << (c.ok ? "ok    " : "FAILED") << "  " << c.step << ": " << c.detail << "\n";
+  out << (result->ok ? "connection test passed" : "connection test failed") << "\n";
+  return result->ok ? kExitOk : kExitFailure;
+}
+
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
+  if (!a.positional.empty() && a.positional[0] == "test") {
+    auto st = openStore(g.dataDir);
+    if (!st) return fail(err, kName, st.status());
+    return testConnection(g, **st, a, out, err);
+  }
   if (a.positional.empty() || (a.positional[0] != "get" && a.positional[0] != "set"))
-    return usage(err, kName, "settings needs get or set");
+    return usage(err, kName, "settings needs get, set or test");
   bool set = a.positional[0] == "set";
   auto st = openStore(g.dataDir);
   if (!st) return fail(err, kName, st.status());
@@ -267,7 +355,7 @@ Command settingsCommand() {
   Command c;
   c.name = kName;
   c.summary = "show or change host settings, a directory's connection settings, or a plugin's page";
-  c.usage = "get|set [KEY VALUE | KEY=VALUE ...] [--directory NAME [--plugin KEY --page PAGE]]\n"
+  c.usage = "get|set|test [KEY VALUE | KEY=VALUE ...] [--directory NAME [--plugin KEY --page PAGE]]\n"
             "       [--secret KEY] [--secret-file KEY=PATH] [--set-file KEY=PATH] [--unset KEY]";
   c.details =
       "Without --directory: host settings, e.g. `settings set userPhotos on`.\n"
@@ -275,7 +363,9 @@ Command settingsCommand() {
       "With --directory NAME --plugin KEY --page PAGE: the plugin's settings page for that directory,\n"
       "e.g. `settings set --plugin photosync --directory Contoso --page entra syncPhotos=true`.\n"
       "Secret fields are given only with --secret (read without echo) or --secret-file, and shown\n"
-      "as ********.";
+      "as ********. Values for a plugin page are checked by the plugin before they are saved.\n"
+      "`settings test --plugin KEY --directory NAME --page PAGE` runs the plugin's connection test\n"
+      "with the saved values (credentials and photo permissions, for real).";
   c.options = {
       {"directory", "NAME", "a directory's settings"},
       {"plugin", "KEY", "a plugin's settings page (with --directory and --page)"},
@@ -286,6 +376,7 @@ Command settingsCommand() {
       {"secret-file", "KEY=PATH", "a secret read from a file; repeatable"},
       {"unset", "KEY", "remove a saved value; repeatable"},
       {"copy-connection", "", "plugin page: copy the fields it shares with the directory's connection settings"},
+      {"force", "", "plugin page: save even when the plugin's validation refuses the values"},
   };
   c.run = &run;
   return c;

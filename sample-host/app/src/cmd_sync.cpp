@@ -128,9 +128,10 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   ::sigaction(SIGINT, &sa, &oldInt);
   ::sigaction(SIGTERM, &sa, &oldTerm);
 
-  ProgressDisplay display;
+  // Shared, not on the stack: a plugin call abandoned by the run may still report progress.
+  auto display = std::make_shared<ProgressDisplay>();
   auto progress = std::make_shared<store::ProgressTracker>(
-      [&display](const store::ProgressTracker::Phase& p) { display.update(p.name, p.done, p.total); });
+      [display](const store::ProgressTracker::Phase& p) { display->update(p.name, p.done, p.total); });
 
   sync::SourceDeps deps;
   deps.transport = std::make_shared<photosync::http::Client>();
@@ -141,10 +142,10 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   options.dryRun = dryRun;
   options.timeouts = session.hookTimeouts();
   sync::RunReport report = userSync.run(options, dirs, progress, cancel,
-                                        [&display](const std::string& phase, std::uint64_t done) {
-                                          display.update(phase, done, 0);
+                                        [display](const std::string& phase, std::uint64_t done) {
+                                          display->update(phase, done, 0);
                                         });
-  display.finish();
+  display->finish();
   for (const auto& p : session.pluginProblems()) report.plugins.push_back(p);
 
   for (const auto& d : report.directories) {
