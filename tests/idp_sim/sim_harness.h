@@ -4,6 +4,7 @@
 #pragma once
 
 #include "jwt_util.h"
+#include "sim.h"
 
 #include "photosync/common/encoding.h"
 

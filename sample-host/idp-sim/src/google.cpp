@@ -186,7 +186,6 @@ Response Sim::google(Request& r, std::string& endpoint) {
         "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid "
         "authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.",
         "authError", "global", "Authorization", "UNAUTHENTICATED"));
-    resp.body = resp.body;  // keep shape as built
     resp.set("WWW-Authenticate", "Bearer realm=\"https://accounts.google.com/\", error=\"invalid_token\"");
     return resp;
   }

@@ -430,11 +430,6 @@ Response Sim::graphBatch(Request& r) {
   };
   // Authentication applies to the batch as a whole.
   {
-    std::string ep;
-    Request probe = r;
-    probe.method = "GET";
-    probe.target = "/v1.0/$batch";
-    parseTarget(probe);
     std::string auth = r.header("authorization");
     auto claims = auth.rfind("Bearer ", 0) == 0 ? checkToken(tokenKey_, auth.substr(7)) : std::nullopt;
     if (!claims || claims->kind != "graph" || claims->expiresAt <= now() || claims->epoch != tokenEpoch_.load() ||
