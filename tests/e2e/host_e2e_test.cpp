@@ -163,26 +163,46 @@ TEST(HostE2E, UsersRemovedAtTheIdpBecomeInactiveNeverDeleted) {
   {
     Sim sim({"--users", "300", "--seed", "7"});
     host.addEntra(sim, "Contoso", 100);
+    host.addGoogle(sim, "Fabrikam", 100);
     ASSERT_EQ(host.run({"sync"}).exitCode, 0);
   }
-  // The same tenant (same seed) now has only its first 250 users. A new simulator process has
-  // new credentials and a new port: the admin updates the connection settings.
+  // The same tenants (same seed) now have only their first 250 users. A new simulator process
+  // has new credentials and a new port: the admin updates the connection settings.
   Sim smaller({"--users", "250", "--seed", "7"});
   auto r = host.run({"settings", "set", "--directory", "Contoso", "tenantId=" + smaller.entra("tenantId"),
                      "clientId=" + smaller.entra("clientId"), "authorityHost=" + smaller.url,
                      "graphEndpoint=" + smaller.url, "--secret", "clientSecret"},
                     smaller.entra("clientSecret") + "\n");
   ASSERT_EQ(r.exitCode, 0) << r.err;
+  auto key = host.file("google-key-2.json", smaller.google("serviceAccountKey"));
+  r = host.run({"settings", "set", "--directory", "Fabrikam", "apiEndpoint=" + smaller.url,
+                "adminEmail=" + smaller.google("adminEmail"), "--secret-file", "serviceAccountKey=" + key});
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+
+  // A dry run says what would happen and changes nothing.
+  value dry = host.json({"sync", "--dry-run", "--json"});
+  EXPECT_TRUE(dry.at("dryRun").as_bool());
+  for (const char* name : {"Contoso", "Fabrikam"})
+    EXPECT_EQ(directoryReport(dry, name)->at("deactivated").as_number().to_uint64(), 50u) << name;
+  value before = host.json({"users", "list", "--active", "--json"});
+  EXPECT_EQ(before.as_array().size(), 600u) << "a dry run writes nothing";
+
   value report = host.json({"sync", "--json"});
-  const value* d = directoryReport(report, "Contoso");
-  ASSERT_NE(d, nullptr);
-  EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 50u);
-  EXPECT_EQ(d->at("unchanged").as_number().to_uint64(), 250u);
+  for (const char* name : {"Contoso", "Fabrikam"}) {
+    SCOPED_TRACE(name);
+    const value* d = directoryReport(report, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << d->at("error").as_string();
+    EXPECT_EQ(d->at("deactivated").as_number().to_uint64(), 50u);
+    EXPECT_EQ(d->at("created").as_number().to_uint64(), 0u);
+    // Google's thumbnailPhotoUrl names the (new) simulator's port: those users are updated.
+    EXPECT_EQ(d->at("unchanged").as_number().to_uint64() + d->at("updated").as_number().to_uint64(), 250u);
+  }
   value users = host.json({"users", "list", "--json"});
-  ASSERT_EQ(users.as_array().size(), 300u) << "deactivated, never deleted";
+  ASSERT_EQ(users.as_array().size(), 600u) << "deactivated, never deleted";
   int inactive = 0;
   for (const auto& u : users.as_array()) inactive += u.at("active").as_bool() ? 0 : 1;
-  EXPECT_EQ(inactive, 50);
+  EXPECT_EQ(inactive, 100);
 }
 
 TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {

@@ -65,6 +65,8 @@ hostapi::Result<PageUpsert> StoreSyncStore::upsertPage(const hostapi::DirectoryI
                                                        const std::vector<ImportedUser>& users, bool dryRun) {
   auto r = store_.upsertUsers(dir.id, runId, toImports(users), dryRun);
   if (!r) return r.status();
+  if (dryRun)
+    for (const auto& u : users) dryRunSeen_[dir.id].insert(u.externalId);
   PageUpsert out;
   out.created = r->created;
   out.updated = r->updated;
@@ -75,7 +77,23 @@ hostapi::Result<PageUpsert> StoreSyncStore::upsertPage(const hostapi::DirectoryI
 
 hostapi::Result<std::uint64_t> StoreSyncStore::deactivateNotSeen(const hostapi::DirectoryInfo& dir,
                                                                  const std::string& runId, bool dryRun) {
-  return store_.deactivateUsersNotSeen(dir.id, runId, dryRun);
+  if (!dryRun) return store_.deactivateUsersNotSeen(dir.id, runId, false);
+  const auto& seen = dryRunSeen_[dir.id];
+  std::uint64_t wouldGo = 0;
+  store::UserQuery q;
+  q.directoryId = dir.id;
+  q.activeOnly = true;
+  q.limit = 1000;
+  for (;;) {
+    auto page = store_.listUsers(q);
+    if (!page) return page.status();
+    for (const auto& u : *page)
+      if (!seen.count(u.externalId)) ++wouldGo;
+    if (page->size() < q.limit) break;
+    q.offset += page->size();
+  }
+  dryRunSeen_.erase(dir.id);
+  return wouldGo;
 }
 
 hostapi::Result<hostapi::DirectoryInfo> StoreScimRepository::directoryForToken(const std::string& bearerToken) {

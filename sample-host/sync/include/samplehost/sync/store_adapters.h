@@ -3,7 +3,10 @@
 // setting `scimToken` (a secret).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <set>
+#include <string>
 
 #include "samplehost/store/store.h"
 #include "samplehost/sync/idp_sources.h"
@@ -15,6 +18,9 @@ namespace samplehost::sync {
 /// The directory setting holding a SCIM directory's bearer token.
 inline constexpr const char* kScimTokenSetting = "scimToken";
 
+/// A dry run writes nothing, so the store cannot mark users seen: the adapter remembers the
+/// external ids a dry run listed (one set per directory, for that run only) to count who would be
+/// deactivated.
 class StoreSyncStore final : public SyncStore {
  public:
   explicit StoreSyncStore(store::Store& store) : store_(store) {}
@@ -25,6 +31,7 @@ class StoreSyncStore final : public SyncStore {
 
  private:
   store::Store& store_;
+  std::map<std::string, std::set<std::string>> dryRunSeen_;  // directory id -> external ids
 };
 
 class StoreScimRepository final : public ScimRepository {
