@@ -205,6 +205,45 @@ TEST(HostE2E, UsersRemovedAtTheIdpBecomeInactiveNeverDeleted) {
   EXPECT_EQ(inactive, 100);
 }
 
+TEST(HostE2E, ThrottlingAndTransientFaultsAreRetriedAndABrokenListingDeactivatesNobody) {
+  const std::string faults =
+      R"({"seed":3,"graph.users":{"rate429":0.3,"retryAfter":"0.05","rate500":0.1,"reset":0.05,"expiredToken":0.1},)"
+      R"("google.users":{"rate429":0.3,"retryAfter":["0.05","0.1"],"rate502":0.1}})";
+  Sim sim({"--users", "300", "--faults", faults});
+  Host host;
+  host.addEntra(sim, "Contoso", 30);
+  host.addGoogle(sim, "Fabrikam", 30);
+  value report = host.json({"sync", "--json"});
+  for (const char* name : {"Contoso", "Fabrikam"}) {
+    SCOPED_TRACE(name);
+    const value* d = directoryReport(report, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << d->at("error").as_string();
+    EXPECT_EQ(d->at("created").as_number().to_uint64(), 300u);
+  }
+  web::http::client::http_client admin(sim.url);
+  value counters = admin.request(web::http::methods::GET, "/_admin/counters").get().extract_json().get();
+  EXPECT_NE(counters.serialize().find("429"), std::string::npos) << "the faults must really have happened";
+
+  // Now Google answers its users list with an HTML maintenance page (a 200!): the import stops
+  // with a reason, and nobody is deactivated on the strength of an answer that is not a listing.
+  web::http::http_request set(web::http::methods::POST);
+  set.set_request_uri("/_admin/faults");
+  set.set_body(std::string(R"({"seed":1,"google.users":{"htmlError":1.0}})"), "application/json");
+  ASSERT_EQ(admin.request(set).get().status_code(), 200);
+  auto r = host.run({"sync", "--json"});
+  EXPECT_EQ(r.exitCode, 1);
+  value broken = value::parse(r.out);
+  const value* g = directoryReport(broken, "Fabrikam");
+  ASSERT_NE(g, nullptr);
+  EXPECT_FALSE(g->at("completed").as_bool());
+  EXPECT_NE(g->at("error").as_string().find("not valid JSON"), std::string::npos) << g->at("error").as_string();
+  EXPECT_EQ(g->at("deactivated").as_number().to_uint64(), 0u);
+  EXPECT_TRUE(directoryReport(broken, "Contoso")->at("completed").as_bool()) << "one directory's failure stops only it";
+  value active = host.json({"users", "list", "--active", "--json"});
+  EXPECT_EQ(active.as_array().size(), 600u);
+}
+
 TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {
   Sim sim({"--users", "300"});
   Host host;
