@@ -156,3 +156,31 @@ TEST(IdpSimCli, RefusesBadFlags) {
 
 }  // namespace
 }  // namespace idpsim::test
+
+namespace idpsim::test {
+namespace {
+
+TEST(IdpSimCredentials, SavedOnceAndReusedAcrossRestarts) {
+  TempDir dir;
+  std::string file = dir.path() + "/creds.json";
+  value first;
+  {
+    SimProcess sim{{"--users", "5", "--credentials", file}};
+    first = sim.credentials();
+  }
+  ASSERT_TRUE(std::filesystem::exists(file));
+  EXPECT_EQ(std::filesystem::status(file).permissions() & std::filesystem::perms::others_read, std::filesystem::perms::none);
+  SimProcess again{{"--users", "5", "--credentials", file}};
+  value second = again.credentials();
+  for (const char* k : {"tenantId", "clientId", "clientSecret", "certificatePem", "x5t"})
+    EXPECT_EQ(second["entra"][k].as_string(), first["entra"][k].as_string()) << k;
+  EXPECT_EQ(second["google"]["serviceAccountKeyJson"]["private_key_id"].as_string(),
+            first["google"]["serviceAccountKeyJson"]["private_key_id"].as_string());
+  EXPECT_FALSE(again.graphToken().empty());
+  { std::ofstream(dir.path() + "/bad.json") << R"({"entra":{}})"; }
+  int rc = std::system((std::string(IDP_SIM_BIN) + " --credentials " + dir.path() + "/bad.json >/dev/null 2>&1").c_str());
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+}
+
+}  // namespace
+}  // namespace idpsim::test

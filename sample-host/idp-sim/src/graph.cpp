@@ -228,7 +228,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
   std::string base = cfg.baseUrl + "/" + version;
   if (endpoint == "graph.me")
     return err(400, "BadRequest", "/me request is only valid with delegated authentication flow.");
-  if (endpoint == "graph.unknown")
+  if (endpoint == "graph.unknown" || endpoint.rfind("graph.", 0) != 0 || s.size() < 2)
     return err(400, "BadRequest", "Resource not found for the segment '" + (s.size() > 1 ? s[1] : std::string()) + "'.");
 
   // $select
@@ -524,7 +524,7 @@ Response Sim::graphBatch(Request& r) {
         FaultKind f = drawFault(route.klass, &delay, &retryAfter);
         out.delay = std::max(out.delay, delay);
         if (f == FaultKind::Throttle || f == FaultKind::E500 || f == FaultKind::E502 || f == FaultKind::E503 || f == FaultKind::E504) {
-          applyFault(f, faultSpec(route.klass), retryAfter, true, sresp);
+          applyFault(f, faultSpec(route.klass), retryAfter, ErrorStyle::Graph, sresp);
           endpoint = route.endpoint;
           counters_.fault(std::string("sub.") + (f == FaultKind::Throttle ? "429" : std::to_string(sresp.status)));
         } else {

@@ -77,6 +77,31 @@ RsaIdentity makeRsaIdentity(const std::string& certCommonName) {
   return id;
 }
 
+RsaIdentity rsaIdentityFromPem(const std::string& privateKeyPem, const std::string& certificatePem) {
+  RsaIdentity id;
+  id.privateKeyPem = privateKeyPem;
+  BioPtr bio(BIO_new_mem_buf(privateKeyPem.data(), static_cast<int>(privateKeyPem.size())));
+  PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (!key) throw std::runtime_error("cannot read the private key PEM");
+  {
+    BioPtr out(BIO_new(BIO_s_mem()));
+    PEM_write_bio_PUBKEY(out.get(), key.get());
+    id.publicKeyPem = bioString(out.get());
+  }
+  if (certificatePem.empty()) return id;
+  BioPtr cbio(BIO_new_mem_buf(certificatePem.data(), static_cast<int>(certificatePem.size())));
+  std::unique_ptr<X509, X509Free> cert(PEM_read_bio_X509(cbio.get(), nullptr, nullptr, nullptr));
+  if (!cert) throw std::runtime_error("cannot read the certificate PEM");
+  if (X509_check_private_key(cert.get(), key.get()) != 1)
+    throw std::runtime_error("the certificate does not belong to the private key");
+  id.certificatePem = certificatePem;
+  unsigned char* der = nullptr;
+  int len = i2d_X509(cert.get(), &der);
+  if (len > 0) id.certificateDer.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len));
+  OPENSSL_free(der);
+  return id;
+}
+
 std::optional<Jwt> parseJwt(std::string_view token) {
   auto d1 = token.find('.');
   if (d1 == std::string_view::npos) return std::nullopt;

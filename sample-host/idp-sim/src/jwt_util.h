@@ -21,6 +21,10 @@ struct RsaIdentity {
 /// A fresh 2048-bit RSA key, and a self-signed certificate for it when `certCommonName` is set.
 RsaIdentity makeRsaIdentity(const std::string& certCommonName);
 
+/// Rebuilds an identity from saved PEMs (public key and certificate DER are derived). Throws
+/// std::runtime_error naming what could not be read.
+RsaIdentity rsaIdentityFromPem(const std::string& privateKeyPem, const std::string& certificatePem);
+
 struct Jwt {
   web::json::value header;
   web::json::value payload;

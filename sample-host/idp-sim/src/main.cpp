@@ -5,7 +5,9 @@
 #include "provision.h"
 #include "sim.h"
 
+#include <filesystem>
 #include <fstream>
+#include <memory>
 #include <iostream>
 #include <sstream>
 #include <string>
@@ -33,7 +35,9 @@ void usage() {
       "  --config JSON|@FILE      runtime configuration (same as POST /_admin/config)\n"
       "  --latency-ms N           shorthand: fixed latency for every endpoint class\n"
       "  --jitter-ms N            shorthand: uniform extra latency 0..N ms\n"
-      "  --token-lifetime S       access token lifetime in seconds (default 3599)\n";
+      "  --token-lifetime S       access token lifetime in seconds (default 3599)\n"
+      "  --credentials FILE       load the app credentials from FILE (JSON of GET /_admin/credentials);\n"
+      "                           when FILE does not exist, write the generated ones there (mode 0600)\n";
 }
 
 std::string jsonArg(const std::string& v) {
@@ -81,6 +85,7 @@ int main(int argc, char** argv) {
       else if (k == "--latency-ms") latency = std::stod(next());
       else if (k == "--jitter-ms") jitter = std::stod(next());
       else if (k == "--token-lifetime") tokenLifetime = std::stoi(next());
+      else if (k == "--credentials") opts.credentialsFile = next();
       else throw std::invalid_argument("unknown option " + k + " (see --help)");
     }
     if (port < 0 || port > 65535) throw std::invalid_argument("--port must be 0..65535");
@@ -89,7 +94,14 @@ int main(int argc, char** argv) {
     std::cerr << "idp-sim: " << e.what() << "\n";
     return 2;
   }
-  idpsim::Sim sim(opts);
+  std::unique_ptr<idpsim::Sim> simPtr;
+  try {
+    simPtr = std::make_unique<idpsim::Sim>(opts);
+  } catch (const std::exception& e) {
+    std::cerr << "idp-sim: cannot load --credentials " << opts.credentialsFile << ": " << e.what() << "\n";
+    return 2;
+  }
+  idpsim::Sim& sim = *simPtr;
   try {
     if (!faults.empty()) {
       std::string e = sim.setFaults(web::json::value::parse(faults));
@@ -117,6 +129,11 @@ int main(int argc, char** argv) {
   int rc = idpsim::runServer(sim, static_cast<std::uint16_t>(port), threads, [&](std::uint16_t bound) {
     std::string url = "http://127.0.0.1:" + std::to_string(bound);
     sim.setBaseUrl(url);
+    if (!opts.credentialsFile.empty() && !std::filesystem::exists(opts.credentialsFile)) {
+      std::ofstream out(opts.credentialsFile);
+      std::filesystem::permissions(opts.credentialsFile, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+      out << sim.credentialsJson().serialize();
+    }
     std::cout << "idp-sim listening on " << url << std::endl;
     auto c = sim.credentialsJson();
     std::cout << "tenant " << c["entra"]["tenantId"].as_string() << " client " << c["entra"]["clientId"].as_string()

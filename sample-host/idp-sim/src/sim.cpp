@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <sstream>
 #include <strings.h>
 
@@ -317,10 +318,31 @@ Sim::Sim(SimOptions options)
   creds_.tenantId = guidFrom(mix64(seed ^ 0x7E4A17ULL));
   creds_.clientId = guidFrom(mix64(seed ^ 0xC11E47ULL));
   creds_.clientSecret = "sim8Q~" + photosync::base64UrlEncode(photosync::sha256("secret" + std::to_string(seed))).substr(0, 34);
-  creds_.entraCert = makeRsaIdentity("CN=idp-sim PhotoSync app");
+  // Fixed credentials from --credentials FILE (the JSON GET /_admin/credentials returns), so a
+  // demo configured once keeps working across restarts; otherwise fresh keys per start.
+  value saved = value::null();
+  if (!options_.credentialsFile.empty()) {
+    std::ifstream in(options_.credentialsFile);
+    if (in) {
+      std::ostringstream ss;
+      ss << in.rdbuf();
+      saved = value::parse(ss.str());
+    }
+  }
+  if (saved.is_object()) {
+    const value& e = saved.at("entra");
+    creds_.tenantId = e.at("tenantId").as_string();
+    creds_.clientId = e.at("clientId").as_string();
+    creds_.clientSecret = e.at("clientSecret").as_string();
+    creds_.entraCert = rsaIdentityFromPem(e.at("privateKeyPem").as_string(), e.at("certificatePem").as_string());
+  } else {
+    creds_.entraCert = makeRsaIdentity("CN=idp-sim PhotoSync app");
+  }
   creds_.x5t = photosync::base64UrlEncode(sha1(creds_.entraCert.certificateDer));
   creds_.x5tS256 = photosync::base64UrlEncode(photosync::sha256(creds_.entraCert.certificateDer));
-  creds_.googleKey = makeRsaIdentity("");
+  creds_.googleKey = saved.is_object()
+                         ? rsaIdentityFromPem(saved.at("google").at("serviceAccountKeyJson").at("private_key").as_string(), "")
+                         : makeRsaIdentity("");
   creds_.googleProjectId = "idp-sim-project";
   creds_.googleClientEmail = "photosync-sim@idp-sim-project.iam.gserviceaccount.com";
   char digits[32];
@@ -463,10 +485,18 @@ value googleError(int code, const std::string& message, const std::string& reaso
 }
 }  // namespace
 
-void Sim::applyFault(FaultKind kind, const FaultSpec& spec, const std::string& retryAfter, bool graphStyle, Response& r) {
+void Sim::applyFault(FaultKind kind, const FaultSpec& spec, const std::string& retryAfter, ErrorStyle style, Response& r) {
+  bool graphStyle = style == ErrorStyle::Graph;
+  // The photo host is a plain web server: its errors are text, not an API envelope.
+  bool plainText = style == ErrorStyle::PlainText;
   switch (kind) {
     case FaultKind::Throttle:
-      if (graphStyle) {
+      if (plainText) {
+        r = Response{};
+        r.status = 429;
+        r.set("Content-Type", "text/plain; charset=utf-8");
+        r.body = "429 Too Many Requests\n";
+      } else if (graphStyle) {
         // As the throttling doc's sample response: TooManyRequests, innerError code/status "429".
         value inner = value::object();
         inner["code"] = value::string("429");
@@ -492,7 +522,12 @@ void Sim::applyFault(FaultKind kind, const FaultSpec& spec, const std::string& r
     case FaultKind::E503:
     case FaultKind::E504: {
       int status = kind == FaultKind::E500 ? 500 : kind == FaultKind::E502 ? 502 : kind == FaultKind::E503 ? 503 : 504;
-      if (graphStyle) {
+      if (plainText) {
+        r = Response{};
+        r.status = status;
+        r.set("Content-Type", "text/plain; charset=utf-8");
+        r.body = std::to_string(status) + " " + (status == 503 ? "Service Unavailable" : "Server Error") + "\n";
+      } else if (graphStyle) {
         const char* code = status == 500 ? "InternalServerError" : status == 502 ? "BadGateway"
                           : status == 503 ? "serviceNotAvailable" : "GatewayTimeout";
         r = jsonResponse(status, graphErrorBody(code, status == 503 ? "Service unavailable, please retry."
@@ -652,14 +687,16 @@ Response Sim::handle(Request& r) {
     std::chrono::milliseconds delay{0};
     std::string retryAfter;
     FaultKind fault = drawFault(route.klass, &delay, &retryAfter);
-    bool graphStyle = route.klass.rfind("graph", 0) == 0 || route.klass == "host.photo";
+    ErrorStyle style = route.klass.rfind("graph", 0) == 0 ? ErrorStyle::Graph
+                       : route.klass == "host.photo"      ? ErrorStyle::PlainText
+                                                          : ErrorStyle::Google;
     bool isToken = route.klass.find("token") != std::string::npos;
     if (fault == FaultKind::ExpiredToken && isToken) fault = FaultKind::None;
     FaultSpec spec = faultSpec(route.klass);
     if (fault != FaultKind::None) counters_.fault(faultName(fault));
     if (fault == FaultKind::Throttle || fault == FaultKind::E500 || fault == FaultKind::E502 ||
         fault == FaultKind::E503 || fault == FaultKind::E504 || fault == FaultKind::Html) {
-      applyFault(fault, spec, retryAfter, graphStyle, resp);
+      applyFault(fault, spec, retryAfter, style, resp);
     } else {
       if (fault == FaultKind::ExpiredToken) r.headers["x-idp-sim-expire"] = "1";
       if (route.klass == "graph.token") resp = graphToken(r, r.segments[0]);
@@ -671,7 +708,7 @@ Response Sim::handle(Request& r) {
         for (auto& h : holds) resp.holds.push_back(std::move(h));
       } else if (route.klass.rfind("google", 0) == 0) resp = google(r, endpoint);
       else resp = photoHost(r, endpoint);
-      if (fault != FaultKind::ExpiredToken) applyFault(fault, spec, retryAfter, graphStyle, resp);
+      if (fault != FaultKind::ExpiredToken) applyFault(fault, spec, retryAfter, style, resp);
     }
     resp.delay += delay;
   }

@@ -141,7 +141,8 @@ class Sim {
   // faults
   FaultSpec faultSpec(const std::string& klass) const;
   FaultKind drawFault(const std::string& klass, std::chrono::milliseconds* delay, std::string* retryAfter);
-  void applyFault(FaultKind kind, const FaultSpec& spec, const std::string& retryAfter, bool graphStyle, Response& r);
+  enum class ErrorStyle { Graph, Google, PlainText };
+  void applyFault(FaultKind kind, const FaultSpec& spec, const std::string& retryAfter, ErrorStyle style, Response& r);
 
   // services
   Response admin(Request& r, std::string& endpoint);
