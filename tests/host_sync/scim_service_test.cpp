@@ -181,6 +181,12 @@ TEST(ScimServer, ServesOverHttpOnLoopback) {
   web::http::http_request noAuth(web::http::methods::GET);
   noAuth.set_request_uri("/scim/v2/Users");
   EXPECT_EQ(client.request(noAuth).get().status_code(), 401);
+  web::http::http_request huge(web::http::methods::POST);
+  huge.set_request_uri("/scim/v2/Users");
+  huge.headers().add("Authorization", "Bearer good-token");
+  huge.set_body(std::string(2u << 20, 'x'), "application/scim+json");
+  EXPECT_EQ(client.request(huge).get().status_code(), 413);
+  EXPECT_EQ(repo.users.size(), 1u);
   server.stop();
 }
 

@@ -66,6 +66,16 @@ struct ScimServer::Impl {
       sr.query[web::uri::decode(k)] = web::uri::decode(v);
     if (req.headers().has("Authorization")) sr.authorization = req.headers().find("Authorization")->second;
     ScimService* svc = service.get();
+    // A SCIM user is a few KB; refuse bodies that could only be an attack on the host's memory.
+    constexpr std::uint64_t kMaxBody = 1u << 20;
+    if (req.headers().content_length() > kMaxBody) {
+      web::http::http_response tooBig(web::http::status_codes::RequestEntityTooLarge);
+      tooBig.set_body(std::string(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"413",)"
+                                  R"("detail":"the request body is larger than 1 MiB"})"),
+                      "application/scim+json");
+      observe(req.reply(tooBig));
+      return;
+    }
     auto work = req.extract_string(true).then([req, sr, svc](pplx::task<std::string> body) {
       ScimResponse resp;
       try {
