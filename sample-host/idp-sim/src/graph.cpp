@@ -253,6 +253,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
       i = c + 1;
     }
     for (std::size_t k = 0; k < props.size(); ++k) selectText += (k ? "," : "") + props[k];
+    if (props.empty()) props = defaultUserProperties();  // "$select=" selects nothing special
   }
 
   if (endpoint == "graph.users.list") {
