@@ -406,6 +406,10 @@ TEST(HostE2E, SigkillDuringASyncLeavesAConsistentStoreAndTheNextSyncCompletes) {
       ASSERT_EQ(::waitpid(sync.pid(), nullptr, WNOHANG), 0) << "the sync ended before it could be killed: " << err;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
+    // Meanwhile a second sync on the same data directory is refused.
+    auto second = host.run({"sync"});
+    EXPECT_EQ(second.exitCode, 1);
+    EXPECT_NE(second.err.find("another sync is running"), std::string::npos) << second.err;
     sync.kill(SIGKILL);
     EXPECT_EQ(sync.wait(), -SIGKILL);
   }

@@ -2,7 +2,9 @@
 // the loaded plugins' hooks, a progress display, and the run's report at the end (also stored
 // with the run: `sample-host runs show ID`). SIGINT/SIGTERM cancel the run cleanly; a second
 // signal ends the process at once.
+#include <fcntl.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -109,6 +111,17 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
     for (const auto& d : *all) dirs.push_back(d.info());
   }
   if (dirs.empty()) return fail(err, kName, "no directories to sync: add one with `sample-host directory add`");
+
+  // One sync at a time per data directory: the lock dies with its process (even on SIGKILL), so
+  // holding it also proves that a run still marked "running" belongs to a process that is gone.
+  const std::string lockPath = (g.dataDir / "sync.lock").string();
+  int lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lockFd < 0) return fail(err, kName, "cannot open " + lockPath);
+  if (::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lockFd);
+    return fail(err, kName, "another sync is running on " + g.dataDir.string() + "; wait for it or stop it first");
+  }
+  // The descriptor stays open (and the lock held) until the process ends.
 
   // A run left "running" by a killed process is over; say so before starting a new one.
   if (auto n = st.markInterruptedRuns(); n && *n > 0)
