@@ -1,0 +1,390 @@
+// PhotoSync end to end: the real sample-host binary with the real PhotoSync bundle against the
+// real idp-sim over 127.0.0.1. Each behaviour of the engine and the Graph provider is checked
+// through what an admin sees (the sync report, the users' avatars) and what idp-sim counted.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cpprest/http_client.h>
+#include <cpprest/json.h>
+
+#include <chrono>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "process.h"
+
+namespace {
+
+using web::json::value;
+namespace fs = std::filesystem;
+
+const std::string kHost = SAMPLE_HOST_BIN;
+const std::string kSim = IDP_SIM_BIN;
+const std::string kBundle = PHOTOSYNC_BUNDLE;
+const std::string kTestdata = PHOTOSYNC_TESTDATA_DIR;
+
+/// One idp-sim, one host data dir with the PhotoSync bundle and an Entra directory "Contoso"
+/// whose photo page is filled from the directory's connection.
+struct Env {
+  e2e::TempDir tmp;
+  std::string data = tmp.path() + "/data";
+  std::unique_ptr<e2e::Child> sim;
+  std::string url;
+  value creds;
+
+  explicit Env(std::vector<std::string> simArgs = {}, std::vector<std::string> page = {},
+               bool switchesOn = true) {
+    std::vector<std::string> argv{kSim, "--users", "60", "--no-photo-share", "0.25", "--seed", "11"};
+    argv.insert(argv.end(), simArgs.begin(), simArgs.end());
+    sim = std::make_unique<e2e::Child>(argv);
+    std::string first = sim->readLine();
+    url = first.substr(first.find("http://"));
+    creds = get("/_admin/credentials");
+    fs::create_directories(data + "/plugins");
+    fs::create_directory_symlink(kBundle, data + "/plugins/photosync");
+    auto add = host({"directory", "add", "--kind", "entra", "--name", "Contoso", "--set", "tenantId=" + entra("tenantId"),
+                     "--set", "clientId=" + entra("clientId"), "--set", "authorityHost=" + url, "--set",
+                     "graphEndpoint=" + url, "--set", "pageSize=25", "--secret", "clientSecret"},
+                    entra("clientSecret") + "\n");
+    EXPECT_EQ(add.exitCode, 0) << add.err;
+    if (switchesOn) {
+      EXPECT_EQ(host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
+      std::vector<std::string> args{"syncPhotos=true"};
+      args.insert(args.end(), page.begin(), page.end());
+      setPage(args);
+    }
+  }
+
+  e2e::RunResult host(std::vector<std::string> args, const std::string& input = {}) {
+    std::vector<std::string> argv = {kHost, "--data-dir", data};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return e2e::run(argv, input);
+  }
+  void setPage(const std::vector<std::string>& keyValues) {
+    std::vector<std::string> args{"settings", "set", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra",
+                                  "--copy-connection"};
+    args.insert(args.end(), keyValues.begin(), keyValues.end());
+    auto r = host(args);
+    EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+  }
+  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
+
+  /// The PhotoSync part of one `sync --json` run.
+  value sync(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"sync", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = host(args);
+    EXPECT_NE(r.out, "") << r.err;
+    value run = value::parse(r.out);
+    for (const auto& p : run.at("plugins").as_array())
+      if (p.at("pluginKey").as_string() == "photosync") return p;
+    ADD_FAILURE() << "no photosync report in " << r.out;
+    return value::object();
+  }
+
+  value call(const web::http::method& m, const std::string& path, const std::string& body = "") {
+    web::http::client::http_client c(url);
+    web::http::http_request req(m);
+    req.set_request_uri(path);
+    if (!body.empty()) req.set_body(body, "application/json");
+    auto resp = c.request(req).get();
+    return resp.extract_json(true).get();
+  }
+  value get(const std::string& path) { return call(web::http::methods::GET, path); }
+  value post(const std::string& path, const std::string& body) { return call(web::http::methods::POST, path, body); }
+
+  /// Sub-requests (or requests) idp-sim counted for `endpoint` with `status` ("" = any).
+  std::uint64_t counted(const char* table, const std::string& endpoint, const std::string& status = "") {
+    value c = get("/_admin/counters");
+    if (!c.has_field(table) || !c.at(table).has_field(endpoint)) return 0;
+    std::uint64_t n = 0;
+    for (const auto& [k, v] : c.at(table).at(endpoint).as_object())
+      if (status.empty() || k == status) n += v.as_number().to_uint64();
+    return n;
+  }
+  std::uint64_t photoRequests() {
+    return counted("subrequests", "graph.photo.meta") + counted("subrequests", "graph.photo.value") +
+           counted("subrequests", "graph.photos.value") + counted("requests", "graph.photo.meta") +
+           counted("requests", "graph.photo.value") + counted("requests", "graph.batch");
+  }
+
+  /// idp-sim's truth: Entra object id → has a photo.
+  std::map<std::string, bool> simPhotos() {
+    std::map<std::string, bool> out;
+    for (const auto& u : get("/_admin/users?limit=1000&hashes=false").at("users").as_array())
+      out[u.at("id").as_string()] = u.at("hasPhoto").as_bool();
+    return out;
+  }
+  /// The host's avatars: Entra object id → "default" | "plugin:<sha256>" | "uploaded:<sha>".
+  std::map<std::string, std::string> avatars() {
+    auto r = host({"users", "list", "--json"});
+    std::map<std::string, std::string> out;
+    for (const auto& u : value::parse(r.out).as_array()) {
+      const auto& a = u.at("avatar");
+      std::string o = a.at("origin").as_string();
+      out[u.at("externalId").as_string()] = o == "default" ? o : o + ":" + a.at("sha256").as_string();
+    }
+    return out;
+  }
+};
+
+std::uint64_t count(const value& p, const std::string& name) {
+  for (const auto& c : p.at("report").at("counts").as_array())
+    if (c.at("name").as_string() == name) return c.at("value").as_number().to_uint64();
+  return 0;
+}
+std::string reasons(const value& p) {
+  std::string s;
+  for (const auto& e : p.at("report").at("entries").as_array())
+    s += e.at("outcome").as_string() + ": " + e.at("reason").as_string() + "\n";
+  return s;
+}
+std::string notes(const value& p) {
+  std::string s;
+  for (const auto& n : p.at("report").at("notes").as_array()) s += n.as_string() + "\n";
+  return s;
+}
+std::size_t withPhoto(const std::map<std::string, bool>& m) {
+  std::size_t n = 0;
+  for (const auto& [k, v] : m) n += v ? 1 : 0;
+  return n;
+}
+
+/// Every user with a photo at idp-sim has a PhotoSync avatar; every other one the default.
+void expectAvatarsMatch(Env& env) {
+  auto truth = env.simPhotos();
+  auto av = env.avatars();
+  for (const auto& [id, has] : truth) {
+    SCOPED_TRACE(id);
+    ASSERT_TRUE(av.count(id));
+    EXPECT_EQ(av[id].rfind("plugin:photosync", 0) == 0 || av[id].rfind("plugin:", 0) == 0, has) << av[id];
+  }
+}
+
+TEST(PhotoSyncE2E, FirstUnchangedChangedRemovedAndKeep) {
+  Env env({}, {"massRevertGuardPercent=100"});
+  const auto truth = env.simPhotos();
+  const std::size_t n = withPhoto(truth);
+  value first = env.sync();
+  EXPECT_EQ(count(first, "updated"), n) << reasons(first);
+  EXPECT_EQ(count(first, "withoutPhoto"), 60u - n);
+  EXPECT_EQ(count(first, "failed"), 0u) << reasons(first);
+  expectAvatarsMatch(env);
+
+  env.post("/_admin/counters/reset", "{}");
+  value second = env.sync();
+  EXPECT_EQ(count(second, "unchanged"), n);
+  EXPECT_EQ(count(second, "updated"), 0u);
+  EXPECT_EQ(env.counted("subrequests", "graph.photo.value"), 0u) << "an unchanged sync downloads no photo";
+  EXPECT_EQ(env.counted("subrequests", "graph.photo.meta"), 60u);
+  EXPECT_EQ(env.counted("requests", "graph.batch"), 3u);
+
+  const auto before = env.avatars();
+  value gen = env.post("/_admin/generation", R"({"change":0.2,"remove":0.1})");
+  value third = env.sync();
+  EXPECT_EQ(count(third, "updated"), gen.at("changed").as_number().to_uint64()) << reasons(third);
+  EXPECT_EQ(count(third, "reverted"), gen.at("removed").as_number().to_uint64()) << reasons(third);
+  EXPECT_EQ(count(third, "failed"), 0u);
+  expectAvatarsMatch(env);
+
+  env.setPage({"noPhotoAction=keep"});
+  const auto kept = env.avatars();
+  value gen2 = env.post("/_admin/generation", R"({"change":0,"remove":0.15})");
+  ASSERT_GT(gen2.at("removed").as_number().to_uint64(), 0u);
+  value fourth = env.sync();
+  EXPECT_EQ(count(fourth, "reverted"), 0u);
+  EXPECT_EQ(env.avatars(), kept) << "keep: no avatar changes";
+  EXPECT_NE(reasons(fourth).find("kept"), std::string::npos) << reasons(fourth);
+  (void)before;
+}
+
+TEST(PhotoSyncE2E, SwitchesOffMeanNotOnePhotoRequest) {
+  // Host switch on, page toggle off.
+  {
+    Env env({}, {}, false);
+    EXPECT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
+    value r = env.sync();
+    EXPECT_EQ(env.photoRequests(), 0u);
+    EXPECT_EQ(count(r, "updated"), 0u);
+  }
+  // Page on, host switch off; avatars set earlier stay as they are.
+  Env env;
+  (void)env.sync();
+  const auto set = env.avatars();
+  EXPECT_EQ(env.host({"settings", "set", "userPhotos", "off"}).exitCode, 0);
+  env.post("/_admin/generation", R"({"change":0.3,"remove":0.3})");
+  env.post("/_admin/counters/reset", "{}");
+  value r = env.sync();
+  EXPECT_EQ(env.photoRequests(), 0u);
+  EXPECT_EQ(count(r, "updated") + count(r, "reverted"), 0u);
+  EXPECT_EQ(env.avatars(), set);
+  EXPECT_NE(notes(r).find("User Photos"), std::string::npos) << notes(r);
+}
+
+TEST(PhotoSyncE2E, MassRevertGuardHoldsThenTheNextSyncApplies) {
+  Env env;  // guard at the default 20%
+  (void)env.sync();
+  value gen = env.post("/_admin/generation", R"({"change":0,"remove":0.5})");
+  const auto removed = gen.at("removed").as_number().to_uint64();
+  ASSERT_GT(removed, 5u);
+  const auto before = env.avatars();
+  value held = env.sync();
+  EXPECT_EQ(count(held, "heldBack"), removed) << reasons(held);
+  EXPECT_EQ(count(held, "reverted"), 0u);
+  EXPECT_NE(notes(held).find("held back"), std::string::npos) << notes(held);
+  EXPECT_EQ(env.avatars(), before) << "nothing reverted while held";
+
+  value next = env.sync();
+  EXPECT_EQ(count(next, "reverted"), removed) << reasons(next) << notes(next);
+  expectAvatarsMatch(env);
+}
+
+TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
+  Env env({"--config", R"({"graphPhotoPermission":false})"});
+  value r = env.sync();
+  EXPECT_EQ(count(r, "failed"), 60u);
+  EXPECT_NE(reasons(r).find("permission missing: ProfilePhoto.Read.All or User.Read.All (application) with admin consent"),
+            std::string::npos)
+      << reasons(r);
+  for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
+}
+
+TEST(PhotoSyncE2E, ThrottlingStormsNeverRevertAndAvatarsStay) {
+  Env env({}, {"massRevertGuardPercent=100"});
+  (void)env.sync();
+  const auto before = env.avatars();
+  env.post("/_admin/generation", R"({"change":0,"remove":0.2})");  // would revert, if answered
+  env.post("/_admin/config", R"({"mailboxConcurrency":1,"mailboxRetryAfter":"0.01"})");
+  env.post("/_admin/faults", R"({"graph.photo":{"rate429":1.0,"retryAfter":["0.01","0.005"]}})");
+  value storm = env.sync();
+  EXPECT_EQ(count(storm, "reverted") + count(storm, "heldBack") + count(storm, "withoutPhoto"), 0u) << reasons(storm);
+  EXPECT_EQ(count(storm, "failed"), 60u);
+  EXPECT_NE(reasons(storm).find("throttled"), std::string::npos) << reasons(storm);
+  EXPECT_EQ(env.avatars(), before);
+  EXPECT_GT(env.counted("subrequests", "graph.photo.meta", "429"), 60u);
+
+  // The storm is over: the next sync does what the IdP says.
+  env.post("/_admin/faults", "{}");
+  value after = env.sync();
+  EXPECT_EQ(count(after, "failed"), 0u) << reasons(after);
+  expectAvatarsMatch(env);
+}
+
+TEST(PhotoSyncE2E, TransientFaultsTwoSyncsReachTheFaultFreeAvatars) {
+  Env clean;
+  (void)clean.sync();
+  const auto expected = clean.avatars();
+
+  // 5% of requests fail transiently: 429 (fractional Retry-After), 5xx, resets, truncated
+  // bodies, expired tokens, MailboxConcurrency.
+  const std::string faults =
+      R"({"seed":9,"graph.batch":{"rate429":0.01,"rate500":0.01,"rate503":0.01,"reset":0.01,"truncate":0.005,)"
+      R"("expiredToken":0.005,"retryAfter":["0.05","0.128"]},)"
+      R"("graph.photo":{"rate429":0.02,"rate500":0.01,"rate503":0.01,"retryAfter":["0.05","0.128"]},)"
+      R"("graph.token":{"rate503":0.05,"reset":0.05,"retryAfter":["0.05"]}})";
+  Env faulty({"--faults", faults, "--config", R"({"mailboxConcurrency":2,"mailboxRetryAfter":"0.02"})"});
+  value one = faulty.sync();
+  EXPECT_EQ(count(one, "reverted") + count(one, "heldBack"), 0u);
+  value two = faulty.sync();
+  EXPECT_EQ(count(two, "reverted") + count(two, "heldBack"), 0u) << reasons(two);
+  auto got = faulty.avatars();
+  // Same seed, same users: compare per object id (host ids differ between the two hosts).
+  EXPECT_EQ(got, expected) << reasons(one) << reasons(two);
+  value c = faulty.get("/_admin/counters");
+  EXPECT_FALSE(c.at("faults").as_object().empty()) << "faults were really injected";
+}
+
+TEST(PhotoSyncE2E, TokenExpiryMidRunIsRefreshed) {
+  // Six batches of 300 ms one after the other outlive a 1 s token: it is refreshed (before expiry
+  // or on the 401) and no user fails.
+  Env env({"--token-lifetime", "1"}, {"concurrency=1"});
+  env.post("/_admin/faults", R"({"graph.photo":{"latencyMs":300}})");
+  value r = env.sync();
+  EXPECT_EQ(count(r, "failed"), 0u) << reasons(r);
+  expectAvatarsMatch(env);
+  EXPECT_GE(env.counted("requests", "graph.token", "200"), 3u) << "host's token + PhotoSync's first and refreshed";
+}
+
+TEST(PhotoSyncE2E, DryRunWritesNothing) {
+  Env env;
+  const std::size_t n = withPhoto(env.simPhotos());
+  value dry = env.sync({"--dry-run"});
+  EXPECT_EQ(count(dry, "updated"), n);
+  EXPECT_NE(notes(dry).find("dry run"), std::string::npos);
+  for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
+  value real = env.sync();
+  EXPECT_EQ(count(real, "updated"), n) << "the dry run stored no state either";
+}
+
+TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
+  Env env({}, {"concurrency=1"});
+  env.post("/_admin/faults", R"({"graph.photo":{"latencyMs":400}})");
+  e2e::Child sync({kHost, "--data-dir", env.data, "sync", "--json"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  sync.kill(SIGTERM);
+  const int rc = sync.wait();
+  EXPECT_NE(rc, -SIGKILL);
+  // Whatever was written is right; a full sync then completes without a failure.
+  auto truth = env.simPhotos();
+  for (const auto& [id, a] : env.avatars()) {
+    if (a != "default") {
+      EXPECT_TRUE(truth[id]) << id;
+    }
+  }
+  env.post("/_admin/faults", "{}");
+  value r = env.sync();
+  EXPECT_EQ(count(r, "failed"), 0u) << reasons(r);
+  expectAvatarsMatch(env);
+}
+
+TEST(PhotoSyncE2E, FixturePhotosValidStoredCorruptRefusedPreviousKept) {
+  // PngSuite and the shared JPEGs served by idp-sim's fixture mode, one per user index.
+  e2e::TempDir fx;
+  std::vector<fs::path> files;
+  for (const auto& sub : {"images/png", "images/jpeg/pillow", "images/jpeg/libjpeg-turbo"})
+    for (const auto& f : fs::directory_iterator(kTestdata + "/" + sub)) {
+      auto ext = f.path().extension().string();
+      if (ext == ".png" || ext == ".jpg") files.push_back(f.path());
+    }
+  std::sort(files.begin(), files.end());
+  ASSERT_GT(files.size(), 60u);
+  files.resize(60);
+  // First every user gets a good photo, so that a refused one later must not cost it.
+  const fs::path good = kTestdata + "/images/jpeg/pillow/hopper.jpg";
+  for (std::size_t i = 0; i < files.size(); ++i) fs::copy_file(good, fx.path() + "/" + std::to_string(i) + ".jpg");
+  Env env({"--fixtures", fx.path()}, {"massRevertGuardPercent=100"});
+  value first = env.sync();
+  EXPECT_EQ(count(first, "updated"), 60u) << reasons(first);
+  const auto before = env.avatars();
+
+  for (std::size_t i = 0; i < files.size(); ++i) {
+    fs::remove(fx.path() + "/" + std::to_string(i) + ".jpg");
+    fs::copy_file(files[i], fx.path() + "/" + std::to_string(i) + files[i].extension().string());
+  }
+  env.post("/_admin/fixtures/reload", "{}");
+  auto r = env.host({"sync", "--json"});
+  ASSERT_EQ(r.exitCode == 0 || r.exitCode == 1, true) << "the host never crashes: " << r.err;
+  value second = env.sync();  // a second look: the same decisions, nothing crashes
+  const auto after = env.avatars();
+  // Map object id → fixture file via idp-sim's index.
+  std::map<std::string, std::string> fileOf;
+  for (const auto& u : env.get("/_admin/users?limit=100&hashes=false").at("users").as_array())
+    fileOf[u.at("id").as_string()] = files[u.at("index").as_number().to_uint32()].filename().string();
+  const std::set<std::string> corrupt = {"truncated_jpeg.jpg"};
+  for (const auto& [id, file] : fileOf) {
+    SCOPED_TRACE(file);
+    const bool isCorrupt = file[0] == 'x' || corrupt.count(file);
+    if (isCorrupt) {
+      EXPECT_EQ(after.at(id), before.at(id)) << "a refused image never costs the previous avatar";
+    }
+    EXPECT_NE(after.at(id), "default");
+  }
+  EXPECT_GT(count(second, "failed") + count(second, "updated") + count(second, "unchanged"), 0u);
+  EXPECT_NE(reasons(second).find("refused"), std::string::npos) << reasons(second);
+}
+
+}  // namespace
