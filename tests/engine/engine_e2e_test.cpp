@@ -6,7 +6,6 @@
 #include <signal.h>
 #include <unistd.h>
 
-#include <cpprest/http_client.h>
 #include <cpprest/json.h>
 
 #include <chrono>
@@ -15,6 +14,8 @@
 #include <set>
 #include <thread>
 
+#include "photosync/http/client.h"
+#include "photosync/http/json.h"
 #include "process.h"
 
 namespace {
@@ -86,16 +87,21 @@ struct Env {
     return value::object();
   }
 
-  value call(const web::http::method& m, const std::string& path, const std::string& body = "") {
-    web::http::client::http_client c(url);
-    web::http::http_request req(m);
-    req.set_request_uri(path);
-    if (!body.empty()) req.set_body(body, "application/json");
-    auto resp = c.request(req).get();
-    return resp.extract_json(true).get();
+  value call(const std::string& method, const std::string& path, const std::string& body = "") {
+    photosync::http::Request req;
+    req.method = method;
+    req.url = url + path;
+    req.body = body;
+    if (!body.empty()) req.headers.set("Content-Type", "application/json");
+    auto resp = client.send(req);
+    if (!resp.isOk()) throw std::runtime_error("idp-sim " + path + ": " + resp.status().toString());
+    auto j = photosync::http::parseJson(resp.value().body);
+    if (!j.isOk()) throw std::runtime_error("idp-sim " + path + " answered " + resp.value().body);
+    return j.value();
   }
-  value get(const std::string& path) { return call(web::http::methods::GET, path); }
-  value post(const std::string& path, const std::string& body) { return call(web::http::methods::POST, path, body); }
+  value get(const std::string& path) { return call("GET", path); }
+  value post(const std::string& path, const std::string& body) { return call("POST", path, body); }
+  photosync::http::Client client;
 
   /// Sub-requests (or requests) idp-sim counted for `endpoint` with `status` ("" = any).
   std::uint64_t counted(const char* table, const std::string& endpoint, const std::string& status = "") {
@@ -115,7 +121,8 @@ struct Env {
   /// idp-sim's truth: Entra object id → has a photo.
   std::map<std::string, bool> simPhotos() {
     std::map<std::string, bool> out;
-    for (const auto& u : get("/_admin/users?limit=1000&hashes=false").at("users").as_array())
+    const value all = get("/_admin/users?limit=1000&hashes=false");
+    for (const auto& u : all.at("users").as_array())
       out[u.at("id").as_string()] = u.at("hasPhoto").as_bool();
     return out;
   }
@@ -123,7 +130,8 @@ struct Env {
   std::map<std::string, std::string> avatars() {
     auto r = host({"users", "list", "--json"});
     std::map<std::string, std::string> out;
-    for (const auto& u : value::parse(r.out).as_array()) {
+    const value all = value::parse(r.out);
+    for (const auto& u : all.as_array()) {
       const auto& a = u.at("avatar");
       std::string o = a.at("origin").as_string();
       out[u.at("externalId").as_string()] = o == "default" ? o : o + ":" + a.at("sha256").as_string();
@@ -310,10 +318,14 @@ TEST(PhotoSyncE2E, TokenExpiryMidRunIsRefreshed) {
 }
 
 TEST(PhotoSyncE2E, DryRunWritesNothing) {
-  Env env;
+  // The host imports its users first (photos off); a dry run of a host sync writes no user.
+  Env env({}, {}, false);
+  (void)env.sync();
+  EXPECT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
+  env.setPage({"syncPhotos=true"});
   const std::size_t n = withPhoto(env.simPhotos());
   value dry = env.sync({"--dry-run"});
-  EXPECT_EQ(count(dry, "updated"), n);
+  EXPECT_EQ(count(dry, "updated"), n) << reasons(dry) << notes(dry);
   EXPECT_NE(notes(dry).find("dry run"), std::string::npos);
   for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
   value real = env.sync();
@@ -372,7 +384,8 @@ TEST(PhotoSyncE2E, FixturePhotosValidStoredCorruptRefusedPreviousKept) {
   const auto after = env.avatars();
   // Map object id → fixture file via idp-sim's index.
   std::map<std::string, std::string> fileOf;
-  for (const auto& u : env.get("/_admin/users?limit=100&hashes=false").at("users").as_array())
+  const value simUsers = env.get("/_admin/users?limit=100&hashes=false");
+  for (const auto& u : simUsers.at("users").as_array())
     fileOf[u.at("id").as_string()] = files[u.at("index").as_number().to_uint32()].filename().string();
   const std::set<std::string> corrupt = {"truncated_jpeg.jpg"};
   for (const auto& [id, file] : fileOf) {
