@@ -17,6 +17,7 @@
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
 #include "process.h"
+#include "samplehost/store/store.h"
 
 namespace {
 
@@ -208,6 +209,54 @@ TEST(PhotoSyncE2E, FirstUnchangedChangedRemovedAndKeep) {
   EXPECT_EQ(env.avatars(), kept) << "keep: no avatar changes";
   EXPECT_NE(reasons(fourth).find("kept"), std::string::npos) << reasons(fourth);
   (void)before;
+}
+
+TEST(PhotoSyncE2E, OverridePoliciesDecideWhoWins) {
+  struct Case {
+    const char* policy;
+    bool overUploaded, overOtherPlugin;
+  };
+  const std::string jpeg = e2e::readFile(kTestdata + "/images/jpeg/pillow/hopper.jpg");
+  for (const Case c : {Case{"idpAuthoritative", true, true}, Case{"unlessUserUploaded", false, true},
+                       Case{"fillEmptyOnly", false, false}}) {
+    SCOPED_TRACE(c.policy);
+    Env env({}, {std::string("overridePolicy=") + c.policy, "massRevertGuardPercent=100"});
+    (void)env.sync();
+    // Two users with an IdP photo: one uploads their own picture, one gets another plugin's.
+    auto truth = env.simPhotos();
+    const value all = value::parse(env.host({"users", "list", "--json"}).out);
+    std::string uploaderHostId, uploader, otherHostId, other;
+    for (const auto& u : all.as_array()) {
+      const std::string ext = u.at("externalId").as_string();
+      if (!truth[ext]) continue;
+      if (uploader.empty()) {
+        uploader = ext;
+        uploaderHostId = u.at("id").as_string();
+      } else if (other.empty()) {
+        other = ext;
+        otherHostId = u.at("id").as_string();
+      }
+    }
+    ASSERT_FALSE(other.empty());
+    {
+      auto store = samplehost::store::Store::open(env.data);
+      ASSERT_TRUE(store.isOk()) << store.status().toString();
+      ASSERT_TRUE((*store)->uploadAvatar(uploaderHostId, "image/jpeg", jpeg).isOk());
+      hostapi::AvatarImage img{"image/jpeg", jpeg, 128, 128};
+      ASSERT_TRUE((*store)->replaceAvatar(otherHostId, img, "otherplugin", std::nullopt).isOk());
+    }
+    const auto before = env.avatars();
+    env.post("/_admin/generation", R"({"change":1.0})");  // every photo changes at the IdP
+    value r = env.sync();
+    const auto after = env.avatars();
+    EXPECT_EQ(after.at(uploader) != before.at(uploader), c.overUploaded) << reasons(r);
+    EXPECT_EQ(after.at(other) != before.at(other), c.overOtherPlugin) << reasons(r);
+    EXPECT_EQ(after.at(uploader).rfind("uploaded", 0) == 0, !c.overUploaded);
+    if (!c.overUploaded) {
+      EXPECT_NE(reasons(r).find(c.policy), std::string::npos) << reasons(r);
+    }
+    EXPECT_EQ(count(r, "failed"), 0u) << reasons(r);
+  }
 }
 
 TEST(PhotoSyncE2E, SwitchesOffMeanNotOnePhotoRequest) {
