@@ -387,8 +387,20 @@ TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
   e2e::Child sync({kHost, "--data-dir", env.data, "sync", "--json"});
   std::this_thread::sleep_for(std::chrono::milliseconds(1200));
   sync.kill(SIGTERM);
+  const std::string out = sync.readAll();
   const int rc = sync.wait();
   EXPECT_NE(rc, -SIGKILL);
+  // The host reports the cancelled run; PhotoSync says it did not complete.
+  try {
+    const value run = value::parse(out);
+    for (const auto& p : run.at("plugins").as_array())
+      if (p.at("pluginKey").as_string() == "photosync") {
+        EXPECT_FALSE(p.at("report").at("completed").as_bool()) << out;
+        EXPECT_LT(count(p, "updated"), withPhoto(env.simPhotos())) << "stopped before the end";
+      }
+  } catch (const std::exception& e) {
+    ADD_FAILURE() << "no report from the cancelled sync: " << e.what() << "\n" << out;
+  }
   // Whatever was written is right; a full sync then completes without a failure.
   auto truth = env.simPhotos();
   for (const auto& [id, a] : env.avatars()) {
