@@ -4,8 +4,14 @@
 #if PHOTOSYNC_HAVE_GRAPH
 #include "photosync/providers/graph_provider.h"
 #endif
+#if PHOTOSYNC_HAVE_GOOGLE
+#include "photosync/providers/google_provider.h"
+#endif
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/provider.h"
+#if PHOTOSYNC_HAVE_SCIM
+#include "photosync/providers/scim_provider.h"
+#endif
 
 namespace photosync::providers {
 namespace {
@@ -18,8 +24,14 @@ class DefaultFactory final : public ProviderFactory {
   }
 
   hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) override {
+#if PHOTOSYNC_HAVE_SCIM
+    if (config.directory.kind == hostapi::DirectoryKind::kScim) return makeScimProviderFromPage(config);
+#endif
 #if PHOTOSYNC_HAVE_GRAPH
     if (config.directory.kind == hostapi::DirectoryKind::kEntra) return makeGraphProviderFromPage(config);
+#endif
+#if PHOTOSYNC_HAVE_GOOGLE
+    if (config.directory.kind == hostapi::DirectoryKind::kGoogle) return makeGoogleProviderFromPage(config);
 #endif
     return hostapi::Status(hostapi::StatusCode::kUnimplemented,
                            std::string("photo sync for ") +
@@ -29,9 +41,16 @@ class DefaultFactory final : public ProviderFactory {
 
   hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
                                                const hostapi::PageValues& page) override {
+#if PHOTOSYNC_HAVE_SCIM
+    if (pageKey == "scim") return testScimConnection(page);
+#endif
 #if PHOTOSYNC_HAVE_GRAPH
     if (pageKey == "entra") return testGraphConnection(page);
-#else
+#endif
+#if PHOTOSYNC_HAVE_GOOGLE
+    if (pageKey == "google") return testGoogleConnection(page);
+#endif
+#if !PHOTOSYNC_HAVE_GRAPH && !PHOTOSYNC_HAVE_GOOGLE
     (void)page;
 #endif
     return {false, {{"provider", false, "no connection test for page '" + pageKey + "' in this version"}}};

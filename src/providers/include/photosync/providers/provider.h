@@ -1,6 +1,6 @@
 // photosync::providers — the one interface the sync engine sees of an identity provider: cheap
-// version tags for a chunk of users, then the photos of those that changed. Each kind (graph now;
-// google and scim later) implements it behind ProviderFactory, so the engine is testable with fakes
+// version tags for a chunk of users, then the photos of those that changed. Each kind (graph,
+// google; scim later) implements it behind ProviderFactory, so the engine is testable with fakes
 // and never knows which protocol it talks.
 #pragma once
 
@@ -23,6 +23,9 @@ namespace photosync::providers {
 struct PhotoRef {
   std::string userId;
   std::string identifier;
+  /// The host user (valid for the duration of the call; may be null): a provider may read what
+  /// the host's import already holds, e.g. Google's thumbnailPhotoEtag from users.list.
+  const hostapi::User* user = nullptr;
 };
 
 /// What the IdP said about one user's photo. kNoPhoto is only ever used when the IdP said so for
@@ -36,6 +39,10 @@ struct VersionInfo {
   /// (the engine then downloads and compares hashes).
   std::string versionTag;
   hostapi::Status error;  // kError: why, in words an admin can act on
+  /// kNoPhoto inferred without asking the photo endpoint (e.g. Google's users.list has no
+  /// thumbnailPhotoEtag for the user): before an avatar is reverted on it, the engine confirms it
+  /// with download(), whose 404 is certain. Users whose avatar would not change need no request.
+  bool confirmNoPhoto = false;
 };
 
 struct PhotoData {
@@ -89,7 +96,7 @@ class ProviderFactory {
                                                        const hostapi::PageValues& page) = 0;
 };
 
-/// The factory with every provider this build has (graph; google and scim answer UNIMPLEMENTED).
+/// The factory with every provider this build has (graph, google; scim answers UNIMPLEMENTED).
 std::unique_ptr<ProviderFactory> makeDefaultProviderFactory();
 
 }  // namespace photosync::providers
