@@ -333,7 +333,7 @@ class Engine::Run {
       }
       it.identifier = id.value();
       live.push_back(&it);
-      refs.push_back({users[i].id, it.identifier});
+      refs.push_back({users[i].id, it.identifier, &users[i]});
     }
     if (live.empty()) return;
     if (cancelled()) return markNotProcessed(live);
@@ -377,6 +377,13 @@ class Engine::Run {
           finishItem(it, d, Outcome::kFailed, v.error.message() + "; avatar left as is");
           break;
         case providers::PhotoState::kNoPhoto:
+          // Inferred without a photo request (e.g. Google's users.list): confirmed by download()
+          // before an avatar is reverted on it; nothing to confirm when no avatar would change.
+          if (v.confirmNoPhoto && it.ours && d.cfg.noPhotoAction != NoPhotoAction::kKeep) {
+            toDownload.push_back(&it);
+            downloadRefs.push_back({it.user->id, it.identifier, it.user});
+            break;
+          }
           noPhoto(d, it);
           break;
         case providers::PhotoState::kPhoto: {
@@ -399,7 +406,7 @@ class Engine::Run {
             break;
           }
           toDownload.push_back(&it);
-          downloadRefs.push_back({it.user->id, it.identifier});
+          downloadRefs.push_back({it.user->id, it.identifier, it.user});
           break;
         }
       }
