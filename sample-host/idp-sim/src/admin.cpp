@@ -2,6 +2,7 @@
 // learn what to expect (credentials, users with their photos' hashes, SCIM resources).
 #include "sim.h"
 
+#include "photosync/common/crypto.h"
 #include "photosync/common/encoding.h"
 
 #include <algorithm>
@@ -52,6 +53,23 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["status"] = value::string("ok");
     v["users"] = value::number(directory_.size());
     v["generation"] = value::number(directory_.generation());
+    PregenStatus pg = directory_.pregenStatus();
+    if (!pg.what.empty()) {
+      value g = value::object();
+      g["what"] = value::string(pg.what);
+      g["threads"] = value::number(pg.threads);
+      g["total"] = value::number(pg.total);
+      g["done"] = value::number(pg.done);
+      g["bytes"] = value::number(pg.bytes);
+      g["finished"] = value::boolean(pg.finished);
+      g["seconds"] = value::number(pg.seconds);
+      if (!pg.storeFile.empty()) {
+        g["storeFile"] = value::string(pg.storeFile);
+        g["fromStore"] = value::boolean(pg.fromStore);
+        if (!pg.storeError.empty()) g["storeError"] = value::string(pg.storeError);
+      }
+      v["pregenerated"] = g;
+    }
     return ok(v);
   }
   if (what == "credentials") return ok(credentialsJson());
@@ -67,6 +85,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     c["misses"] = value::number(cs.misses);
     c["bytes"] = value::number(cs.bytes);
     c["entries"] = value::number(cs.entries);
+    c["pregenerated"] = value::number(cs.pregenerated);
     v["photoCache"] = c;
     return ok(v);
   }
@@ -137,6 +156,23 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     }
     value v = value::object();
     v["generation"] = value::number(directory_.generation());
+    PregenStatus pg = directory_.pregenStatus();
+    if (!pg.what.empty()) {
+      value g = value::object();
+      g["what"] = value::string(pg.what);
+      g["threads"] = value::number(pg.threads);
+      g["total"] = value::number(pg.total);
+      g["done"] = value::number(pg.done);
+      g["bytes"] = value::number(pg.bytes);
+      g["finished"] = value::boolean(pg.finished);
+      g["seconds"] = value::number(pg.seconds);
+      if (!pg.storeFile.empty()) {
+        g["storeFile"] = value::string(pg.storeFile);
+        g["fromStore"] = value::boolean(pg.fromStore);
+        if (!pg.storeError.empty()) g["storeError"] = value::string(pg.storeError);
+      }
+      v["pregenerated"] = g;
+    }
     return ok(v);
   }
   if (what == "tokens" && sub == "revoke" && post) {
@@ -182,9 +218,10 @@ Response Sim::admin(Request& r, std::string& endpoint) {
           auto g = directory_.photo(idx, ps.size, ImageFormat::Jpeg);
           auto h = directory_.photo(idx, ps.size, ps.format);
           auto t = directory_.photo(idx, std::min(96, ps.size), ps.format);
-          if (g) o["graphSha256"] = value::string(g->sha256Hex);
-          if (h) o["hostSha256"] = value::string(h->sha256Hex);
-          if (t) o["googleSha256"] = value::string(t->sha256Hex);
+          auto hash = [](const Photo& p) { return p.sha256Hex.empty() ? photosync::sha256Hex(p.bytes) : p.sha256Hex; };
+          if (g) o["graphSha256"] = value::string(hash(*g));
+          if (h) o["hostSha256"] = value::string(hash(*h));
+          if (t) o["googleSha256"] = value::string(hash(*t));
         }
       }
       list[n++] = o;

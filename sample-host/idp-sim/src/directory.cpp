@@ -10,6 +10,15 @@
 #include <fstream>
 #include <sstream>
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
 namespace idpsim {
 
 const std::vector<int>& graphSizes() {
@@ -62,6 +71,123 @@ Directory::Directory(DirectoryOptions options) : options_(std::move(options)) {
     state_[i].store(has ? packedFor(i, 1) : 0);
   }
   if (!options_.fixturesDir.empty()) reloadFixtures();
+  if (!options_.pregenerate.empty() && options_.pregenerate != "graph" && options_.pregenerate != "all")
+    throw std::invalid_argument("pregenerate must be graph or all");
+  if (!options_.pregenerate.empty() && options_.fixturesDir.empty()) {
+    std::size_t n = static_cast<std::size_t>(options_.users) * kPregenSlots;
+    pregen_ = std::make_unique<std::atomic<const Pregen*>[]>(n);
+    for (std::size_t i = 0; i < n; ++i) pregen_[i].store(nullptr, std::memory_order_relaxed);
+  }
+}
+
+Directory::~Directory() {
+  pregenStop_ = true;
+  for (auto& t : pregenThreads_)
+    if (t.joinable()) t.join();
+  if (storeMap_) ::munmap(const_cast<char*>(storeMap_), storeSize_);
+  if (pregen_)
+    for (std::size_t i = 0; i < static_cast<std::size_t>(options_.users) * kPregenSlots; ++i)
+      delete pregen_[i].load(std::memory_order_acquire);
+}
+
+int Directory::pregenSlot(const PhotoState& p, int size, ImageFormat format) const {
+  if (!pregen_ || p.revision == 0 || p.fixture) return -1;
+  if (size == p.size && format == ImageFormat::Jpeg) return 0;
+  if (options_.pregenerate != "all" || format != p.format) return -1;
+  if (size == p.size) return 1;  // PNG as uploaded
+  if (size == std::min(96, p.size)) return 2;
+  return -1;
+}
+
+void Directory::startPregeneration(unsigned threads, std::function<void(const PregenStatus&)> onFinished) {
+  if (!pregen_ || !pregenThreads_.empty()) return;
+  threads = std::max(1u, threads);
+  std::uint64_t total = 0;
+  for (std::uint32_t i = 0; i < size(); ++i) {
+    PhotoState p = photoState(i);
+    if (p.revision == 0) continue;
+    ++total;
+    if (options_.pregenerate == "all") total += (p.format == ImageFormat::Png ? 1 : 0) + (p.size > 96 ? 1 : 0);
+  }
+  pregenTotal_ = total;
+  onPregenFinished_ = std::move(onFinished);
+  pregenStart_ = std::chrono::steady_clock::now();
+  if (!options_.photoStoreDir.empty()) {
+    storeFile_ = storePath();
+    if (openStore(storeFile_)) {
+      fromStore_ = true;
+      std::uint64_t done = 0, bytes = 0;
+      for (std::size_t i = 0; i < static_cast<std::size_t>(size()) * kPregenSlots; ++i)
+        if (storeEntries_[i].length > 0) {
+          ++done;
+          bytes += storeEntries_[i].length;
+        }
+      pregenDone_ = done;
+      pregenBytes_ = bytes;
+      pregenElapsedUs_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - pregenStart_).count();
+      if (onPregenFinished_) onPregenFinished_(pregenStatus());
+      return;
+    }
+  }
+  pregenThreadCount_ = threads;
+  pregenRunning_ = threads;
+  for (unsigned t = 0; t < threads; ++t) pregenThreads_.emplace_back([this] { pregenerateWorker(); });
+}
+
+void Directory::pregenerateWorker() {
+  const bool all = options_.pregenerate == "all";
+  auto publish = [&](std::uint32_t index, int slot, const PhotoState& p, int size, ImageFormat format) {
+    auto photo = render(index, p.revision, size, format);
+    auto* entry = new Pregen{p.revision, *photo};
+    const Pregen* expected = nullptr;
+    if (!pregen_[static_cast<std::size_t>(index) * kPregenSlots + static_cast<std::size_t>(slot)]
+             .compare_exchange_strong(expected, entry, std::memory_order_acq_rel))
+      delete entry;
+    pregenBytes_ += photo->bytes.size();
+    ++pregenDone_;
+  };
+  constexpr std::uint32_t kChunk = 64;
+  while (!pregenStop_) {
+    std::uint32_t begin = pregenNext_.fetch_add(kChunk);
+    if (begin >= size()) break;
+    std::uint32_t end = std::min(size(), begin + kChunk);
+    for (std::uint32_t i = begin; i < end && !pregenStop_; ++i) {
+      PhotoState p = photoState(i);
+      if (p.revision == 0) continue;
+      publish(i, 0, p, p.size, ImageFormat::Jpeg);
+      if (all && p.format == ImageFormat::Png) publish(i, 1, p, p.size, ImageFormat::Png);
+      if (all && p.size > 96) publish(i, 2, p, 96, p.format);
+    }
+  }
+  if (pregenRunning_.fetch_sub(1) == 1) {
+    // Only a complete set of generation 0 (what a fresh start serves) is worth keeping.
+    if (!storeFile_.empty() && !pregenStop_ && generation() == 0) writeStore(storeFile_);
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - pregenStart_);
+    pregenElapsedUs_ = us.count();
+    if (onPregenFinished_ && !pregenStop_) onPregenFinished_(pregenStatus());
+  }
+}
+
+PregenStatus Directory::pregenStatus() const {
+  PregenStatus s;
+  if (!pregen_) return s;
+  s.what = options_.pregenerate;
+  s.threads = pregenThreadCount_;
+  s.total = pregenTotal_;
+  s.done = pregenDone_.load();
+  s.bytes = pregenBytes_.load();
+  std::int64_t us = pregenElapsedUs_.load();
+  s.finished = us >= 0;
+  s.storeFile = storeFile_;
+  s.fromStore = fromStore_;
+  {
+    std::lock_guard lock(storeErrorMutex_);
+    s.storeError = storeError_;
+  }
+  if (s.finished) s.seconds = static_cast<double>(us) / 1e6;
+  else if (pregenThreadCount_ > 0)
+    s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pregenStart_).count();
+  return s;
 }
 
 std::uint32_t Directory::packedFor(std::uint32_t index, std::uint32_t revision) const {
@@ -221,6 +347,24 @@ std::shared_ptr<const Photo> Directory::photo(std::uint32_t index, int size, Ima
   if (p.fixture) return loadFixture(index);
   int sidx = sizeIndexOf(size);
   if (sidx < 0 || size > p.size) return nullptr;
+  if (int slot = pregenSlot(p, size, format); slot >= 0 && storeEntries_) {
+    const StoreEntry& e = storeEntries_[static_cast<std::size_t>(index) * kPregenSlots + static_cast<std::size_t>(slot)];
+    if (e.length > 0 && e.revision == p.revision) {
+      ++pregenHits_;
+      auto photo = std::make_shared<Photo>();
+      photo->bytes.assign(storeMap_ + e.offset, e.length);
+      photo->contentType = format == ImageFormat::Png ? "image/png" : "image/jpeg";
+      photo->width = photo->height = size;
+      return photo;
+    }
+  } else if (slot >= 0) {
+    const Pregen* e = pregen_[static_cast<std::size_t>(index) * kPregenSlots + static_cast<std::size_t>(slot)].load(std::memory_order_acquire);
+    if (e && e->revision == p.revision) {
+      ++pregenHits_;
+      // Lives as long as the Directory: no owner to count.
+      return std::shared_ptr<const Photo>(std::shared_ptr<const Photo>(), &e->photo);
+    }
+  }
   CacheKey key = (std::uint64_t{index} << 32) | (std::uint64_t{p.revision & 0xFFFFFFu} << 8) |
                  static_cast<std::uint64_t>(sidx) << 1 | (format == ImageFormat::Png ? 1u : 0u);
   {
@@ -233,13 +377,7 @@ std::shared_ptr<const Photo> Directory::photo(std::uint32_t index, int size, Ima
     }
     ++stats_.misses;
   }
-  UserInfo u = user(index);
-  auto photo = std::make_shared<Photo>();
-  photo->bytes = renderPhoto(mix64(options_.seed ^ (std::uint64_t{index} << 24) ^ p.revision), size,
-                             format, u.initials);
-  photo->contentType = format == ImageFormat::Png ? "image/png" : "image/jpeg";
-  photo->sha256Hex = photosync::sha256Hex(photo->bytes);
-  photo->width = photo->height = size;
+  auto photo = render(index, p.revision, size, format);
   std::lock_guard lock(cacheMutex_);
   if (cache_.find(key) == cache_.end() && photo->bytes.size() <= options_.cacheBytes) {
     lru_.emplace_front(key, photo);
@@ -251,6 +389,134 @@ std::shared_ptr<const Photo> Directory::photo(std::uint32_t index, int size, Ima
       lru_.pop_back();
     }
   }
+  return photo;
+}
+
+namespace {
+constexpr char kStoreMagic[8] = {'I', 'D', 'P', 'S', 'I', 'M', 'P', 'S'};
+constexpr std::uint32_t kStoreFormat = 1;
+std::size_t storeHeaderSize(std::size_t descriptorLength) { return (16 + descriptorLength + 7) / 8 * 8 + 8; }
+}  // namespace
+
+std::string Directory::storeDescriptor() const {
+  char d[256];
+  std::snprintf(d, sizeof d, "renderer=%d seed=%llu users=%u noPhotoShare=%.17g pngShare=%.17g photoSize=%d what=%s",
+                kRendererVersion, static_cast<unsigned long long>(options_.seed), options_.users,
+                options_.noPhotoShare, options_.pngShare, options_.photoSize, options_.pregenerate.c_str());
+  return d;
+}
+
+std::string Directory::storePath() const {
+  std::string d = storeDescriptor();
+  std::uint64_t h = 0;
+  for (unsigned char c : d) h = mix64(h ^ c);
+  return (std::filesystem::path(options_.photoStoreDir) / ("idp-sim-photos-" + hexN(h, 16) + ".bin")).string();
+}
+
+bool Directory::openStore(const std::string& path) {
+  auto fail = [&](const std::string& why) {
+    if (storeMap_) ::munmap(const_cast<char*>(storeMap_), storeSize_);
+    storeMap_ = nullptr;
+    storeEntries_ = nullptr;
+    std::lock_guard lock(storeErrorMutex_);
+    storeError_ = why;
+    return false;
+  };
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(errno == ENOENT ? "" : "cannot open " + path);
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || st.st_size < 16) {
+    ::close(fd);
+    return fail(path + " is too short");
+  }
+  storeSize_ = static_cast<std::size_t>(st.st_size);
+  void* m = ::mmap(nullptr, storeSize_, PROT_READ, MAP_SHARED, fd, 0);
+  ::close(fd);
+  if (m == MAP_FAILED) return fail("cannot map " + path);
+  storeMap_ = static_cast<const char*>(m);
+  std::string desc = storeDescriptor();
+  std::uint32_t format = 0, descLength = 0;
+  std::memcpy(&format, storeMap_ + 8, 4);
+  std::memcpy(&descLength, storeMap_ + 12, 4);
+  if (std::memcmp(storeMap_, kStoreMagic, 8) != 0 || format != kStoreFormat || descLength != desc.size() ||
+      storeSize_ < storeHeaderSize(desc.size()) || std::memcmp(storeMap_ + 16, desc.data(), desc.size()) != 0)
+    return fail(path + " is not a photo store of this data set");
+  std::size_t header = storeHeaderSize(desc.size());
+  std::uint64_t count = 0;
+  std::memcpy(&count, storeMap_ + header - 8, 8);
+  std::size_t n = static_cast<std::size_t>(size()) * kPregenSlots;
+  if (count != n || storeSize_ < header + n * sizeof(StoreEntry)) return fail(path + " has a wrong index");
+  storeEntries_ = reinterpret_cast<const StoreEntry*>(storeMap_ + header);
+  for (std::size_t i = 0; i < n; ++i)
+    if (storeEntries_[i].offset > storeSize_ || storeEntries_[i].length > storeSize_ - storeEntries_[i].offset)
+      return fail(path + " has an entry outside the file");
+  // Self-check: the first stored photo must be what this build renders.
+  for (std::uint32_t i = 0; i < size(); ++i) {
+    PhotoState p = photoState(i);
+    if (p.revision == 0) continue;
+    const StoreEntry& e = storeEntries_[static_cast<std::size_t>(i) * kPregenSlots];
+    auto fresh = render(i, p.revision, p.size, ImageFormat::Jpeg);
+    if (e.revision != p.revision || fresh->bytes != std::string_view(storeMap_ + e.offset, e.length))
+      return fail(path + " differs from what this build renders");
+    break;
+  }
+  return true;
+}
+
+void Directory::writeStore(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::create_directories(fs::path(path).parent_path(), ec);
+  std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  std::string desc = storeDescriptor();
+  std::size_t header = storeHeaderSize(desc.size());
+  std::size_t n = static_cast<std::size_t>(size()) * kPregenSlots;
+  std::vector<StoreEntry> entries(n, StoreEntry{0, 0, 0});
+  std::uint64_t offset = header + n * sizeof(StoreEntry);
+  for (std::size_t i = 0; i < n; ++i)
+    if (const Pregen* e = pregen_[i].load(std::memory_order_acquire)) {
+      entries[i] = StoreEntry{offset, static_cast<std::uint32_t>(e->photo.bytes.size()), e->revision};
+      offset += e->photo.bytes.size();
+    }
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    std::string head(header, '\0');
+    std::memcpy(head.data(), kStoreMagic, 8);
+    std::memcpy(head.data() + 8, &kStoreFormat, 4);
+    auto descLength = static_cast<std::uint32_t>(desc.size());
+    std::memcpy(head.data() + 12, &descLength, 4);
+    std::memcpy(head.data() + 16, desc.data(), desc.size());
+    std::uint64_t count = n;
+    std::memcpy(head.data() + header - 8, &count, 8);
+    out.write(head.data(), static_cast<std::streamsize>(head.size()));
+    out.write(reinterpret_cast<const char*>(entries.data()), static_cast<std::streamsize>(n * sizeof(StoreEntry)));
+    for (std::size_t i = 0; i < n; ++i)
+      if (const Pregen* e = pregen_[i].load(std::memory_order_acquire))
+        out.write(e->photo.bytes.data(), static_cast<std::streamsize>(e->photo.bytes.size()));
+    out.flush();
+    if (!out) {
+      out.close();
+      fs::remove(tmp, ec);
+      std::lock_guard lock(storeErrorMutex_);
+      storeError_ = "cannot write " + path;
+      return;
+    }
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    std::lock_guard lock(storeErrorMutex_);
+    storeError_ = "cannot write " + path;
+  }
+}
+
+std::shared_ptr<const Photo> Directory::render(std::uint32_t index, std::uint32_t revision, int size,
+                                              ImageFormat format) const {
+  UserInfo u = user(index);
+  auto photo = std::make_shared<Photo>();
+  photo->bytes = renderPhoto(mix64(options_.seed ^ (std::uint64_t{index} << 24) ^ revision), size, format, u.initials);
+  photo->contentType = format == ImageFormat::Png ? "image/png" : "image/jpeg";
+  photo->width = photo->height = size;
   return photo;
 }
 
@@ -302,6 +568,7 @@ std::size_t Directory::reloadFixtures() {
 Directory::CacheStats Directory::cacheStats() const {
   std::lock_guard lock(cacheMutex_);
   CacheStats s = stats_;
+  s.pregenerated = pregenHits_.load();
   s.bytes = cacheBytes_;
   s.entries = cache_.size();
   return s;

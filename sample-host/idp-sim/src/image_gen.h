@@ -15,6 +15,10 @@ enum class ImageFormat { Jpeg, Png };
 /// realistic size. Throws std::runtime_error only if the encoder fails.
 std::string renderPhoto(std::uint64_t key, int size, ImageFormat format, std::string_view initials);
 
+/// Changes whenever renderPhoto's output bytes change, so that a photo store written by an
+/// older build is not served (see Directory's --photo-store).
+constexpr int kRendererVersion = 2;
+
 /// splitmix64: the one hash used for every deterministic choice in the simulator.
 std::uint64_t mix64(std::uint64_t x);
 

@@ -5,12 +5,16 @@
 #include "provision.h"
 #include "sim.h"
 
+#include <sched.h>
+
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -28,6 +32,13 @@ void usage() {
       "  --photo-size N           stored photo size for everyone (48..648, default: mixed)\n"
       "  --domain D               mail domain (default contoso.example)\n"
       "  --cache-mb N             bound of the encoded-photo cache (default 64)\n"
+      "  --pregenerate WHAT       render every photo at start on background threads and keep them all in\n"
+      "                           memory: graph (JPEG at the stored size, what Graph serves) or all (also\n"
+      "                           the photo host's/Google's own format and <= 96 px); progress in\n"
+      "                           GET /_admin/health, a line on stdout when done\n"
+      "  --pregenerate-threads N  threads for --pregenerate (default: the CPUs idp-sim may run on)\n"
+      "  --photo-store DIR        with --pregenerate: keep the rendered photos in a file in DIR (one per data\n"
+      "                           set) and map it on later starts with the same data set instead of rendering\n"
       "  --fixtures DIR           fixture mode: photos are the files in DIR, named <index>.<ext> or <upn>.<ext>\n"
       "  --fixture-content-type T force this Content-Type for fixture files\n"
       "  --fault-seed N           seed of the fault draws (default 1)\n"
@@ -51,12 +62,20 @@ std::string jsonArg(const std::string& v) {
   return v;
 }
 
+// CPUs in this process's affinity mask (taskset), which hardware_concurrency() ignores.
+unsigned allowedCpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return static_cast<unsigned>(std::max(1, CPU_COUNT(&set)));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "provision") return idpsim::runProvision(argc, argv);
   idpsim::SimOptions opts;
-  int port = 0, threads = 1;
+  int port = 0, threads = 1, pregenThreads = 0;
   std::string faults, config;
   double latency = -1, jitter = 0;
   int tokenLifetime = -1;
@@ -77,6 +96,9 @@ int main(int argc, char** argv) {
       else if (k == "--photo-size") opts.directory.photoSize = std::stoi(next());
       else if (k == "--domain") opts.directory.domain = next();
       else if (k == "--cache-mb") opts.directory.cacheBytes = std::stoull(next()) << 20;
+      else if (k == "--pregenerate") opts.directory.pregenerate = next();
+      else if (k == "--photo-store") opts.directory.photoStoreDir = next();
+      else if (k == "--pregenerate-threads") pregenThreads = std::max(1, std::stoi(next()));
       else if (k == "--fixtures") opts.directory.fixturesDir = next();
       else if (k == "--fixture-content-type") opts.directory.fixtureContentType = next();
       else if (k == "--fault-seed") opts.faultSeed = std::stoull(next());
@@ -90,6 +112,10 @@ int main(int argc, char** argv) {
     }
     if (port < 0 || port > 65535) throw std::invalid_argument("--port must be 0..65535");
     if (opts.directory.users == 0 || opts.directory.users > 16000000) throw std::invalid_argument("--users must be 1..16000000");
+    if (!opts.directory.pregenerate.empty() && opts.directory.pregenerate != "graph" && opts.directory.pregenerate != "all")
+      throw std::invalid_argument("--pregenerate must be graph or all");
+    if (!opts.directory.photoStoreDir.empty() && opts.directory.pregenerate.empty())
+      throw std::invalid_argument("--photo-store needs --pregenerate");
   } catch (const std::exception& e) {
     std::cerr << "idp-sim: " << e.what() << "\n";
     return 2;
@@ -139,6 +165,19 @@ int main(int argc, char** argv) {
     std::cout << "tenant " << c["entra"]["tenantId"].as_string() << " client " << c["entra"]["clientId"].as_string()
               << " users " << sim.directory().size() << " (credentials: GET " << url << "/_admin/credentials)"
               << std::endl;
+    if (!opts.directory.pregenerate.empty()) {
+      unsigned n = pregenThreads > 0 ? static_cast<unsigned>(pregenThreads) : allowedCpus();
+      sim.directory().startPregeneration(n, [](const idpsim::PregenStatus& s) {
+        std::ostringstream line;
+        line << "idp-sim pregenerated " << s.done << " photos (" << (s.bytes >> 20) << " MB, " << s.what << ") in "
+             << s.seconds << " s";
+        if (s.fromStore) line << ", mapped from " << s.storeFile;
+        else line << " on " << s.threads << " thread(s)" << (s.storeFile.empty() || !s.storeError.empty() ? "" : ", saved to " + s.storeFile);
+        if (!s.storeError.empty()) line << " (photo store: " << s.storeError << ")";
+        line << "\n";
+        std::cout << line.str() << std::flush;
+      });
+    }
   });
   std::cout << sim.counters().toText() << std::flush;
   return rc;
