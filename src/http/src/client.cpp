@@ -163,6 +163,7 @@ struct Client::Impl {
     web::http::client::http_client_config config;
     config.set_timeout(std::chrono::duration_cast<std::chrono::microseconds>(options.socketTimeout));
     config.set_validate_certificates(true);
+    config.set_max_redirects(options.maxRedirects);
     auto client = std::make_shared<web::http::client::http_client>(web::uri(key), config);
     clients.emplace(key, client);
     return client;

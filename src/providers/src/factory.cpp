@@ -9,6 +9,9 @@
 #endif
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/provider.h"
+#if PHOTOSYNC_HAVE_SCIM
+#include "photosync/providers/scim_provider.h"
+#endif
 
 namespace photosync::providers {
 namespace {
@@ -21,6 +24,9 @@ class DefaultFactory final : public ProviderFactory {
   }
 
   hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) override {
+#if PHOTOSYNC_HAVE_SCIM
+    if (config.directory.kind == hostapi::DirectoryKind::kScim) return makeScimProviderFromPage(config);
+#endif
 #if PHOTOSYNC_HAVE_GRAPH
     if (config.directory.kind == hostapi::DirectoryKind::kEntra) return makeGraphProviderFromPage(config);
 #endif
@@ -35,6 +41,9 @@ class DefaultFactory final : public ProviderFactory {
 
   hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
                                                const hostapi::PageValues& page) override {
+#if PHOTOSYNC_HAVE_SCIM
+    if (pageKey == "scim") return testScimConnection(page);
+#endif
 #if PHOTOSYNC_HAVE_GRAPH
     if (pageKey == "entra") return testGraphConnection(page);
 #endif

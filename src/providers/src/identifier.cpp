@@ -86,10 +86,12 @@ hostapi::Result<std::string> userIdentifier(const hostapi::PageValues& page,
       return none("the page's matchBy '" + by + "' is not primaryEmail or id");
     }
     case hostapi::DirectoryKind::kScim: {
+      // A SCIM user is known by construction (the IdP provisioned it); its `photos` attribute is
+      // the IdP's word on the photo. Absent, null or empty means the IdP has no photo for the
+      // user (a PUT without photos or a PATCH remove took it away): "[]" tells the provider so,
+      // and the engine reverts only an avatar PhotoSync set, behind the mass-revert guard.
       auto it = user.attributes.find("photos");
-      if (it == user.attributes.end() || it->second.empty() || it->second == "null" ||
-          it->second == "[]")
-        return none("the user has no SCIM photos attribute");
+      if (it == user.attributes.end() || it->second.empty() || it->second == "null") return std::string("[]");
       return it->second;
     }
   }

@@ -20,7 +20,8 @@ std::optional<std::string> attributeString(const hostapi::User& user, const std:
 ///   entra: id (externalId, else attribute id) | userPrincipalName (attribute) | mail (attribute,
 ///          else email); default id.
 ///   google: primaryEmail (attribute, else email) | id (externalId, else attribute id).
-///   scim: the user's SCIM `photos` attribute text (the provider picks the URL).
+///   scim: the user's SCIM `photos` attribute text (the provider picks the URL); "[]" when the
+///         attribute is absent or null, which the provider answers as "no photo".
 /// INVALID_ARGUMENT "no usable identifier: ..." naming what is missing.
 hostapi::Result<std::string> userIdentifier(const hostapi::PageValues& page,
                                             const hostapi::User& user);

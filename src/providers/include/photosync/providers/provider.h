@@ -1,6 +1,6 @@
 // photosync::providers — the one interface the sync engine sees of an identity provider: cheap
 // version tags for a chunk of users, then the photos of those that changed. Each kind (graph,
-// google; scim later) implements it behind ProviderFactory, so the engine is testable with fakes
+// google, scim) implements it behind ProviderFactory, so the engine is testable with fakes
 // and never knows which protocol it talks.
 #pragma once
 
@@ -96,7 +96,7 @@ class ProviderFactory {
                                                        const hostapi::PageValues& page) = 0;
 };
 
-/// The factory with every provider this build has (graph, google; scim answers UNIMPLEMENTED).
+/// The factory with every provider this build has (graph, google, scim).
 std::unique_ptr<ProviderFactory> makeDefaultProviderFactory();
 
 }  // namespace photosync::providers
