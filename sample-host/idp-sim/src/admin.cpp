@@ -63,6 +63,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
       g["bytes"] = value::number(pg.bytes);
       g["finished"] = value::boolean(pg.finished);
       g["seconds"] = value::number(pg.seconds);
+      if (pg.finished) g["cpuSeconds"] = value::number(pg.cpuSeconds);
       if (!pg.storeFile.empty()) {
         g["storeFile"] = value::string(pg.storeFile);
         g["fromStore"] = value::boolean(pg.fromStore);
@@ -166,6 +167,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
       g["bytes"] = value::number(pg.bytes);
       g["finished"] = value::boolean(pg.finished);
       g["seconds"] = value::number(pg.seconds);
+      if (pg.finished) g["cpuSeconds"] = value::number(pg.cpuSeconds);
       if (!pg.storeFile.empty()) {
         g["storeFile"] = value::string(pg.storeFile);
         g["fromStore"] = value::boolean(pg.fromStore);

@@ -12,6 +12,7 @@
 
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -58,6 +59,13 @@ int sizeIndexOf(int size) {
   for (std::size_t i = 0; i < sizes.size(); ++i)
     if (sizes[i] == size) return static_cast<int>(i);
   return -1;
+}
+
+double processCpuSeconds() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return static_cast<double>(u.ru_utime.tv_sec + u.ru_stime.tv_sec) +
+         static_cast<double>(u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
 }
 
 double unit(std::uint64_t h) { return static_cast<double>(h >> 11) / 9007199254740992.0; }
@@ -112,6 +120,7 @@ void Directory::startPregeneration(unsigned threads, std::function<void(const Pr
   pregenTotal_ = total;
   onPregenFinished_ = std::move(onFinished);
   pregenStart_ = std::chrono::steady_clock::now();
+  pregenCpuStart_ = processCpuSeconds();
   if (!options_.photoStoreDir.empty()) {
     storeFile_ = storePath();
     if (openStore(storeFile_)) {
@@ -124,6 +133,7 @@ void Directory::startPregeneration(unsigned threads, std::function<void(const Pr
         }
       pregenDone_ = done;
       pregenBytes_ = bytes;
+      pregenCpuSeconds_ = processCpuSeconds() - pregenCpuStart_;
       pregenElapsedUs_ = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - pregenStart_).count();
       if (onPregenFinished_) onPregenFinished_(pregenStatus());
       return;
@@ -138,12 +148,13 @@ void Directory::pregenerateWorker() {
   const bool all = options_.pregenerate == "all";
   auto publish = [&](std::uint32_t index, int slot, const PhotoState& p, int size, ImageFormat format) {
     auto photo = render(index, p.revision, size, format);
-    auto* entry = new Pregen{p.revision, *photo};
+    std::size_t length = photo->bytes.size();
+    auto* entry = new Pregen{p.revision, std::move(*photo)};
     const Pregen* expected = nullptr;
     if (!pregen_[static_cast<std::size_t>(index) * kPregenSlots + static_cast<std::size_t>(slot)]
              .compare_exchange_strong(expected, entry, std::memory_order_acq_rel))
       delete entry;
-    pregenBytes_ += photo->bytes.size();
+    pregenBytes_ += length;
     ++pregenDone_;
   };
   constexpr std::uint32_t kChunk = 64;
@@ -163,6 +174,7 @@ void Directory::pregenerateWorker() {
     // Only a complete set of generation 0 (what a fresh start serves) is worth keeping.
     if (!storeFile_.empty() && !pregenStop_ && generation() == 0) writeStore(storeFile_);
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - pregenStart_);
+    pregenCpuSeconds_ = processCpuSeconds() - pregenCpuStart_;
     pregenElapsedUs_ = us.count();
     if (onPregenFinished_ && !pregenStop_) onPregenFinished_(pregenStatus());
   }
@@ -184,7 +196,10 @@ PregenStatus Directory::pregenStatus() const {
     std::lock_guard lock(storeErrorMutex_);
     s.storeError = storeError_;
   }
-  if (s.finished) s.seconds = static_cast<double>(us) / 1e6;
+  if (s.finished) {
+    s.seconds = static_cast<double>(us) / 1e6;
+    s.cpuSeconds = pregenCpuSeconds_.load();
+  }
   else if (pregenThreadCount_ > 0)
     s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pregenStart_).count();
   return s;
@@ -510,7 +525,7 @@ void Directory::writeStore(const std::string& path) {
   }
 }
 
-std::shared_ptr<const Photo> Directory::render(std::uint32_t index, std::uint32_t revision, int size,
+std::shared_ptr<Photo> Directory::render(std::uint32_t index, std::uint32_t revision, int size,
                                               ImageFormat format) const {
   UserInfo u = user(index);
   auto photo = std::make_shared<Photo>();

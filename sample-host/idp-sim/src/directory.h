@@ -83,6 +83,7 @@ struct PregenStatus {
   std::uint64_t bytes = 0;
   bool finished = false;
   double seconds = 0;            // so far, or in total once finished
+  double cpuSeconds = 0;         // process CPU time (user + sys) from start to finish, once finished
   std::string storeFile;         // --photo-store: the file used
   bool fromStore = false;        // the photos were mapped from storeFile, not rendered
   std::string storeError;        // why the store could not be read or written, if so
@@ -134,7 +135,7 @@ class Directory {
  private:
   std::uint32_t packedFor(std::uint32_t index, std::uint32_t revision) const;
   std::shared_ptr<const Photo> loadFixture(std::uint32_t index);
-  std::shared_ptr<const Photo> render(std::uint32_t index, std::uint32_t revision, int size, ImageFormat format) const;
+  std::shared_ptr<Photo> render(std::uint32_t index, std::uint32_t revision, int size, ImageFormat format) const;
   /// Slot of (size, format) in the pre-generated set for a user whose photo is `p`, or -1.
   int pregenSlot(const PhotoState& p, int size, ImageFormat format) const;
   void pregenerateWorker();
@@ -174,6 +175,8 @@ class Directory {
   std::uint64_t pregenTotal_ = 0;
   unsigned pregenThreadCount_ = 0;
   std::chrono::steady_clock::time_point pregenStart_;
+  double pregenCpuStart_ = 0;
+  std::atomic<double> pregenCpuSeconds_{0};
   std::atomic<std::int64_t> pregenElapsedUs_{-1};
   std::atomic<std::uint64_t> pregenHits_{0};
   std::function<void(const PregenStatus&)> onPregenFinished_;

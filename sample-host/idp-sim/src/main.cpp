@@ -8,6 +8,9 @@
 #include <sched.h>
 
 #include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -22,6 +25,7 @@ void usage() {
   std::cout <<
       "usage: idp-sim [options]\n"
       "       idp-sim provision --sim URL --target URL --token T [...]   (see idp-sim provision --help)\n"
+      "       idp-sim photo-timing [N]    render + encode N JPEGs per Graph size (default 200), print CPU time\n"
       "options:\n"
       "  --port P                 listen on 127.0.0.1:P (default 0 = any free port)\n"
       "  --threads N              io_context threads (default 1)\n"
@@ -62,6 +66,28 @@ std::string jsonArg(const std::string& v) {
   return v;
 }
 
+// `idp-sim photo-timing [N]`: what one uncached photo costs, per Graph size, in this thread's CPU
+// time (independent of what else runs on the machine). Same renderer as the server.
+int photoTiming(int argc, char** argv) {
+  int count = argc > 2 ? std::max(1, std::atoi(argv[2])) : 200;
+  auto cpu = [] {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec) * 1e-9;
+  };
+  std::printf("size  photos  CPU us/photo  mean bytes\n");
+  for (int size : idpsim::graphSizes()) {
+    std::size_t bytes = 0;
+    double t0 = cpu();
+    for (int i = 0; i < count; ++i)
+      bytes += idpsim::renderPhoto(idpsim::mix64(static_cast<std::uint64_t>(i) * 7919 + static_cast<std::uint64_t>(size)), size,
+                                   idpsim::ImageFormat::Jpeg, "AB").size();
+    double us = (cpu() - t0) * 1e6 / count;
+    std::printf("%4d  %6d  %12.0f  %10zu\n", size, count, us, bytes / static_cast<std::size_t>(count));
+  }
+  return 0;
+}
+
 // CPUs in this process's affinity mask (taskset), which hardware_concurrency() ignores.
 unsigned allowedCpus() {
   cpu_set_t set;
@@ -74,6 +100,7 @@ unsigned allowedCpus() {
 
 int main(int argc, char** argv) {
   if (argc > 1 && std::string(argv[1]) == "provision") return idpsim::runProvision(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "photo-timing") return photoTiming(argc, argv);
   idpsim::SimOptions opts;
   int port = 0, threads = 1, pregenThreads = 0;
   std::string faults, config;
@@ -170,7 +197,7 @@ int main(int argc, char** argv) {
       sim.directory().startPregeneration(n, [](const idpsim::PregenStatus& s) {
         std::ostringstream line;
         line << "idp-sim pregenerated " << s.done << " photos (" << (s.bytes >> 20) << " MB, " << s.what << ") in "
-             << s.seconds << " s";
+             << s.seconds << " s (" << s.cpuSeconds << " s CPU)";
         if (s.fromStore) line << ", mapped from " << s.storeFile;
         else line << " on " << s.threads << " thread(s)" << (s.storeFile.empty() || !s.storeError.empty() ? "" : ", saved to " + s.storeFile);
         if (!s.storeError.empty()) line << " (photo store: " << s.storeError << ")";
