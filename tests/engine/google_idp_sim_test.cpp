@@ -249,7 +249,7 @@ TEST(GoogleIdpSim, QuotaForbiddenIsBackedOff) {
   sim.post("/_admin/config", R"({"googleQuotaPerMinute":5})");
   auto p = sim.provider();
   std::vector<PhotoRef> refs = refsOf(users);
-  refs.resize(8);
+  refs.resize(12);  // over 5 per minute even if a minute boundary falls inside the run
   auto d = p->download(refs);
   // The quota is per calendar minute: what is over it comes back as throttled, never "no photo".
   auto truth = sim.truth();
