@@ -368,8 +368,8 @@ TEST(ScimProvider, RefusedUrlsAreErrorsAndNeverRequested) {
 
   auto p = f.make();
   const std::string port = std::to_string(f.host.server.port());
-  auto w = p->versions({{"u1", photosOf("http://localhost:" + port + "/p.jpg")},        // not the listed name
-                        {"u2", photosOf("http://user:pw@127.0.0.1:" + port + "/p.jpg")},  // userinfo
+  auto w = p->versions({{"u1", photosOf("http://localhost:" + port + "/p.jpg?sig=S3cr3tSig")},  // not the listed name
+                        {"u2", photosOf("http://user:pa55word@127.0.0.1:" + port + "/p.jpg")},  // userinfo
                         {"u3", photosOf("ftp://127.0.0.1:" + port + "/p.jpg")},
                         {"u4", photosOf("file:///etc/passwd")}});
   for (std::size_t i = 0; i < w.size(); ++i) {
@@ -379,6 +379,9 @@ TEST(ScimProvider, RefusedUrlsAreErrorsAndNeverRequested) {
   }
   EXPECT_NE(w[0].error.message().find("not in the page's allowed photo hosts"), std::string::npos);
   EXPECT_NE(w[1].error.message().find("user information"), std::string::npos) << w[1].error.message();
+  // Neither a password in the URL nor a signature in its query reaches a message (or a log line).
+  EXPECT_EQ(w[0].error.message().find("S3cr3tSig"), std::string::npos) << w[0].error.message();
+  EXPECT_EQ(w[1].error.message().find("pa55word"), std::string::npos) << w[1].error.message();
   auto d = p->download({{"u2", photosOf("http://user:pw@127.0.0.1:" + port + "/p.jpg")}});
   EXPECT_EQ(d[0].state, PhotoState::kError);
   EXPECT_TRUE(f.host.requests().empty());
@@ -392,7 +395,7 @@ TEST(ScimProvider, RedirectsAreFollowedOnlyToAllowedHostsAndOnlyAFew) {
     if (r.target == "/to-store") return reply(r, 302, "", {{"Location", "/store/p.jpg"}});
     if (r.target == "/to-other") return reply(r, 301, "", {{"Location", other.base() + "/p.jpg"}});
     if (r.target == "/to-userinfo")
-      return reply(r, 307, "", {{"Location", "http://x@" + f.host.hostPort() + "/store/p.jpg"}});
+      return reply(r, 307, "", {{"Location", "http://x:pa55word@" + f.host.hostPort() + "/store/p.jpg"}});
     if (r.target == "/loop") return reply(r, 308, "", {{"Location", "/loop"}});
     return reply(r, 200, kJpeg, {{"ETag", "\"s\""}, {"Content-Type", "image/jpeg"}});
   };
@@ -407,6 +410,8 @@ TEST(ScimProvider, RedirectsAreFollowedOnlyToAllowedHostsAndOnlyAFew) {
   EXPECT_NE(v[1].error.message().find("redirected to"), std::string::npos) << v[1].error.message();
   EXPECT_NE(v[1].error.message().find("not in the page's allowed photo hosts"), std::string::npos);
   EXPECT_EQ(v[2].state, PhotoState::kError);
+  EXPECT_NE(v[2].error.message().find("user information"), std::string::npos) << v[2].error.message();
+  EXPECT_EQ(v[2].error.message().find("pa55word"), std::string::npos) << v[2].error.message();
   EXPECT_EQ(v[3].state, PhotoState::kError);
   EXPECT_NE(v[3].error.message().find("redirected more than 3 times"), std::string::npos) << v[3].error.message();
   EXPECT_TRUE(other.requests().empty()) << "the client must not follow a redirect on its own";

@@ -50,10 +50,24 @@ bool isDataUri(std::string_view v) {
   return v.size() >= 5 && lower(std::string(v.substr(0, 5))) == "data:";
 }
 
-/// The URL shortened for messages (data: URIs and long query strings are not worth a log line).
+/// The URL for messages: without user information and without its query (credentials, and the
+/// signature of a signed photo URL, must not reach a log line), shortened.
 std::string shown(std::string_view url) {
-  std::string s(url.substr(0, std::min<std::size_t>(url.size(), 160)));
-  if (url.size() > 160) s += "...";
+  const auto q = url.find_first_of("?#");
+  const bool cut = q != std::string_view::npos;
+  std::string_view base = cut ? url.substr(0, q) : url;
+  std::string prefix;
+  if (const auto sep = base.find("://"); sep != std::string_view::npos) {
+    const auto authEnd = base.find('/', sep + 3);
+    const auto at = base.substr(0, authEnd).rfind('@');
+    if (at != std::string_view::npos && at > sep) {
+      prefix = std::string(base.substr(0, sep + 3)) + "...@";
+      base = base.substr(at + 1);
+    }
+  }
+  std::string s = prefix + std::string(base.substr(0, std::min<std::size_t>(base.size(), 160)));
+  if (base.size() > 160) s += "...";
+  if (cut) s += "?...";
   return s;
 }
 
@@ -583,8 +597,16 @@ hostapi::Status checkScimPhotoUrl(std::string_view url, const ScimOptions& optio
   if (scheme != "http" && scheme != "https")
     return hostapi::invalidArgument("the photo URL " + shown(url) +
                                     " is neither https nor a data: URI; PhotoSync does not fetch it");
+  // Checked here, before parseUrl, whose message would quote the URL with its credentials.
+  const std::string_view rest = url.substr(colon + 1);
+  const std::string_view authority =
+      rest.substr(0, rest.rfind("//", 0) == 0 ? rest.find_first_of("/?#", 2) : 0);
+  if (authority.find('@') != std::string_view::npos)
+    return hostapi::invalidArgument(
+        "the photo URL contains user information (user:password@host), which is not allowed; "
+        "PhotoSync never sends credentials to photo hosts");
   auto parts = http::parseUrl(url);
-  if (!parts) return hostapi::invalidArgument("the photo URL is refused: " + parts.status().message());
+  if (!parts) return hostapi::invalidArgument("the photo URL " + shown(url) + " is not a valid http(s) URL");
   if (parts->scheme == "http" && !options.allowPlainHttp)
     return hostapi::permissionDenied("the photo URL " + shown(url) +
                                      " uses plain http, which the page does not allow (\"Allow plain HTTP photo URLs\")");
@@ -602,15 +624,9 @@ hostapi::Result<std::string> resolveLocation(std::string_view base, std::string_
   auto b = http::parseUrl(base);
   if (!b) return b.status();
   std::string authority = b->scheme + "://" + http::hostForDisplay(*b);
-  if (looksLikeUri(loc)) {
-    if (auto p = http::parseUrl(loc); !p) return p.status();
-    return loc;
-  }
-  if (loc.rfind("//", 0) == 0) {
-    const std::string abs = b->scheme + ":" + loc;
-    if (auto p = http::parseUrl(abs); !p) return p.status();
-    return abs;
-  }
+  // Absolute targets are returned as they are: the caller checks them like any photo URL.
+  if (looksLikeUri(loc)) return loc;
+  if (loc.rfind("//", 0) == 0) return b->scheme + ":" + loc;
   if (loc.front() == '/') return authority + loc;
   // A relative path: replace the last segment of the base path (query dropped).
   std::string path = b->pathAndQuery.substr(0, b->pathAndQuery.find('?'));

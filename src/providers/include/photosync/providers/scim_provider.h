@@ -87,7 +87,8 @@ hostapi::Result<DataUri> decodeDataUri(std::string_view uri, std::uint64_t maxBy
 hostapi::Status checkScimPhotoUrl(std::string_view url, const ScimOptions& options);
 
 /// Resolves a Location header against the URL it answered (absolute, scheme-relative,
-/// absolute-path or relative references). INVALID_ARGUMENT when it cannot be resolved.
+/// absolute-path or relative references). An absolute result is not validated here: the caller
+/// checks it with checkScimPhotoUrl like any photo URL. INVALID_ARGUMENT when it is empty.
 hostapi::Result<std::string> resolveLocation(std::string_view base, std::string_view location);
 
 /// The HTTP client options the SCIM provider needs: no redirect followed by the client itself.
