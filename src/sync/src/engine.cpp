@@ -245,9 +245,10 @@ class Engine::Run {
     }
   }
 
-  std::optional<Chunk> pop(Dir& d) {
+  /// The next chunk; with `wait` false only one already queued (nullopt when there is none).
+  std::optional<Chunk> pop(Dir& d, bool wait = true) {
     std::unique_lock lk(d.mu);
-    d.cv.wait(lk, [&] { return !d.queue.empty() || d.closed; });
+    if (wait) d.cv.wait(lk, [&] { return !d.queue.empty() || d.closed; });
     if (d.queue.empty()) return std::nullopt;
     Chunk c = std::move(d.queue.front());
     d.queue.pop_front();
@@ -255,19 +256,42 @@ class Engine::Run {
     return c;
   }
 
+  // A worker decides chunk after chunk (one metadata batch each) and pools the downloads of
+  // consecutive chunks until they fill a batch (chunkSize) or the queue has nothing ready, so a
+  // sync where few photos changed sends full $value batches instead of one small batch per
+  // chunk. A chunk's state rows are written once its own avatars are.
   void workerLoop(Dir& d) {
+    std::vector<std::unique_ptr<Work>> open;
+    std::size_t pending = 0;
     for (;;) {
-      auto c = pop(d);
-      if (!c) return;
+      auto c = pop(d, open.empty());
+      if (!c) {
+        if (open.empty()) return;
+        downloadAndFinish(d, open);
+        pending = 0;
+        continue;
+      }
       if (cancelled()) {
         notProcessed_ += c->users.size();
         continue;
       }
-      processChunk(d, c->users);
-      const auto done = processed_.fetch_add(c->users.size()) + c->users.size();
-      try {
-        if (ctx_.progress != nullptr) ctx_.progress->report("photos", done, 0);
-      } catch (...) {
+      auto w = std::make_unique<Work>();
+      w->users = std::move(c->users);
+      w->items.resize(w->users.size());
+      decideChunk(d, *w);
+      if (w->toDownload.empty()) {
+        finishWork(d, *w);
+        continue;
+      }
+      if (!open.empty() && pending + w->toDownload.size() > e_.options_.chunkSize) {
+        downloadAndFinish(d, open);
+        pending = 0;
+      }
+      pending += w->toDownload.size();
+      open.push_back(std::move(w));
+      if (pending >= e_.options_.chunkSize) {
+        downloadAndFinish(d, open);
+        pending = 0;
       }
     }
   }
@@ -282,27 +306,92 @@ class Engine::Run {
     std::string versionTag;
   };
 
-  void processChunk(Dir& d, const std::vector<User>& users) {
-    std::vector<Item> items(users.size());
+  /// One chunk in progress: its users, their decisions, and the photos it still has to fetch.
+  struct Work {
+    std::vector<User> users;
+    std::vector<Item> items;
     std::vector<std::pair<std::string, std::string>> newStates;
+    std::vector<Item*> toDownload;
+    std::vector<providers::PhotoRef> downloadRefs;
+  };
+
+  /// Runs `f`; anything it throws fails the users of `w` not decided yet.
+  template <typename F>
+  void guarded(Dir& d, Work& w, F&& f) {
     try {
-      processChunkBody(d, users, items, newStates);
+      f();
     } catch (const std::exception& ex) {
-      failRemaining(d, items, std::string("internal error: ") + ex.what());
+      failRemaining(d, w.items, std::string("internal error: ") + ex.what());
     } catch (...) {
-      failRemaining(d, items, "internal error: unknown exception");
+      failRemaining(d, w.items, "internal error: unknown exception");
     }
-    // State is written only for users whose avatar write (if any) already succeeded, so an
-    // interrupted chunk leaves every avatar/state pair consistent.
-    if (!newStates.empty() && !ctx_.dryRun) {
+  }
+
+  void decideChunk(Dir& d, Work& w) {
+    guarded(d, w, [&] { processChunkBody(d, w.users, w.items, w.newStates, w.toDownload, w.downloadRefs); });
+    // Only users still undecided are downloaded (a failure above decided them all).
+    std::vector<Item*> keep;
+    std::vector<providers::PhotoRef> keepRefs;
+    for (std::size_t i = 0; i < w.toDownload.size(); ++i)
+      if (!w.toDownload[i]->done) {
+        keep.push_back(w.toDownload[i]);
+        keepRefs.push_back(w.downloadRefs[i]);
+      }
+    w.toDownload.swap(keep);
+    w.downloadRefs.swap(keepRefs);
+  }
+
+  /// One download call for the photos of every open chunk, then each chunk's photos applied and
+  /// its state rows written.
+  void downloadAndFinish(Dir& d, std::vector<std::unique_ptr<Work>>& open) {
+    if (cancelled()) {
+      for (auto& w : open) markNotProcessed(w->toDownload);
+    } else {
+      std::vector<providers::PhotoRef> refs;
+      for (auto& w : open) refs.insert(refs.end(), w->downloadRefs.begin(), w->downloadRefs.end());
+      std::vector<providers::PhotoData> photos;
+      std::string failure;
+      try {
+        photos = d.provider->download(refs);
+        if (photos.size() != refs.size())
+          failure = "internal error: the provider returned " + std::to_string(photos.size()) + " of " +
+                    std::to_string(refs.size()) + " photos";
+      } catch (const std::exception& ex) {
+        failure = std::string("internal error: ") + ex.what();
+      } catch (...) {
+        failure = "internal error: unknown exception";
+      }
+      std::size_t offset = 0;
+      for (auto& w : open) {
+        if (!failure.empty()) {
+          failRemaining(d, w->items, failure);
+          continue;
+        }
+        guarded(d, *w, [&] { applyPhotos(d, *w, photos, offset); });
+        offset += w->toDownload.size();
+      }
+    }
+    for (auto& w : open) finishWork(d, *w);
+    open.clear();
+  }
+
+  // State is written only for users whose avatar write (if any) already succeeded, so an
+  // interrupted chunk leaves every avatar/state pair consistent.
+  void finishWork(Dir& d, Work& w) {
+    if (!w.newStates.empty() && !ctx_.dryRun) {
       hostapi::Status st = hostapi::internalError("state store threw");
       try {
-        st = e_.services_.state->putMany(newStates);
+        st = e_.services_.state->putMany(w.newStates);
       } catch (...) {
       }
       if (!st.isOk())
         log(LogLevel::kError, "plugin state not saved",
             {{"directory", d.info.name}, {"reason", st.message()}});
+    }
+    const auto done = processed_.fetch_add(w.users.size()) + w.users.size();
+    try {
+      if (ctx_.progress != nullptr) ctx_.progress->report("photos", done, 0);
+    } catch (...) {
     }
   }
 
@@ -319,8 +408,11 @@ class Engine::Run {
     record(o, *it.user, d, reason);
   }
 
+  // The decisions of one chunk (one versions() call); what must be downloaded is left in
+  // toDownload/downloadRefs for downloadAndFinish.
   void processChunkBody(Dir& d, const std::vector<User>& users, std::vector<Item>& items,
-                        std::vector<std::pair<std::string, std::string>>& newStates) {
+                        std::vector<std::pair<std::string, std::string>>& newStates,
+                        std::vector<Item*>& toDownload, std::vector<providers::PhotoRef>& downloadRefs) {
     std::vector<Item*> live;
     std::vector<providers::PhotoRef> refs;
     for (std::size_t i = 0; i < users.size(); ++i) {
@@ -352,8 +444,6 @@ class Engine::Run {
       return failRemaining(d, items, "the plugin state store could not be read: " +
                                          rows.status().message());
 
-    std::vector<Item*> toDownload;
-    std::vector<providers::PhotoRef> downloadRefs;
     for (std::size_t i = 0; i < live.size(); ++i) {
       Item& it = *live[i];
       if (rows.value()[i]) it.state = parseUserState(*rows.value()[i]);
@@ -411,17 +501,14 @@ class Engine::Run {
         }
       }
     }
-    if (toDownload.empty()) return;
-    if (cancelled()) return markNotProcessed(toDownload);
+  }
 
-    auto photos = d.provider->download(downloadRefs);
-    if (photos.size() != downloadRefs.size())
-      return failRemaining(d, items, "internal error: the provider returned " +
-                                         std::to_string(photos.size()) + " of " +
-                                         std::to_string(downloadRefs.size()) + " photos");
-    for (std::size_t i = 0; i < toDownload.size(); ++i) {
-      Item& it = *toDownload[i];
-      auto& p = photos[i];
+  /// The downloaded photos of `w` (photos[offset ...]): validate, normalise, write the avatars.
+  void applyPhotos(Dir& d, Work& w, std::vector<providers::PhotoData>& photos, std::size_t offset) {
+    auto& newStates = w.newStates;
+    for (std::size_t i = 0; i < w.toDownload.size(); ++i) {
+      Item& it = *w.toDownload[i];
+      auto& p = photos[offset + i];
       if (p.state == providers::PhotoState::kError) {
         finishItem(it, d, Outcome::kFailed, p.error.message() + "; avatar left as is");
         continue;
