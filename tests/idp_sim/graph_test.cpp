@@ -194,6 +194,33 @@ TEST_F(Graph, UsersListPagesWithAbsoluteNextLink) {
   EXPECT_EQ(sel.json()["error"]["code"].as_string(), "Request_BadRequest");
 }
 
+// Users without an Exchange Online mailbox have `mail: null` at Graph; their UPN stays. The share
+// is drawn per user from the seed, user 0 (the Google admin) always has a mailbox.
+TEST(GraphNoMailbox, ShareOfUsersHaveNullMailAndKeepTheirUpn) {
+  SimProcess sim{{"--users", "200", "--seed", "7", "--no-mail-share", "0.3"}};
+  std::string token = sim.graphToken();
+  value v = sim.graph("/v1.0/users?$select=id,userPrincipalName,mail&$top=999", token).json();
+  ASSERT_EQ(v["value"].size(), 200u);
+  std::size_t nullMail = 0;
+  for (const auto& u : v["value"].as_array()) {
+    EXPECT_FALSE(u.at("userPrincipalName").as_string().empty());
+    if (u.at("mail").is_null()) ++nullMail;
+    else EXPECT_EQ(u.at("mail").as_string(), u.at("userPrincipalName").as_string());
+  }
+  EXPECT_GT(nullMail, 30u);  // about 60 of 200
+  EXPECT_LT(nullMail, 90u);
+  EXPECT_FALSE(v["value"][0].at("mail").is_null()) << "user 0 keeps its mailbox";
+  // The admin listing agrees user by user, and the default share is 0.
+  value admin = sim.users(0, 200);
+  std::size_t adminNull = 0;
+  for (const auto& u : admin.as_array())
+    if (u.at("mail").is_null()) ++adminNull;
+  EXPECT_EQ(adminNull, nullMail);
+  SimProcess plain{{"--users", "50", "--seed", "7"}};
+  const value plainUsers = plain.users(0, 50);
+  for (const auto& u : plainUsers.as_array()) EXPECT_FALSE(u.at("mail").is_null());
+}
+
 TEST_F(Graph, UserByIdOrUpn) {
   std::string token = sim.graphToken();
   value u = sim.users(42, 1)[0];

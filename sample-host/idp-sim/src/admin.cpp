@@ -206,7 +206,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
       o["index"] = value::number(idx);
       o["id"] = value::string(u.id);
       o["userPrincipalName"] = value::string(u.upn);
-      o["mail"] = value::string(u.upn);
+      o["mail"] = u.hasMail ? value::string(u.upn) : value::null();
       o["displayName"] = value::string(u.displayName);
       o["googleId"] = value::string(u.googleId);
       o["googleAdmin"] = value::boolean(u.googleAdmin);

@@ -241,6 +241,7 @@ UserInfo Directory::user(std::uint32_t index) const {
                 static_cast<unsigned long long>(mix64(g + 2) % 1000000000000ULL), index);
   u.googleId = digits;
   u.googleAdmin = index == 0;
+  u.hasMail = index == 0 || unit(mix64(options_.seed * 104729 + index)) >= options_.noMailShare;
   return u;
 }
 

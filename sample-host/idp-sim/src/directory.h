@@ -26,6 +26,9 @@ struct UserInfo {
   std::uint32_t index = 0;
   std::string id;         // Entra object id (GUID)
   std::string upn;        // userPrincipalName, also mail and Google primaryEmail
+  /// false: Graph's `mail` is null, as for a user without an Exchange Online mailbox (the UPN and
+  /// Google's primaryEmail are still there). User 0, the Google admin, always has a mailbox.
+  bool hasMail = true;
   std::string givenName;
   std::string surname;
   std::string displayName;
@@ -58,6 +61,7 @@ struct DirectoryOptions {
   std::uint64_t seed = 1;
   std::uint32_t users = 1000;
   double noPhotoShare = 0.2;
+  double noMailShare = 0.0;  // share of users whose Graph `mail` is null
   double pngShare = 0.1;
   int photoSize = 0;  // 0 = mixed sizes per user (mostly 240..648), else this size for all
   std::string domain = "contoso.example";

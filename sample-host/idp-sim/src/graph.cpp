@@ -59,7 +59,8 @@ value userJson(const UserInfo& u, const std::vector<std::string>& props) {
     else if (p == "displayName") o[p] = value::string(u.displayName);
     else if (p == "givenName") o[p] = value::string(u.givenName);
     else if (p == "surname") o[p] = value::string(u.surname);
-    else if (p == "mail" || p == "userPrincipalName") o[p] = value::string(u.upn);
+    else if (p == "userPrincipalName") o[p] = value::string(u.upn);
+    else if (p == "mail") o[p] = u.hasMail ? value::string(u.upn) : value::null();
     else if (p == "id") o[p] = value::string(u.id);
     else if (p == "accountEnabled") o[p] = value::boolean(true);
     else if (p == "employeeId") o[p] = value::string(std::to_string(100000 + u.index));

@@ -32,6 +32,7 @@ void usage() {
       "  --users N                number of users (default 1000)\n"
       "  --seed S                 data seed (default 1)\n"
       "  --no-photo-share F       share of users without a photo (default 0.2)\n"
+      "  --no-mail-share F        share of users whose Graph mail is null, no mailbox (default 0)\n"
       "  --png-share F            share of photos uploaded as PNG (default 0.1)\n"
       "  --photo-size N           stored photo size for everyone (48..648, default: mixed)\n"
       "  --domain D               mail domain (default contoso.example)\n"
@@ -119,6 +120,7 @@ int main(int argc, char** argv) {
       else if (k == "--users") opts.directory.users = static_cast<std::uint32_t>(std::stoul(next()));
       else if (k == "--seed") opts.directory.seed = std::stoull(next());
       else if (k == "--no-photo-share") opts.directory.noPhotoShare = std::stod(next());
+      else if (k == "--no-mail-share") opts.directory.noMailShare = std::stod(next());
       else if (k == "--png-share") opts.directory.pngShare = std::stod(next());
       else if (k == "--photo-size") opts.directory.photoSize = std::stoi(next());
       else if (k == "--domain") opts.directory.domain = next();
