@@ -211,6 +211,47 @@ TEST(PhotoSyncE2E, FirstUnchangedChangedRemovedAndKeep) {
   (void)before;
 }
 
+// Matching by mail: users without a mailbox (Graph `mail: null`) have no usable identifier. They
+// are skipped with the reason, cost no photo request, and keep their avatar; everyone else syncs.
+TEST(PhotoSyncE2E, NoUsableIdentifierIsSkippedAndReported) {
+  Env env({"--no-mail-share", "0.3"}, {"matchBy=mail"});
+  std::set<std::string> noMail;  // usernames (UPNs) of the users without a mailbox
+  std::size_t mailWithPhoto = 0;
+  const value simUsers = env.get("/_admin/users?limit=1000&hashes=false");
+  for (const auto& u : simUsers.at("users").as_array()) {
+    if (u.at("mail").is_null()) noMail.insert(u.at("userPrincipalName").as_string());
+    else if (u.at("hasPhoto").as_bool()) ++mailWithPhoto;
+  }
+  ASSERT_GT(noMail.size(), 5u);
+  ASSERT_LT(noMail.size(), 60u);
+
+  value first = env.sync();
+  EXPECT_EQ(count(first, "skipped"), noMail.size()) << reasons(first);
+  EXPECT_EQ(count(first, "updated"), mailWithPhoto) << reasons(first);
+  EXPECT_EQ(count(first, "failed"), 0u) << reasons(first);
+  std::set<std::string> skipped;
+  for (const auto& e : first.at("report").at("entries").as_array()) {
+    if (e.at("outcome").as_string() != "skipped") continue;
+    skipped.insert(e.at("username").as_string());
+    EXPECT_NE(e.at("reason").as_string().find("no usable identifier"), std::string::npos) << e.serialize();
+    EXPECT_NE(e.at("reason").as_string().find("mail"), std::string::npos) << e.serialize();
+  }
+  EXPECT_EQ(skipped, noMail);
+  // One metadata sub-request per user who has a mail address, none for the skipped ones.
+  EXPECT_EQ(env.counted("subrequests", "graph.photo.meta"), 60u - noMail.size());
+  auto av = env.avatars();
+  std::size_t defaults = 0;
+  for (const auto& [id, a] : av) defaults += a == "default" ? 1 : 0;
+  EXPECT_EQ(defaults, 60u - mailWithPhoto) << "the skipped users keep the default avatar";
+
+  // Matching by object id instead, the same users all have an identifier.
+  env.setPage({"matchBy=id"});
+  value byId = env.sync();
+  EXPECT_EQ(count(byId, "skipped"), 0u) << reasons(byId);
+  EXPECT_EQ(count(byId, "failed"), 0u) << reasons(byId);
+  expectAvatarsMatch(env);
+}
+
 TEST(PhotoSyncE2E, OverridePoliciesDecideWhoWins) {
   struct Case {
     const char* policy;
