@@ -43,6 +43,38 @@ TEST(Headers, CaseInsensitiveLookupAndSet) {
   EXPECT_EQ(h.get("ETag").value_or(""), "\"2\"");
 }
 
+// A redirect comes back to the caller as it is: by default the client follows none, so a bearer
+// token sent to one host never reaches the host a Location names.
+TEST(Client, RedirectsAreReturnedNotFollowedSoTheTokenStaysWithItsHost) {
+  std::atomic<int> elsewhere{0};
+  LocalListener other([&](web::http::http_request req) {
+    ++elsewhere;
+    replyAsync(req, web::http::http_response(web::http::status_codes::OK));
+  });
+  LocalListener first([&](web::http::http_request req) {
+    web::http::http_response resp(web::http::status_codes::Found);
+    resp.headers().add("Location", other.url("/stolen"));
+    replyAsync(req, resp);
+  });
+  Client client;
+  Request request = makeRequest("GET", first.url("/v1.0/users/x/photo/$value"), 5s);
+  request.headers.set("Authorization", "Bearer secret-token");
+  auto resp = client.send(request);
+  ASSERT_TRUE(resp.isOk()) << resp.status().toString();
+  EXPECT_EQ(resp.value().status, 302);
+  EXPECT_EQ(resp.value().headers.get("Location").value_or(""), other.url("/stolen"));
+  EXPECT_EQ(elsewhere.load(), 0);
+
+  // A caller that wants cpprest to follow says so.
+  ClientOptions follow;
+  follow.maxRedirects = 3;
+  Client following(follow);
+  auto followed = following.send(makeRequest("GET", first.url("/"), 5s));
+  ASSERT_TRUE(followed.isOk()) << followed.status().toString();
+  EXPECT_EQ(followed.value().status, 200);
+  EXPECT_EQ(elsewhere.load(), 1);
+}
+
 TEST(Client, RoundTripHeadersAndBinaryBodiesWithRealListener) {
   std::atomic<int> hits{0};
   LocalListener listener([&](web::http::http_request req) {

@@ -77,10 +77,11 @@ struct ClientOptions {
   /// Bounds each socket send/receive (cpprest's set_timeout); Request::timeout bounds the whole.
   std::chrono::milliseconds socketTimeout{30000};
   std::string userAgent = "PhotoSync/0.1";
-  /// Redirects cpprest follows by itself (its default is 10, to any host, with the request's
-  /// headers). 0: a 3xx is returned to the caller, who decides (the SCIM provider checks every
-  /// Location against the page's allowed hosts).
-  std::size_t maxRedirects = 10;
+  /// Redirects cpprest follows by itself, to any host and with the request's headers, bearer
+  /// token included. 0 (the default): a 3xx is returned to the caller, who decides — none of the
+  /// IdP APIs we call redirects, so a token never leaves the host it was sent to, and the SCIM
+  /// provider checks every Location against the page's allowed hosts itself.
+  std::size_t maxRedirects = 0;
 };
 
 /// The cpprestsdk-backed Transport. Thread-safe; share one per process or per provider. Keeps one
