@@ -21,6 +21,12 @@ Raster noise(std::uint32_t side, std::uint32_t seed, bool opaque) {
   return r;
 }
 
+Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly = false) {
+  Raster out;
+  photosync::image::scaleArea(src, t, out, generalOnly);
+  return out;
+}
+
 TEST(ScaleArea, OpaquePathGivesTheGeneralPathsBytes) {
   const std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes = {
       {2, 1},     {3, 2},     {7, 3},     {17, 16},   {64, 63},   {100, 37},  {255, 128},

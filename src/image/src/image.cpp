@@ -88,11 +88,10 @@ hostapi::Result<ImageInfo> checkHeaders(std::string_view bytes, const Limits& li
 }
 
 // The centred square of `src`, turned upright per EXIF orientation (1..8).
-Raster cropAndOrient(const Raster& src, int orientation) {
+void cropAndOrient(const Raster& src, int orientation, Raster& dst) {
   const std::uint32_t s = std::min(src.width, src.height);
   const std::size_t x0 = (src.width - s) / 2;
   const std::size_t y0 = (src.height - s) / 2;
-  Raster dst;
   dst.width = dst.height = s;
   dst.rgba.resize(std::size_t{s} * s * 4);
   if (orientation < 2 || orientation > 8) {  // upright, the common case: a row copy
@@ -100,7 +99,7 @@ Raster cropAndOrient(const Raster& src, int orientation) {
       const std::uint8_t* p = src.rgba.data() + ((y0 + y) * src.width + x0) * 4;
       std::copy(p, p + std::size_t{s} * 4, dst.rgba.data() + y * s * 4);
     }
-    return dst;
+    return;
   }
   const std::size_t last = s - 1;
   for (std::size_t y = 0; y < s; ++y) {
@@ -122,7 +121,6 @@ Raster cropAndOrient(const Raster& src, int orientation) {
       q[0] = p[0]; q[1] = p[1]; q[2] = p[2]; q[3] = p[3];
     }
   }
-  return dst;
 }
 
 // floor(x / d) for a divisor fixed over a whole image, as a multiply and a shift instead of a
@@ -143,6 +141,18 @@ class Divider {
   bool one_;
 };
 
+// Buffers a worker thread keeps from one photo to the next. A sync normalises thousands of photos
+// on a few workers; a fresh 0.3-2 MB buffer per photo goes back to the kernel on each free (glibc
+// maps such blocks, or trims the heap top) and costs hundreds of page faults a photo, more system
+// time than the work itself. A buffer grown past 8 MB by a huge image is not kept.
+template <class T>
+void releaseIfHuge(std::vector<T>& v) {
+  if (v.capacity() * sizeof(T) > (std::size_t{8} << 20)) {
+    v.clear();
+    v.shrink_to_fit();
+  }
+}
+
 bool isOpaque(const Raster& r) {
   for (std::size_t i = 3; i < r.rgba.size(); i += 4) {
     if (r.rgba[i] != 255) return false;
@@ -161,7 +171,7 @@ bool isOpaque(const Raster& r) {
 //   mid = floor((4080 * sum(p * w) + s/2) / s)   and   q = floor((sum(mid * w) + 2040 s) / (4080 s)),
 // three channels instead of four and no alpha products. Divisions by the per-image constants go
 // through Divider. tests/image checks the two paths give the same bytes.
-Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly) {
+void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly) {
   const std::uint64_t s = src.width;
   // In units of 1/(s*t): source pixel j covers [j*t, (j+1)*t), output pixel i covers
   // [i*s, (i+1)*s); a tap's weight is the overlap, and every output's weights sum to s.
@@ -175,13 +185,15 @@ Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly) {
       taps[i].push_back({static_cast<std::uint32_t>(j), static_cast<std::uint32_t>(w)});
     }
   }
-  Raster dst;
   dst.width = dst.height = t;
   dst.rgba.resize(std::size_t{t} * t * 4);
 
   if (!generalOnly && s < (1u << 16) && isOpaque(src)) {
     const Divider byS(s);
-    std::vector<std::uint32_t> mid(static_cast<std::size_t>(s) * t * 3);
+    // Intermediate rows in buffers the thread keeps (releaseIfHuge); every value is written
+    // before it is read.
+    thread_local std::vector<std::uint32_t> mid;
+    mid.resize(static_cast<std::size_t>(s) * t * 3);
     for (std::size_t y = 0; y < s; ++y) {
       const std::uint8_t* row = src.rgba.data() + y * s * 4;
       for (std::size_t i = 0; i < t; ++i) {
@@ -199,7 +211,8 @@ Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly) {
     // Vertical pass a whole row at a time: sequential reads of `mid`, one accumulator row.
     const Divider byUnit(4080 * s);
     const std::size_t rowValues = std::size_t{t} * 3;
-    std::vector<std::uint64_t> v(rowValues);
+    thread_local std::vector<std::uint64_t> v;
+    v.resize(rowValues);
     for (std::size_t k = 0; k < t; ++k) {
       std::fill(v.begin(), v.end(), 0);
       for (const Tap& tap : taps[k]) {
@@ -214,7 +227,8 @@ Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly) {
         q[3] = 255;
       }
     }
-    return dst;
+    releaseIfHuge(mid);
+    return;
   }
 
   // Horizontal pass: s rows x t columns of premultiplied values (c*a and 255*a), x16 for the
@@ -253,7 +267,6 @@ Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly) {
       q[3] = static_cast<std::uint8_t>(std::min<std::uint64_t>(255, (v[3] + unit / 2) / unit));
     }
   }
-  return dst;
 }
 
 hostapi::Result<ImageInfo> inspect(std::string_view bytes) {
@@ -294,13 +307,24 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
       break;
     }
   }
-  Raster decoded;
+  // The rasters are the calling thread's, reused from photo to photo (releaseIfHuge).
+  thread_local Raster decoded;
+  thread_local Raster square;
+  thread_local Raster scaled;
+  struct Release {
+    ~Release() {
+      releaseIfHuge(decoded.rgba);
+      releaseIfHuge(square.rgba);
+      releaseIfHuge(scaled.rgba);
+    }
+  } release;
   if (auto s = decode(bytes, *info, options.limits, &decoded, jpegScale); !s) return s;
 
-  Raster square = cropAndOrient(decoded, info->exifOrientation);
-  decoded = Raster{};  // release the full image before scaling
+  cropAndOrient(decoded, info->exifOrientation, square);
+  releaseIfHuge(decoded.rgba);  // a huge decode is not kept while scaling
   const std::uint32_t side = std::min(options.targetSize, square.width);  // never upscale
-  Raster avatar = side == square.width ? std::move(square) : scaleArea(square, side);
+  if (side != square.width) scaleArea(square, side, scaled);
+  const Raster& avatar = side == square.width ? square : scaled;
 
   NormalisedImage out;
   out.width = out.height = side;

@@ -66,10 +66,11 @@ struct Raster {
   std::vector<std::uint8_t> rgba;
 };
 
-/// Area-average (box) downscale of a square raster to t x t, t at most its side; exact integer
-/// arithmetic, colours averaged premultiplied by alpha. An opaque raster takes a faster path with
-/// the same result; `generalOnly` forces the general one (tests compare the two).
-Raster scaleArea(const Raster& src, std::uint32_t t, bool generalOnly = false);
+/// Area-average (box) downscale of a square raster into `dst` (t x t, t at most its side; dst's
+/// buffer is reused); exact integer arithmetic, colours averaged premultiplied by alpha. An opaque
+/// raster takes a faster path with the same result; `generalOnly` forces the general one (tests
+/// compare the two).
+void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false);
 
 /// Full decoders. With `out` null the image is decoded one row at a time into a scratch buffer
 /// (validation only: memory stays at a row or two); otherwise `out` receives the RGBA raster.
