@@ -13,11 +13,15 @@
 
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
+#include "e2e_report.h"
 #include "process.h"
 
 namespace {
 
 using web::json::value;
+using e2e_report::count;
+using e2e_report::reasons;
+using e2e_report::withPhoto;
 namespace fs = std::filesystem;
 
 const std::string kHost = SAMPLE_HOST_BIN;
@@ -97,51 +101,16 @@ struct Env {
   value post(const std::string& path, const std::string& body) { return call("POST", path, body); }
 
   std::uint64_t requests(const std::string& endpoint, const std::string& status = "") {
-    value c = get("/_admin/counters");
-    if (!c.has_field("requests") || !c.at("requests").has_field(endpoint)) return 0;
-    std::uint64_t n = 0;
-    for (const auto& [k, v] : c.at("requests").at(endpoint).as_object())
-      if (status.empty() || k == status) n += v.as_number().to_uint64();
-    return n;
+    return e2e_report::counted(get("/_admin/counters"), "requests", endpoint, status);
   }
   /// idp-sim's truth: Google user id → has a photo.
   std::map<std::string, bool> simPhotos() {
-    std::map<std::string, bool> out;
-    const value all = get("/_admin/users?limit=1000&hashes=false");
-    for (const auto& u : all.at("users").as_array())
-      out[u.at("googleId").as_string()] = u.at("hasPhoto").as_bool();
-    return out;
+    return e2e_report::simPhotos(get("/_admin/users?limit=1000&hashes=false"), "googleId");
   }
   /// The host's avatars: Google user id → "default" | "<origin>:<sha256>".
-  std::map<std::string, std::string> avatars() {
-    auto r = host({"users", "list", "--json"});
-    std::map<std::string, std::string> out;
-    const value all = value::parse(r.out);
-    for (const auto& u : all.as_array()) {
-      const auto& a = u.at("avatar");
-      std::string o = a.at("origin").as_string();
-      out[u.at("externalId").as_string()] = o == "default" ? o : o + ":" + a.at("sha256").as_string();
-    }
-    return out;
-  }
+  std::map<std::string, std::string> avatars() { return e2e_report::avatars(host({"users", "list", "--json"}).out); }
 };
 
-std::uint64_t count(const value& p, const std::string& name) {
-  for (const auto& c : p.at("report").at("counts").as_array())
-    if (c.at("name").as_string() == name) return c.at("value").as_number().to_uint64();
-  return 0;
-}
-std::string reasons(const value& p) {
-  std::string s;
-  for (const auto& e : p.at("report").at("entries").as_array())
-    s += e.at("outcome").as_string() + ": " + e.at("reason").as_string() + "\n";
-  return s;
-}
-std::size_t withPhoto(const std::map<std::string, bool>& m) {
-  std::size_t n = 0;
-  for (const auto& [k, v] : m) n += v ? 1 : 0;
-  return n;
-}
 
 void expectAvatarsMatch(Env& env) {
   auto truth = env.simPhotos();

@@ -16,11 +16,15 @@
 
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
+#include "e2e_report.h"
 #include "process.h"
 
 namespace {
 
 using web::json::value;
+using e2e_report::count;
+using e2e_report::metric;
+using e2e_report::reasons;
 namespace fs = std::filesystem;
 
 const std::string kHost = SAMPLE_HOST_BIN;
@@ -136,42 +140,12 @@ struct ScimEnv {
 
   /// idp-sim's truth: object id → has a photo.
   std::map<std::string, bool> simPhotos() {
-    std::map<std::string, bool> out;
-    const value all = call("GET", "/_admin/users?limit=1000&hashes=false");
-    for (const auto& u : all.at("users").as_array()) out[u.at("id").as_string()] = u.at("hasPhoto").as_bool();
-    return out;
+    return e2e_report::simPhotos(call("GET", "/_admin/users?limit=1000&hashes=false"), "id");
   }
   /// The host's avatars by externalId: "default" | "plugin:<sha>" | ...
-  std::map<std::string, std::string> avatars() {
-    auto r = host({"users", "list", "--json"});
-    std::map<std::string, std::string> out;
-    const value all = value::parse(r.out);
-    for (const auto& u : all.as_array()) {
-      const auto& a = u.at("avatar");
-      std::string o = a.at("origin").as_string();
-      out[u.at("externalId").as_string()] = o == "default" ? o : o + ":" + a.at("sha256").as_string();
-    }
-    return out;
-  }
+  std::map<std::string, std::string> avatars() { return e2e_report::avatars(host({"users", "list", "--json"}).out); }
 };
 
-std::uint64_t count(const value& p, const std::string& name) {
-  for (const auto& c : p.at("report").at("counts").as_array())
-    if (c.at("name").as_string() == name) return c.at("value").as_number().to_uint64();
-  return 0;
-}
-double metric(const value& p, const std::string& name) {
-  for (const auto& m : p.at("report").at("metrics").as_array())
-    if (m.at("name").as_string() == name) return m.at("value").as_double();
-  return -1;
-}
-std::string reasons(const value& p) {
-  std::string s;
-  for (const auto& e : p.at("report").at("entries").as_array())
-    s += e.at("outcome").as_string() + ": " + e.at("reason").as_string() + "\n";
-  for (const auto& n : p.at("report").at("notes").as_array()) s += "note: " + n.as_string() + "\n";
-  return s;
-}
 bool isOurs(const std::string& avatar) { return avatar.rfind("plugin:", 0) == 0; }
 
 TEST(ScimE2E, PhotosFromScimUrlsFirstUnchangedChangedRemovedAndSwitchedOff) {
