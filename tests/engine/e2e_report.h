@@ -1,17 +1,54 @@
 // What the PhotoSync end-to-end tests read back, shared by the Entra, Google and SCIM suites: the
 // PhotoSync part of a `sample-host sync --json` run, `sample-host users list --json`, and
-// idp-sim's `/_admin/users` and `/_admin/counters`.
+// idp-sim's admin API (`/_admin/users`, `/_admin/counters`, ...) over HTTP.
 #pragma once
+
+#include <gtest/gtest.h>
 
 #include <cpprest/json.h>
 
 #include <cstdint>
 #include <map>
+#include <stdexcept>
 #include <string>
+
+#include "photosync/http/client.h"
+#include "photosync/http/json.h"
 
 namespace e2e_report {
 
 using web::json::value;
+
+/// The PhotoSync part of one `sample-host sync --json` output; a test failure and an empty object
+/// when there is none.
+inline value photosyncReport(const std::string& syncJson) {
+  const value run = value::parse(syncJson);
+  for (const auto& p : run.at("plugins").as_array())
+    if (p.at("pluginKey").as_string() == "photosync") return p;
+  ADD_FAILURE() << "no photosync report in " << syncJson;
+  return value::object();
+}
+
+/// idp-sim's admin API: JSON in, JSON out; a transport error or a non-JSON answer throws.
+class SimAdmin {
+ public:
+  value call(const std::string& base, const std::string& method, const std::string& path,
+             const std::string& body = "") {
+    photosync::http::Request req;
+    req.method = method;
+    req.url = base + path;
+    req.body = body;
+    if (!body.empty()) req.headers.set("Content-Type", "application/json");
+    auto resp = client_.send(req);
+    if (!resp.isOk()) throw std::runtime_error("idp-sim " + path + ": " + resp.status().toString());
+    auto j = photosync::http::parseJson(resp.value().body);
+    if (!j.isOk()) throw std::runtime_error("idp-sim " + path + " answered " + resp.value().body);
+    return j.value();
+  }
+
+ private:
+  photosync::http::Client client_;
+};
 
 /// A count of the plugin's report ("updated", "skipped", ...); 0 when absent.
 inline std::uint64_t count(const value& plugin, const std::string& name) {

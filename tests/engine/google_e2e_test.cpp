@@ -36,7 +36,7 @@ struct Env {
   std::unique_ptr<e2e::Child> sim;
   std::string url;
   value creds;
-  photosync::http::Client client;
+  e2e_report::SimAdmin admin;
 
   explicit Env(bool switchesOn = true, std::vector<std::string> page = {}) {
     sim = std::make_unique<e2e::Child>(
@@ -78,24 +78,11 @@ struct Env {
     post("/_admin/counters/reset", "{}");
     auto r = host({"sync", "--json"});
     EXPECT_NE(r.out, "") << r.err;
-    value run = value::parse(r.out);
-    for (const auto& p : run.at("plugins").as_array())
-      if (p.at("pluginKey").as_string() == "photosync") return p;
-    ADD_FAILURE() << "no photosync report in " << r.out;
-    return value::object();
+    return e2e_report::photosyncReport(r.out);
   }
 
   value call(const std::string& method, const std::string& path, const std::string& body = "") {
-    photosync::http::Request req;
-    req.method = method;
-    req.url = url + path;
-    req.body = body;
-    if (!body.empty()) req.headers.set("Content-Type", "application/json");
-    auto resp = client.send(req);
-    if (!resp.isOk()) throw std::runtime_error("idp-sim " + path + ": " + resp.status().toString());
-    auto j = photosync::http::parseJson(resp.value().body);
-    if (!j.isOk()) throw std::runtime_error("idp-sim " + path + " answered " + resp.value().body);
-    return j.value();
+    return admin.call(url, method, path, body);
   }
   value get(const std::string& path) { return call("GET", path); }
   value post(const std::string& path, const std::string& body) { return call("POST", path, body); }

@@ -38,7 +38,8 @@ struct ScimEnv {
   std::unique_ptr<e2e::Child> sim;
   std::string url;  // idp-sim's base URL (also the photo host)
   std::string token = "scim-e2e-token-" + std::to_string(::getpid()) + "-0123456789";
-  photosync::http::Client client;
+  photosync::http::Client client;  // the SCIM requests to the host
+  e2e_report::SimAdmin admin;
 
   ScimEnv() {
     sim = std::make_unique<e2e::Child>(
@@ -109,22 +110,11 @@ struct ScimEnv {
   value sync() {
     auto r = host({"sync", "--json"});
     EXPECT_NE(r.out, "") << r.err;
-    value run = value::parse(r.out);
-    for (const auto& p : run.at("plugins").as_array())
-      if (p.at("pluginKey").as_string() == "photosync") return p;
-    ADD_FAILURE() << "no photosync report in " << r.out;
-    return value::object();
+    return e2e_report::photosyncReport(r.out);
   }
 
   value call(const std::string& method, const std::string& path, const std::string& body = "") {
-    photosync::http::Request req;
-    req.method = method;
-    req.url = url + path;
-    req.body = body;
-    if (!body.empty()) req.headers.set("Content-Type", "application/json");
-    auto resp = client.send(req);
-    if (!resp.isOk()) throw std::runtime_error("idp-sim " + path + ": " + resp.status().toString());
-    return photosync::http::parseJson(resp.value().body).value();
+    return admin.call(url, method, path, body);
   }
   /// Requests idp-sim's photo host counted (HEAD and GET alike) since the last reset.
   std::uint64_t photoHostRequests() {
