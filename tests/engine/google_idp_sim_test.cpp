@@ -19,6 +19,7 @@
 #include "photosync/providers/google_provider.h"
 #include "photosync/sync/engine.h"
 #include "process.h"
+#include "sim_process.h"
 
 namespace {
 
@@ -26,37 +27,10 @@ using namespace photosync;
 using providers::PhotoRef;
 using providers::PhotoState;
 
-class IdpSim {
+/// One idp-sim process with the Google service account's page and providers.
+class IdpSim : public SimProcess {
  public:
-  explicit IdpSim(std::vector<std::string> extra = {}) {
-    std::vector<std::string> argv{IDP_SIM_PATH, "--port", "0", "--users", "60", "--seed", "7"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child_ = std::make_unique<e2e::Child>(argv);
-    for (int i = 0; i < 20 && base_.empty(); ++i) {
-      const std::string line = child_->readLine();
-      if (line.empty()) break;
-      const std::string tag = "listening on ";
-      if (auto p = line.find(tag); p != std::string::npos) base_ = line.substr(p + tag.size());
-    }
-    if (base_.empty()) throw std::runtime_error("idp-sim did not start");
-    creds_ = get("/_admin/credentials").at("google");
-  }
-  const std::string& base() const { return base_; }
-  std::string cred(const char* k) const { return creds_.at(k).as_string(); }
-
-  web::json::value get(const std::string& path) { return call("GET", path, ""); }
-  web::json::value post(const std::string& path, const std::string& body) { return call("POST", path, body); }
-  std::uint64_t req(const std::string& endpoint, const std::string& status = "") {
-    auto c = get("/_admin/counters");
-    const auto* t = http::getObject(c, "requests");
-    const auto* e = t ? http::getObject(*t, endpoint) : nullptr;
-    std::uint64_t n = 0;
-    if (e)
-      for (const auto& [k, v] : e->as_object())
-        if (status.empty() || k == status) n += v.as_number().to_uint64();
-    return n;
-  }
-  void resetCounters() { post("/_admin/counters/reset", "{}"); }
+  explicit IdpSim(std::vector<std::string> extra = {}) : SimProcess(IDP_SIM_PATH, "google", std::move(extra)) {}
 
   /// idp-sim's truth, by primary email.
   std::map<std::string, web::json::value> truth() {
@@ -136,25 +110,6 @@ class IdpSim {
   }
 
  private:
-  web::json::value call(const std::string& method, const std::string& path, const std::string& body) {
-    http::Request r;
-    r.method = method;
-    r.url = base_ + path;
-    r.body = body;
-    if (!body.empty()) r.headers.set("Content-Type", "application/json");
-    auto res = admin_.send(r);
-    if (!res.isOk()) throw std::runtime_error(res.status().toString());
-    auto j = http::parseJson(res.value().body);
-    if (!j.isOk() || res.value().status != 200)
-      throw std::runtime_error("admin " + path + " answered " + std::to_string(res.value().status));
-    return j.value();
-  }
-
-  std::unique_ptr<e2e::Child> child_;
-  std::string base_;
-  web::json::value creds_;
-  http::Client admin_;
-  std::shared_ptr<http::Transport> transport_ = std::make_shared<http::Client>();
   std::shared_ptr<auth::TokenProvider> tokens_;
 };
 
