@@ -31,6 +31,27 @@ Response bad(const std::string& message) {
   return jsonResponse(400, v);
 }
 
+// The startup pre-generation's progress, as /_admin/health and /_admin/generation show it; null
+// when it is off.
+value pregenJson(const PregenStatus& pg) {
+  if (pg.what.empty()) return value::null();
+  value g = value::object();
+  g["what"] = value::string(pg.what);
+  g["threads"] = value::number(pg.threads);
+  g["total"] = value::number(pg.total);
+  g["done"] = value::number(pg.done);
+  g["bytes"] = value::number(pg.bytes);
+  g["finished"] = value::boolean(pg.finished);
+  g["seconds"] = value::number(pg.seconds);
+  if (pg.finished) g["cpuSeconds"] = value::number(pg.cpuSeconds);
+  if (!pg.storeFile.empty()) {
+    g["storeFile"] = value::string(pg.storeFile);
+    g["fromStore"] = value::boolean(pg.fromStore);
+    if (!pg.storeError.empty()) g["storeError"] = value::string(pg.storeError);
+  }
+  return g;
+}
+
 }  // namespace
 
 Response Sim::admin(Request& r, std::string& endpoint) {
@@ -53,24 +74,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["status"] = value::string("ok");
     v["users"] = value::number(directory_.size());
     v["generation"] = value::number(directory_.generation());
-    PregenStatus pg = directory_.pregenStatus();
-    if (!pg.what.empty()) {
-      value g = value::object();
-      g["what"] = value::string(pg.what);
-      g["threads"] = value::number(pg.threads);
-      g["total"] = value::number(pg.total);
-      g["done"] = value::number(pg.done);
-      g["bytes"] = value::number(pg.bytes);
-      g["finished"] = value::boolean(pg.finished);
-      g["seconds"] = value::number(pg.seconds);
-      if (pg.finished) g["cpuSeconds"] = value::number(pg.cpuSeconds);
-      if (!pg.storeFile.empty()) {
-        g["storeFile"] = value::string(pg.storeFile);
-        g["fromStore"] = value::boolean(pg.fromStore);
-        if (!pg.storeError.empty()) g["storeError"] = value::string(pg.storeError);
-      }
-      v["pregenerated"] = g;
-    }
+    if (auto g = pregenJson(directory_.pregenStatus()); !g.is_null()) v["pregenerated"] = g;
     return ok(v);
   }
   if (what == "credentials") return ok(credentialsJson());
@@ -157,24 +161,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     }
     value v = value::object();
     v["generation"] = value::number(directory_.generation());
-    PregenStatus pg = directory_.pregenStatus();
-    if (!pg.what.empty()) {
-      value g = value::object();
-      g["what"] = value::string(pg.what);
-      g["threads"] = value::number(pg.threads);
-      g["total"] = value::number(pg.total);
-      g["done"] = value::number(pg.done);
-      g["bytes"] = value::number(pg.bytes);
-      g["finished"] = value::boolean(pg.finished);
-      g["seconds"] = value::number(pg.seconds);
-      if (pg.finished) g["cpuSeconds"] = value::number(pg.cpuSeconds);
-      if (!pg.storeFile.empty()) {
-        g["storeFile"] = value::string(pg.storeFile);
-        g["fromStore"] = value::boolean(pg.fromStore);
-        if (!pg.storeError.empty()) g["storeError"] = value::string(pg.storeError);
-      }
-      v["pregenerated"] = g;
-    }
+    if (auto g = pregenJson(directory_.pregenStatus()); !g.is_null()) v["pregenerated"] = g;
     return ok(v);
   }
   if (what == "tokens" && sub == "revoke" && post) {
