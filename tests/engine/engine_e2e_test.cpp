@@ -19,6 +19,8 @@
 #include "e2e_report.h"
 #include "process.h"
 #include "samplehost/store/store.h"
+#include "testsupport/corpus.h"
+#include "testsupport/images.h"
 
 namespace {
 
@@ -32,7 +34,6 @@ namespace fs = std::filesystem;
 const std::string kHost = SAMPLE_HOST_BIN;
 const std::string kSim = IDP_SIM_BIN;
 const std::string kBundle = PHOTOSYNC_BUNDLE;
-const std::string kTestdata = PHOTOSYNC_TESTDATA_DIR;
 
 /// One idp-sim, one host data dir with the PhotoSync bundle and an Entra directory "Contoso"
 /// whose photo page is filled from the directory's connection.
@@ -209,7 +210,7 @@ TEST(PhotoSyncE2E, OverridePoliciesDecideWhoWins) {
     const char* policy;
     bool overUploaded, overOtherPlugin;
   };
-  const std::string jpeg = e2e::readFile(kTestdata + "/images/jpeg/pillow/hopper.jpg");
+  const std::string jpeg = testsupport::gradientJpeg(128, 128, 7);
   for (const Case c : {Case{"idpAuthoritative", true, true}, Case{"unlessUserUploaded", false, true},
                        Case{"fillEmptyOnly", false, false}}) {
     SCOPED_TRACE(c.policy);
@@ -409,10 +410,11 @@ TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
 
 TEST(PhotoSyncE2E, FixturePhotosValidStoredCorruptRefusedPreviousKept) {
   // PngSuite and the shared JPEGs served by idp-sim's fixture mode, one per user index.
+  TESTSUPPORT_CORPUS_OR_SKIP(corpus, "images");
   e2e::TempDir fx;
   std::vector<fs::path> files;
   for (const auto& sub : {"images/png", "images/jpeg/pillow", "images/jpeg/libjpeg-turbo"})
-    for (const auto& f : fs::directory_iterator(kTestdata + "/" + sub)) {
+    for (const auto& f : fs::directory_iterator(corpus.parent_path() / sub)) {
       auto ext = f.path().extension().string();
       if (ext == ".png" || ext == ".jpg") files.push_back(f.path());
     }
@@ -420,7 +422,7 @@ TEST(PhotoSyncE2E, FixturePhotosValidStoredCorruptRefusedPreviousKept) {
   ASSERT_GT(files.size(), 60u);
   files.resize(60);
   // First every user gets a good photo, so that a refused one later must not cost it.
-  const fs::path good = kTestdata + "/images/jpeg/pillow/hopper.jpg";
+  const fs::path good = corpus / "jpeg/pillow/hopper.jpg";
   for (std::size_t i = 0; i < files.size(); ++i) fs::copy_file(good, fx.path() + "/" + std::to_string(i) + ".jpg");
   Env env({"--fixtures", fx.path()}, {"massRevertGuardPercent=100"});
   value first = env.sync();

@@ -1,6 +1,6 @@
 // The engine with the real image step (photosync::image): PngSuite files through the whole
 // pipeline. Valid files become avatars; corrupt ones are refused with a reason and the user's
-// previous avatar survives.
+// previous avatar survives. A corpus suite: skipped when the corpus is absent.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "fakes.h"
+#include "testsupport/corpus.h"
 #include "photosync/sync/engine.h"
 
 namespace enginetest {
@@ -21,7 +22,7 @@ std::string readFile(const std::filesystem::path& p) {
 }
 
 TEST(EngineImages, PngSuiteValidStoredCorruptRefusedPreviousKept) {
-  const std::filesystem::path dir = PHOTOSYNC_TESTDATA_DIR "/images/png";
+  TESTSUPPORT_CORPUS_OR_SKIP(dir, "images/png");
   std::vector<std::filesystem::path> files;
   for (const auto& e : std::filesystem::directory_iterator(dir))
     if (e.path().extension() == ".png") files.push_back(e.path());

@@ -10,6 +10,10 @@
 namespace idpsim::test {
 namespace {
 
+// The keys of Graph's profilePhoto metadata, as Microsoft's profilephoto-get example shows them.
+const std::set<std::string> kPhotoMetadataKeys = {"@odata.context", "@odata.id", "@odata.mediaContentType",
+                                                  "@odata.mediaEtag", "id", "width", "height"};
+
 std::set<std::string> keysOf(const value& v) {
   std::set<std::string> keys;
   for (const auto& [k, x] : v.as_object()) keys.insert(k);
@@ -237,21 +241,22 @@ TEST_F(Graph, UserByIdOrUpn) {
   EXPECT_EQ(sim.graph("/v1.0/me/photo", token).status, 400) << "/me is delegated-only";
 }
 
+TEST(GraphDocs, PhotoMetadataExampleHasTheKeysIdpSimSends) {
+  TESTSUPPORT_REQUIRE_CORPUS("idp-docs/graph");
+  value doc = docJson("graph/microsoft-graph-docs-contrib_current/api-reference/v1.0/api/profilephoto-get.md", "\"@odata.mediaEtag\": \"\\\"");
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(keysOf(doc), kPhotoMetadataKeys);
+  EXPECT_EQ(doc["@odata.mediaEtag"].as_string(), "\"BA09D118\"");
+  EXPECT_EQ(doc["id"].as_string(), "240x240");
+}
+
 TEST_F(Graph, PhotoMetadataMatchesTheDocumentedExample) {
   std::string token = sim.graphToken();
   value u = sim.findUser(true);
   HttpResult r = sim.graph("/v1.0/users/" + u["id"].as_string() + "/photo", token);
   ASSERT_EQ(r.status, 200) << r.body;
   value v = r.json();
-  std::set<std::string> expectedKeys = {"@odata.context", "@odata.id", "@odata.mediaContentType", "@odata.mediaEtag", "id", "width", "height"};
-  if (docsAvailable()) {
-    value doc = docJson("graph/microsoft-graph-docs-contrib_current/api-reference/v1.0/api/profilephoto-get.md", "\"@odata.mediaEtag\": \"\\\"");
-    ASSERT_TRUE(doc.is_object());
-    EXPECT_EQ(keysOf(doc), expectedKeys);
-    EXPECT_EQ(doc["@odata.mediaEtag"].as_string(), "\"BA09D118\"");
-    EXPECT_EQ(doc["id"].as_string(), "240x240");
-  }
-  EXPECT_EQ(keysOf(v), expectedKeys);
+  EXPECT_EQ(keysOf(v), kPhotoMetadataKeys);
   EXPECT_EQ(v["@odata.mediaContentType"].as_string(), "image/jpeg");
   std::string etag = v["@odata.mediaEtag"].as_string();
   EXPECT_EQ(etag, "\"" + u["photoEtag"].as_string() + "\"") << "the media etag is itself a quoted string";
@@ -326,16 +331,23 @@ TEST_F(Graph, NoPhotoIs404WithACodeSeenInTheWildOrThePlaceholder) {
   HttpResult meta = sim.graph(base + "/photo", token);
   ASSERT_EQ(meta.status, 200);
   value v = meta.json();
-  if (docsAvailable()) {
-    value doc = docJson("graph/microsoft-graph-docs-contrib_current/api-reference/v1.0/api/profilephoto-get.md", "\"image/gif\"");
-    ASSERT_TRUE(doc.is_object());
-    EXPECT_EQ(keysOf(doc), keysOf(v));
-    for (const char* k : {"@odata.mediaContentType", "@odata.mediaEtag", "id"}) EXPECT_EQ(v[k].as_string(), doc[k].as_string()) << k;
-    EXPECT_EQ(v["width"].as_integer(), doc["width"].as_integer());
-  }
   EXPECT_EQ(v["@odata.mediaContentType"].as_string(), "image/gif");
   EXPECT_EQ(v["@odata.mediaEtag"].as_string(), "");
   EXPECT_EQ(sim.graph(base + "/photo/$value", token).status, 404) << "$value stays 404";
+}
+
+TEST_F(Graph, NoPhotoPlaceholderMatchesTheDocumentedExample) {
+  TESTSUPPORT_REQUIRE_CORPUS("idp-docs/graph");
+  std::string token = sim.graphToken();
+  sim.admin("config", R"({"graphNoPhotoMetadata":"placeholder"})");
+  HttpResult meta = sim.graph("/v1.0/users/" + sim.findUser(false)["id"].as_string() + "/photo", token);
+  ASSERT_EQ(meta.status, 200);
+  value v = meta.json();
+  value doc = docJson("graph/microsoft-graph-docs-contrib_current/api-reference/v1.0/api/profilephoto-get.md", "\"image/gif\"");
+  ASSERT_TRUE(doc.is_object());
+  EXPECT_EQ(keysOf(doc), keysOf(v));
+  for (const char* k : {"@odata.mediaContentType", "@odata.mediaEtag", "id"}) EXPECT_EQ(v[k].as_string(), doc[k].as_string()) << k;
+  EXPECT_EQ(v["width"].as_integer(), doc["width"].as_integer());
 }
 
 TEST_F(Graph, MissingPermissionIs403) {

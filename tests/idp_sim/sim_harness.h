@@ -7,6 +7,7 @@
 #include "sim.h"
 
 #include "photosync/common/encoding.h"
+#include "testsupport/corpus.h"
 
 #include <cpprest/base_uri.h>
 #include <cpprest/json.h>
@@ -217,9 +218,15 @@ inline std::string jwtSign(const value& header, const value& payload, const std:
 
 inline std::int64_t nowUnix() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
+/// A file of the corpus's idp-docs (only in tests that began with TESTSUPPORT_REQUIRE_CORPUS).
+inline std::string idpDocsPath(const std::string& relPath) {
+  const auto root = ::testsupport::corpusRoot();
+  return (root ? *root / "idp-docs" / relPath : std::filesystem::path(relPath)).string();
+}
+
 /// The first JSON object in a fenced block of a Markdown file that contains `marker`.
 inline value docJson(const std::string& relPath, const std::string& marker, int occurrence = 0) {
-  std::string text = readFile(std::string(IDP_DOCS_DIR) + "/" + relPath);
+  std::string text = readFile(idpDocsPath(relPath));
   std::size_t pos = 0;
   for (int i = 0; i <= occurrence; ++i) {
     pos = text.find(marker, pos == 0 ? 0 : pos + 1);
@@ -242,6 +249,5 @@ inline value docJson(const std::string& relPath, const std::string& marker, int 
   return value::null();
 }
 
-inline bool docsAvailable() { return std::filesystem::exists(std::string(IDP_DOCS_DIR) + "/graph/README.md"); }
 
 }  // namespace idpsim::test

@@ -1,6 +1,7 @@
 // The shared third-party suites, as they are: PngSuite (valid ba*/bg*/tb*, corrupt x*) and the
 // Pillow / libjpeg-turbo JPEGs. Every file in the folders must appear in a table below, so a
-// file added to shared/testdata cannot slip through untested.
+// file added to shared/testdata cannot slip through untested. A corpus suite: skipped (visibly)
+// when the corpus is absent, see tests/support/include/testsupport/corpus.h.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 
 #include "photosync/image/image.h"
 #include "test_support.h"
+#include "testsupport/corpus.h"
 
 namespace photosync::image {
 namespace {
@@ -97,6 +99,7 @@ std::vector<Expected> allExpected() {
 }
 
 TEST(ImageSuite, EveryFileInTheFoldersIsInTheTable) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   std::set<std::string> listed;
   for (const auto& e : allExpected()) listed.insert(e.file);
   std::size_t seen = 0;
@@ -111,6 +114,7 @@ TEST(ImageSuite, EveryFileInTheFoldersIsInTheTable) {
 }
 
 TEST(ImageSuite, VerdictPerFile) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   for (const auto& e : allExpected()) {
     SCOPED_TRACE(e.file);
     const std::string bytes = readFile(imagesDir() / e.file);
@@ -133,6 +137,7 @@ TEST(ImageSuite, VerdictPerFile) {
 }
 
 TEST(ImageSuite, HeaderFactsOfNotableFiles) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   struct Case { const char* file; ColorModel color; int depth; int channels; bool alpha; bool progressive; bool arithmetic; int orientation; };
   const Case cases[] = {
       {"jpeg/pillow/hopper_gray.jpg", ColorModel::kGray, 8, 1, false, false, false, 1},
@@ -166,6 +171,7 @@ TEST(ImageSuite, HeaderFactsOfNotableFiles) {
 // our own rules, decodable by libjpeg/libpng directly, free of metadata, and the same bytes
 // on every run.
 TEST(ImageSuite, NormaliseEveryAcceptedFile) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   for (const auto& e : allExpected()) {
     if (!e.accept) continue;
     SCOPED_TRACE(e.file);
@@ -211,6 +217,7 @@ TEST(ImageSuite, NormaliseEveryAcceptedFile) {
 
 // Pillow's exif_transpose test: every hopper_orientation_N turned upright looks like hopper.jpg.
 TEST(ImageSuite, ExifOrientationIsApplied) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   const std::string hopper = readFile(imagesDir() / "jpeg/pillow/hopper.jpg");
   const auto reference = normalise(hopper);
   ASSERT_TRUE(reference.isOk());
@@ -230,6 +237,7 @@ TEST(ImageSuite, ExifOrientationIsApplied) {
 }
 
 TEST(ImageSuite, CmykIsConvertedLikeTheRgbSample) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   // pil_sample_cmyk.jpg is pil_sample_rgb.jpg saved as Adobe CMYK (YCCK); red upper-left corner.
   const auto cmyk = normalise(readFile(imagesDir() / "jpeg/pillow/pil_sample_cmyk.jpg"));
   const auto rgb = normalise(readFile(imagesDir() / "jpeg/pillow/pil_sample_rgb.jpg"));
@@ -244,6 +252,7 @@ TEST(ImageSuite, CmykIsConvertedLikeTheRgbSample) {
 }
 
 TEST(ImageSuite, TruncatedCopiesAreRefused) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   for (const char* file : {"jpeg/pillow/hopper.jpg", "jpeg/pillow/icc_profile_big.jpg",
                            "jpeg/libjpeg-turbo/testimgari.jpg", "png/basn6a16.png", "png/basi3p08.png"}) {
     const std::string bytes = readFile(imagesDir() / file);
@@ -260,6 +269,7 @@ TEST(ImageSuite, TruncatedCopiesAreRefused) {
 // A deterministic mini-fuzz in the regular suite: flipped bytes in every kind of input. Any
 // verdict is fine; a crash, a hang or (under ASan/valgrind) a bad read is not.
 TEST(ImageSuite, MutatedFilesNeverCrash) {
+  TESTSUPPORT_REQUIRE_CORPUS("images");
   std::uint32_t seed = 12345;
   auto next = [&seed] { seed = seed * 1103515245u + 12345u; return seed >> 8; };
   for (const char* file : {"jpeg/pillow/hopper.jpg", "jpeg/pillow/pil_sample_cmyk.jpg",

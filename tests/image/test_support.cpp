@@ -1,4 +1,5 @@
 #include "test_support.h"
+#include "testsupport/corpus.h"
 
 #include <gif_lib.h>
 #include <png.h>
@@ -123,7 +124,10 @@ int gifWrite(GifFileType* gif, const GifByteType* data, int n) {
 
 }  // namespace
 
-std::filesystem::path imagesDir() { return std::filesystem::path(PHOTOSYNC_TESTDATA_DIR) / "images"; }
+std::filesystem::path imagesDir() {
+  const auto root = testsupport::corpusRoot();
+  return root ? *root / "images" : std::filesystem::path("images");
+}
 
 std::string readFile(const std::filesystem::path& path) {
   // Sized read rather than istreambuf_iterator, which trips GCC 12's -Wnull-dereference.

@@ -11,7 +11,8 @@
 
 namespace photosync::image::test {
 
-/// `${PROJECT_SOURCE_DIR}/../shared/testdata/images`, fixed at configure time.
+/// The corpus's `images` folder (testsupport::corpusRoot()); only for tests that began with
+/// TESTSUPPORT_REQUIRE_CORPUS("images").
 std::filesystem::path imagesDir();
 std::string readFile(const std::filesystem::path& path);
 
