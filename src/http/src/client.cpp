@@ -193,12 +193,15 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
       msg.set_body(std::vector<unsigned char>(request.body.begin(), request.body.end()));
     // The caller's headers win over cpprest's defaults (e.g. its octet-stream Content-Type).
     std::vector<std::string> seen;
-    for (const auto& [name, value] : request.headers.fields()) {
+    // A named reference, not a structured binding: clang before 16 cannot capture a binding in
+    // a lambda, and the fuzz and sanitizer builds use clang.
+    for (const auto& field : request.headers.fields()) {
+      const std::string& name = field.first;
       if (std::none_of(seen.begin(), seen.end(), [&](const auto& s) { return iequals(s, name); })) {
         msg.headers().remove(name);
         seen.push_back(name);
       }
-      msg.headers().add(name, value);
+      msg.headers().add(name, field.second);
     }
     if (!request.headers.has("User-Agent"))
       msg.headers().add("User-Agent", impl_->options.userAgent);
