@@ -207,16 +207,44 @@ TEST(GraphIdpSim, MailboxConcurrencyIsRetriedLikeAny429) {
   auto users = sim.users();
   auto p = sim.provider("original", 20);
   auto refs = refsOf(users);
+  // Parts of ten users, run in parallel, each asking for every one of its users twice: one batch
+  // of 20 that holds two requests for each mailbox. idp-sim keeps a mailbox taken until the batch
+  // answer is written, so with one request allowed per mailbox the second of each pair is
+  // answered 429 MailboxConcurrency whatever the timing. (Disjoint parts of distinct users, as
+  // before, never had two requests on one mailbox: no 429 was ever sent.)
+  std::vector<std::vector<PhotoRef>> partRefs;
+  std::vector<std::vector<web::json::value>> partUsers;
+  for (std::size_t s = 0; s < refs.size(); s += 10) {
+    const std::size_t e = std::min(refs.size(), s + 10);
+    partRefs.emplace_back();
+    partUsers.emplace_back();
+    for (int twice = 0; twice < 2; ++twice)
+      for (std::size_t i = s; i < e; ++i) {
+        partRefs.back().push_back(refs[i]);
+        partUsers.back().push_back(users[i]);
+      }
+  }
   std::vector<std::future<std::vector<providers::VersionInfo>>> parts;
-  for (std::size_t s = 0; s < refs.size(); s += 20)
-    parts.push_back(std::async(std::launch::async, [&, s] {
-      std::vector<PhotoRef> part(refs.begin() + static_cast<long>(s), refs.begin() + static_cast<long>(std::min(refs.size(), s + 20)));
-      return p->versions(part);
-    }));
+  for (const auto& part : partRefs)
+    parts.push_back(std::async(std::launch::async, [&p, &part] { return p->versions(part); }));
   std::vector<providers::VersionInfo> v;
-  for (auto& f : parts)
-    for (auto& x : f.get()) v.push_back(x);
-  expectMatches(users, v);
+  std::vector<web::json::value> expected;
+  for (std::size_t k = 0; k < parts.size(); ++k) {
+    for (auto& x : parts[k].get()) v.push_back(x);
+    expected.insert(expected.end(), partUsers[k].begin(), partUsers[k].end());
+  }
+  ASSERT_EQ(expected.size(), 2 * users.size());
+  expectMatches(expected, v);
+  // What idp-sim itself counted (each answer is counted before it is sent, so the futures above
+  // are the event to wait for).
+  const auto counters = sim.get("/_admin/counters");
+  const auto* faults = http::getObject(counters, "faults");
+  ASSERT_NE(faults, nullptr);
+  const std::uint64_t mailbox429 = static_cast<std::uint64_t>(http::getNumber(*faults, "MailboxConcurrency").value_or(0));
+  EXPECT_GE(mailbox429, users.size()) << "one MailboxConcurrency 429 per pair at least";
+  EXPECT_EQ(sim.sub("graph.photo.meta", "429"), mailbox429) << "every 429 sent was a MailboxConcurrency one";
+  EXPECT_EQ(sim.sub("graph.photo.meta"), expected.size() + mailbox429) << "each 429 was asked again, once";
+  EXPECT_GE(p->stats().retries, mailbox429);
 }
 
 TEST(GraphIdpSim, ServerErrorsAndResetsAreRetriedNeverNoPhoto) {

@@ -2,8 +2,6 @@
 // a misbehaving service or network would show it.
 #include "sim_harness.h"
 
-#include "photosync/common/crypto.h"
-
 namespace idpsim::test {
 namespace {
 

@@ -2,8 +2,6 @@
 // checked against the Admin SDK Directory v1 discovery document.
 #include "sim_harness.h"
 
-#include "photosync/common/crypto.h"
-
 #include <set>
 
 namespace idpsim::test {
@@ -164,9 +162,9 @@ TEST_F(Google, PhotoIsWebSafeBase64UserPhoto) {
     std::string data = p["photoData"].as_string();
     EXPECT_EQ(data.find_first_of("+/="), std::string::npos) << "web-safe alphabet, '*' padding";
     starPadded += data.back() == '*';
-    auto bytes = photosync::googleWebSafeBase64Decode(data);
+    auto bytes = ossl::decodeGoogleWebSafe(data);
     ASSERT_TRUE(bytes.has_value());
-    EXPECT_EQ(photosync::sha256Hex(*bytes), u.at("googleSha256").as_string());
+    EXPECT_EQ(ossl::sha256Hex(*bytes), u.at("googleSha256").as_string());
     ++checked;
   }
   EXPECT_GT(checked, 10);

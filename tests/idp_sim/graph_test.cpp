@@ -1,8 +1,6 @@
 // idp-sim Microsoft Graph + Entra token endpoint, checked against Microsoft's documented shapes.
 #include "sim_harness.h"
 
-#include "photosync/common/crypto.h"
-
 #include <future>
 #include <set>
 #include <thread>
@@ -269,7 +267,7 @@ TEST_F(Graph, PhotoMetadataMatchesTheDocumentedExample) {
   ASSERT_EQ(bytes.status, 200);
   EXPECT_EQ(bytes.header("content-type"), "image/jpeg");
   EXPECT_EQ(bytes.header("etag"), etag);
-  EXPECT_EQ(photosync::sha256Hex(bytes.body), u["graphSha256"].as_string());
+  EXPECT_EQ(ossl::sha256Hex(bytes.body), u["graphSha256"].as_string());
   EXPECT_EQ(jpegWidth(bytes.body), w);
   // %24value (an encoded '$') is the same resource.
   EXPECT_EQ(sim.graph("/v1.0/users/" + u["id"].as_string() + "/photo/%24value", token).body, bytes.body);
@@ -384,9 +382,9 @@ TEST_F(Graph, BatchCarriesBinaryBodiesBase64AndJsonBodiesAsJson) {
   ASSERT_EQ(byId.size(), 5u);
   EXPECT_EQ(byId["1"]["status"].as_integer(), 200);
   EXPECT_EQ(byId["1"]["headers"]["Content-Type"].as_string(), "image/jpeg");
-  auto bytes = photosync::base64Decode(byId["1"]["body"].as_string());
+  auto bytes = ossl::decodeBase64(byId["1"]["body"].as_string());
   ASSERT_TRUE(bytes.has_value());
-  EXPECT_EQ(photosync::sha256Hex(*bytes), with["graphSha256"].as_string());
+  EXPECT_EQ(ossl::sha256Hex(*bytes), with["graphSha256"].as_string());
   EXPECT_TRUE(byId["2"]["body"].is_object());
   EXPECT_EQ(byId["2"]["body"]["@odata.mediaEtag"].as_string(), "\"" + with["photoEtag"].as_string() + "\"");
   EXPECT_EQ(byId["3"]["status"].as_integer(), 404);

@@ -1,8 +1,6 @@
 // idp-sim photo host (SCIM photo URLs), SCIM resources, generations, fixture mode and scale.
 #include "sim_harness.h"
 
-#include "photosync/common/crypto.h"
-
 namespace idpsim::test {
 namespace {
 
@@ -16,7 +14,7 @@ TEST_F(PhotoHost, GetHeadAndConditionalGet) {
   std::string path = "/photos/" + u["id"].as_string();
   HttpResult r = sim.get(path);
   ASSERT_EQ(r.status, 200);
-  EXPECT_EQ(photosync::sha256Hex(r.body), u["hostSha256"].as_string());
+  EXPECT_EQ(ossl::sha256Hex(r.body), u["hostSha256"].as_string());
   EXPECT_EQ(r.header("content-type"), u["photoFormat"].as_string() == "png" ? "image/png" : "image/jpeg");
   std::string etag = r.header("etag"), lm = r.header("last-modified");
   ASSERT_FALSE(etag.empty());

@@ -3,8 +3,6 @@
 // memory and through --photo-store) serving exactly the bytes rendered on demand.
 #include "sim_harness.h"
 
-#include "photosync/common/crypto.h"
-
 #include <chrono>
 #include <set>
 #include <thread>

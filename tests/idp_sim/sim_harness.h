@@ -6,7 +6,7 @@
 #include "jwt_util.h"
 #include "sim.h"
 
-#include "photosync/common/encoding.h"
+#include "openssl_oracle.h"
 #include "testsupport/corpus.h"
 
 #include <cpprest/base_uri.h>
@@ -212,11 +212,35 @@ class SimProcess {
 };
 
 inline std::string jwtSign(const value& header, const value& payload, const std::string& privateKeyPem) {
-  std::string input = photosync::base64UrlEncode(header.serialize()) + "." + photosync::base64UrlEncode(payload.serialize());
-  return input + "." + photosync::base64UrlEncode(signRs256(input, privateKeyPem));
+  std::string input = ossl::encodeBase64Url(header.serialize()) + "." + ossl::encodeBase64Url(payload.serialize());
+  return input + "." + ossl::encodeBase64Url(signRs256(input, privateKeyPem));
 }
 
 inline std::int64_t nowUnix() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+/// A Directory API access token for the super admin (user 0), from a service-account JWT signed
+/// with the key of /_admin/credentials.
+inline std::string googleAdminToken(const SimProcess& sim) {
+  value g = sim.credentials()["google"];
+  value key = g["serviceAccountKeyJson"];
+  value h = value::object();
+  h["alg"] = value::string("RS256");
+  h["typ"] = value::string("JWT");
+  h["kid"] = key["private_key_id"];
+  value p = value::object();
+  p["iss"] = key["client_email"];
+  p["sub"] = g["adminEmail"];
+  p["scope"] = value::string("https://www.googleapis.com/auth/admin.directory.user.readonly");
+  p["aud"] = key["token_uri"];
+  p["iat"] = value::number(nowUnix());
+  p["exp"] = value::number(nowUnix() + 3600);
+  HttpResult r = curl(key["token_uri"].as_string(),
+                      {"-X", "POST", "--data-binary",
+                       "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" +
+                           jwtSign(h, p, key["private_key"].as_string())});
+  EXPECT_EQ(r.status, 200) << r.body;
+  return r.json()["access_token"].as_string();
+}
 
 /// A file of the corpus's idp-docs (only in tests that began with TESTSUPPORT_REQUIRE_CORPUS).
 inline std::string idpDocsPath(const std::string& relPath) {

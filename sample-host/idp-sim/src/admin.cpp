@@ -2,8 +2,7 @@
 // learn what to expect (credentials, users with their photos' hashes, SCIM resources).
 #include "sim.h"
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "digest.h"
 
 #include <algorithm>
 
@@ -207,7 +206,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
           auto g = directory_.photo(idx, ps.size, ImageFormat::Jpeg);
           auto h = directory_.photo(idx, ps.size, ps.format);
           auto t = directory_.photo(idx, std::min(96, ps.size), ps.format);
-          auto hash = [](const Photo& p) { return p.sha256Hex.empty() ? photosync::sha256Hex(p.bytes) : p.sha256Hex; };
+          auto hash = [](const Photo& p) { return p.sha256Hex.empty() ? sha256Hex(p.bytes) : p.sha256Hex; };
           if (g) o["graphSha256"] = value::string(hash(*g));
           if (h) o["hostSha256"] = value::string(hash(*h));
           if (t) o["googleSha256"] = value::string(hash(*t));

@@ -1,6 +1,6 @@
 #include "directory.h"
 
-#include "photosync/common/crypto.h"
+#include "digest.h"
 
 #include <algorithm>
 #include <array>
@@ -352,7 +352,7 @@ std::shared_ptr<const Photo> Directory::loadFixture(std::uint32_t index) {
   else if (ext == ".svg") photo->contentType = "image/svg+xml";
   else if (ext == ".html" || ext == ".htm") photo->contentType = "text/html";
   else photo->contentType = "application/octet-stream";
-  photo->sha256Hex = photosync::sha256Hex(photo->bytes);
+  photo->sha256Hex = sha256Hex(photo->bytes);
   photo->width = photo->height = options_.photoSize > 0 ? options_.photoSize : 240;
   return photo;
 }

@@ -3,8 +3,8 @@
 // document in testdata/idp-docs/google describes them.
 #include "sim.h"
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "codec.h"
+#include "digest.h"
 
 #include <algorithm>
 #include <map>
@@ -204,7 +204,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
   }
   auto respond = [&](const value& v) { return gResponse(200, applyFields(v, fields)); };
   auto photoEtag = [&](std::uint32_t idx) {
-    return "\"" + photosync::base64UrlEncode(photosync::sha256("photo:" + directory_.photoTag(idx))).substr(0, 27) + "\"";
+    return "\"" + base64UrlEncode(sha256("photo:" + directory_.photoTag(idx))).substr(0, 27) + "\"";
   };
   auto userJson = [&](std::uint32_t idx) {
     UserInfo u = directory_.user(idx);
@@ -212,7 +212,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
     value o = value::object(true);
     o["kind"] = value::string("admin#directory#user");
     o["id"] = value::string(u.googleId);
-    o["etag"] = value::string("\"" + photosync::base64UrlEncode(photosync::sha256(u.googleId + directory_.photoTag(idx))).substr(0, 27) + "\"");
+    o["etag"] = value::string("\"" + base64UrlEncode(sha256(u.googleId + directory_.photoTag(idx))).substr(0, 27) + "\"");
     o["primaryEmail"] = value::string(u.upn);
     value name = value::object(true);
     name["givenName"] = value::string(u.givenName);
@@ -261,7 +261,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
     }
     std::uint64_t offset = 0;
     if (const std::string* pt = r.param("pageToken"); pt && !pt->empty()) {
-      auto raw = photosync::base64UrlDecode(*pt);
+      auto raw = base64UrlDecode(*pt);
       bool ok = raw && raw->rfind("gpt1:", 0) == 0;
       try {
         if (ok) offset = std::stoull(raw->substr(5));
@@ -277,11 +277,11 @@ Response Sim::google(Request& r, std::string& endpoint) {
     for (std::uint64_t i = offset; i < end; ++i) users[n++] = userJson(static_cast<std::uint32_t>(i));
     value v = value::object(true);
     v["kind"] = value::string("admin#directory#users");
-    v["etag"] = value::string("\"" + photosync::base64UrlEncode(photosync::sha256("list" + std::to_string(offset) + ":" +
+    v["etag"] = value::string("\"" + base64UrlEncode(sha256("list" + std::to_string(offset) + ":" +
                                                                                 std::to_string(directory_.generation()))).substr(0, 27) + "\"");
     v["users"] = users;
     if (end < directory_.size())
-      v["nextPageToken"] = value::string(photosync::base64UrlEncode("gpt1:" + std::to_string(end)));
+      v["nextPageToken"] = value::string(base64UrlEncode("gpt1:" + std::to_string(end)));
     return respond(v);
   }
   std::string key = s.size() > 4 ? s[4] : "";
@@ -306,7 +306,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
   v["mimeType"] = value::string(mime);
   v["height"] = value::number(photo->height);
   v["width"] = value::number(photo->width);
-  v["photoData"] = value::string(photosync::googleWebSafeBase64Encode(photo->bytes));
+  v["photoData"] = value::string(googleWebSafeBase64Encode(photo->bytes));
   return respond(v);
 }
 

@@ -2,8 +2,7 @@
 // testdata/idp-docs/graph (profilephoto-get, json-batching, throttling, errors).
 #include "sim.h"
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "codec.h"
 
 #include <algorithm>
 #include <cctype>
@@ -270,7 +269,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
     }
     std::uint64_t offset = 0;
     if (const std::string* st = r.param("$skiptoken")) {
-      auto raw = photosync::base64UrlDecode(*st);
+      auto raw = base64UrlDecode(*st);
       bool ok = raw && raw->rfind("RFNwdAIA:", 0) == 0;
       if (ok) {
         try {
@@ -292,7 +291,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
     if (end < directory_.size()) {
       std::string next = base + "/users?";
       if (!selectText.empty()) next += "$select=" + selectText + "&";
-      next += "$top=" + std::to_string(top) + "&$skiptoken=" + photosync::base64UrlEncode("RFNwdAIA:" + std::to_string(end));
+      next += "$top=" + std::to_string(top) + "&$skiptoken=" + base64UrlEncode("RFNwdAIA:" + std::to_string(end));
       v["@odata.nextLink"] = value::string(next);
     }
     v["value"] = list;
@@ -551,7 +550,7 @@ Response Sim::graphBatch(Request& r) {
             item["body"] = value::string(sresp.body);
           }
         } else {
-          item["body"] = value::string(photosync::base64Encode(sresp.body));
+          item["body"] = value::string(base64Encode(sresp.body));
         }
       }
       responses[n++] = item;

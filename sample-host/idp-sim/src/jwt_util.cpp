@@ -1,13 +1,11 @@
 #include "jwt_util.h"
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "codec.h"
+#include "digest.h"
 
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
-#include <openssl/sha.h>
 #include <openssl/x509.h>
 
 #include <memory>
@@ -107,9 +105,9 @@ std::optional<Jwt> parseJwt(std::string_view token) {
   if (d1 == std::string_view::npos) return std::nullopt;
   auto d2 = token.find('.', d1 + 1);
   if (d2 == std::string_view::npos || token.find('.', d2 + 1) != std::string_view::npos) return std::nullopt;
-  auto h = photosync::base64UrlDecode(token.substr(0, d1));
-  auto p = photosync::base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
-  auto s = photosync::base64UrlDecode(token.substr(d2 + 1));
+  auto h = base64UrlDecode(token.substr(0, d1));
+  auto p = base64UrlDecode(token.substr(d1 + 1, d2 - d1 - 1));
+  auto s = base64UrlDecode(token.substr(d2 + 1));
   if (!h || !p || !s) return std::nullopt;
   Jwt jwt;
   try {
@@ -152,33 +150,19 @@ std::string signRs256(std::string_view input, const std::string& privateKeyPem) 
   return sig;
 }
 
-std::string sha1(std::string_view bytes) {
-  unsigned char md[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), md);
-  return std::string(reinterpret_cast<const char*>(md), sizeof md);
-}
-
-std::string hmacSha256(std::string_view key, std::string_view data) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(), md, &len);
-  return std::string(reinterpret_cast<const char*>(md), len);
-}
-
 std::string mintToken(const std::string& key, const std::string& kind, const std::string& subject,
                       std::int64_t expiresAtUnix, std::uint32_t epoch) {
   std::string payload = kind + "|" + subject + "|" + std::to_string(expiresAtUnix) + "|" + std::to_string(epoch);
-  std::string body = photosync::base64UrlEncode(payload);
-  return body + "." + photosync::base64UrlEncode(hmacSha256(key, body));
+  std::string body = base64UrlEncode(payload);
+  return body + "." + base64UrlEncode(hmacSha256(key, body));
 }
 
 std::optional<TokenClaims> checkToken(const std::string& key, std::string_view token) {
   auto dot = token.find('.');
   if (dot == std::string_view::npos) return std::nullopt;
   std::string body(token.substr(0, dot));
-  if (photosync::base64UrlEncode(hmacSha256(key, body)) != token.substr(dot + 1)) return std::nullopt;
-  auto payload = photosync::base64UrlDecode(body);
+  if (base64UrlEncode(hmacSha256(key, body)) != token.substr(dot + 1)) return std::nullopt;
+  auto payload = base64UrlDecode(body);
   if (!payload) return std::nullopt;
   TokenClaims c;
   std::size_t p1 = payload->find('|'), p2 = payload->find('|', p1 + 1), p3 = payload->find('|', p2 + 1);

@@ -49,7 +49,4 @@ struct TokenClaims {
 };
 std::optional<TokenClaims> checkToken(const std::string& key, std::string_view token);
 
-std::string sha1(std::string_view bytes);
-std::string hmacSha256(std::string_view key, std::string_view data);
-
 }  // namespace idpsim

@@ -3,7 +3,7 @@
 // the RFC 7643-shaped User resources that point at it.
 #include "sim.h"
 
-#include "photosync/common/encoding.h"
+#include "codec.h"
 
 #include <ctime>
 
@@ -112,7 +112,7 @@ value scimUser(Sim& /*sim*/, Directory& dir, std::uint32_t index, const std::str
     // Some IdPs inline the thumbnail as a data: URI (RFC 2397); every fifth user does here.
     if (index % 5 == 3) {
       auto t = dir.photo(index, std::min(96, ps.size), ps.format);
-      if (t) thumb["value"] = value::string("data:" + t->contentType + ";base64," + photosync::base64Encode(t->bytes));
+      if (t) thumb["value"] = value::string("data:" + t->contentType + ";base64," + base64Encode(t->bytes));
     }
     if (!thumb.has_field("value")) thumb["value"] = value::string(base + "/photos/" + u.id + "/thumbnail");
     thumb["type"] = value::string("thumbnail");

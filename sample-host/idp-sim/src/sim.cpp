@@ -1,7 +1,7 @@
 #include "sim.h"
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "codec.h"
+#include "digest.h"
 
 #include <algorithm>
 #include <cctype>
@@ -317,7 +317,7 @@ Sim::Sim(SimOptions options)
   std::uint64_t seed = options_.directory.seed;
   creds_.tenantId = guidFrom(mix64(seed ^ 0x7E4A17ULL));
   creds_.clientId = guidFrom(mix64(seed ^ 0xC11E47ULL));
-  creds_.clientSecret = "sim8Q~" + photosync::base64UrlEncode(photosync::sha256("secret" + std::to_string(seed))).substr(0, 34);
+  creds_.clientSecret = "sim8Q~" + base64UrlEncode(sha256("secret" + std::to_string(seed))).substr(0, 34);
   // Fixed credentials from --credentials FILE (the JSON GET /_admin/credentials returns), so a
   // demo configured once keeps working across restarts; otherwise fresh keys per start.
   value saved = value::null();
@@ -338,8 +338,8 @@ Sim::Sim(SimOptions options)
   } else {
     creds_.entraCert = makeRsaIdentity("CN=idp-sim PhotoSync app");
   }
-  creds_.x5t = photosync::base64UrlEncode(sha1(creds_.entraCert.certificateDer));
-  creds_.x5tS256 = photosync::base64UrlEncode(photosync::sha256(creds_.entraCert.certificateDer));
+  creds_.x5t = base64UrlEncode(sha1(creds_.entraCert.certificateDer));
+  creds_.x5tS256 = base64UrlEncode(sha256(creds_.entraCert.certificateDer));
   creds_.googleKey = saved.is_object()
                          ? rsaIdentityFromPem(saved.at("google").at("serviceAccountKeyJson").at("private_key").as_string(), "")
                          : makeRsaIdentity("");
@@ -348,9 +348,9 @@ Sim::Sim(SimOptions options)
   char digits[32];
   std::snprintf(digits, sizeof digits, "1%020llu", static_cast<unsigned long long>(mix64(seed ^ 0x6006ULL) % 100000000000000000ULL));
   creds_.googleClientId = digits;
-  creds_.googlePrivateKeyId = photosync::hexEncode(photosync::sha256(creds_.googleKey.publicKeyPem)).substr(0, 40);
-  creds_.googleCustomerId = "C0" + photosync::hexEncode(photosync::sha256("cust" + std::to_string(seed))).substr(0, 7);
-  tokenKey_ = photosync::randomBytes(32);
+  creds_.googlePrivateKeyId = hexEncode(sha256(creds_.googleKey.publicKeyPem)).substr(0, 40);
+  creds_.googleCustomerId = "C0" + hexEncode(sha256("cust" + std::to_string(seed))).substr(0, 7);
+  tokenKey_ = randomBytes(32);
 }
 
 void Sim::setBaseUrl(const std::string& url) {
