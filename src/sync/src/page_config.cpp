@@ -32,10 +32,6 @@ std::optional<std::uint64_t> parseWhole(const std::string& s) {
 
 }  // namespace
 
-const char* noPhotoActionName(NoPhotoAction a) noexcept {
-  return a == NoPhotoAction::kKeep ? "keep" : "revert";
-}
-
 const char* overridePolicyName(OverridePolicy p) noexcept {
   switch (p) {
     case OverridePolicy::kIdpAuthoritative: return "idpAuthoritative";

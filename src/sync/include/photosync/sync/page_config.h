@@ -16,7 +16,6 @@ namespace photosync::sync {
 enum class NoPhotoAction { kRevert, kKeep };
 enum class OverridePolicy { kIdpAuthoritative, kUnlessUserUploaded, kFillEmptyOnly };
 
-const char* noPhotoActionName(NoPhotoAction a) noexcept;
 const char* overridePolicyName(OverridePolicy p) noexcept;
 
 struct PageConfig {
