@@ -88,7 +88,6 @@ AvatarInfo current(Cur c) {
 
 PageConfig page(OverridePolicy p, NoPhotoAction n) {
   PageConfig c;
-  c.syncPhotos = true;
   c.overridePolicy = p;
   c.noPhotoAction = n;
   return c;

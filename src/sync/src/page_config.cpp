@@ -52,7 +52,6 @@ hostapi::Result<PageConfig> parsePageConfig(hostapi::DirectoryKind kind,
                                             const hostapi::PageValues& page) {
   PageConfig c;
   c.concurrency = kind == hostapi::DirectoryKind::kScim ? 8 : 4;
-  c.syncPhotos = syncPhotosOn(page);
   std::string problems;
   auto problem = [&](const std::string& p) {
     if (!problems.empty()) problems += "; ";

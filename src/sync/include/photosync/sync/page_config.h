@@ -19,7 +19,6 @@ enum class OverridePolicy { kIdpAuthoritative, kUnlessUserUploaded, kFillEmptyOn
 const char* overridePolicyName(OverridePolicy p) noexcept;
 
 struct PageConfig {
-  bool syncPhotos = false;
   NoPhotoAction noPhotoAction = NoPhotoAction::kRevert;
   OverridePolicy overridePolicy = OverridePolicy::kIdpAuthoritative;
   int massRevertGuardPercent = 20;
