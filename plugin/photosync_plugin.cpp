@@ -55,7 +55,7 @@ hostapi::Status PhotoSyncPlugin::initialize(const hostapi::HostServices& service
     if (shutDown_) return hostapi::failedPrecondition("PhotoSync was already shut down");
     if (initialized_) return hostapi::failedPrecondition("PhotoSync is already initialized");
     services_ = services;
-    engine_ = std::make_unique<sync::Engine>(services, providers::makeDefaultProviderFactory(),
+    engine_ = std::make_unique<sync::Engine>(services, kPluginKey, providers::makeDefaultProviderFactory(),
                                              sync::makeDefaultImageProcessor());
     initialized_ = true;
   } catch (const std::exception& e) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cpprest/json.h>
@@ -378,8 +379,22 @@ TEST(PhotoSyncE2E, DryRunWritesNothing) {
 TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
   Env env({}, {"concurrency=1"});
   env.post("/_admin/faults", R"({"graph.photo":{"latencyMs":400}})");
-  e2e::Child sync({kHost, "--data-dir", env.data, "sync", "--json"});
-  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  const std::string errPath = env.tmp.path() + "/sync.err";
+  e2e::Child sync({kHost, "--data-dir", env.data, "sync", "--json"}, errPath);
+  // Stop it once the first chunk is done: the engine reports "photos" progress after a chunk's
+  // avatars and state rows are written, which the host prints on stderr ("photos: 20 users").
+  // With one worker and 400 ms per photo request, the other chunks' batches are still ahead.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  auto progressed = [&] {
+    const std::string err = "\n" + e2e::readFile(errPath);
+    return err.find("\nphotos: ") != std::string::npos;
+  };
+  while (!progressed()) {
+    ASSERT_EQ(::waitpid(sync.pid(), nullptr, WNOHANG), 0)
+        << "the sync ended before it could be stopped: " << e2e::readFile(errPath);
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "no photo progress: " << e2e::readFile(errPath);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
   sync.kill(SIGTERM);
   const std::string out = sync.readAll();
   const int rc = sync.wait();
@@ -391,6 +406,7 @@ TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
       if (p.at("pluginKey").as_string() == "photosync") {
         EXPECT_FALSE(p.at("report").at("completed").as_bool()) << out;
         EXPECT_LT(count(p, "updated"), withPhoto(env.simPhotos())) << "stopped before the end";
+        EXPECT_GT(count(p, "updated"), 0u) << "stopped after the first chunk's photos were stored";
       }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "no report from the cancelled sync: " << e.what() << "\n" << out;

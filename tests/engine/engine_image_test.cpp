@@ -42,7 +42,7 @@ TEST(EngineImages, PngSuiteValidStoredCorruptRefusedPreviousKept) {
   settings.pages["d1"] = page;
   auto idp = std::make_shared<FakeProvider::Shared>();
   auto creates = std::make_shared<std::atomic<int>>(0);
-  photosync::sync::Engine engine(services, std::make_unique<FakeFactory>(idp, creates),
+  photosync::sync::Engine engine(services, "photosync", std::make_unique<FakeFactory>(idp, creates),
                                  photosync::sync::makeDefaultImageProcessor());
   std::vector<User> users;
   for (std::size_t i = 0; i < files.size(); ++i) {

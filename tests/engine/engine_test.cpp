@@ -36,7 +36,7 @@ class Harness {
     newEngine();
   }
   void newEngine() {
-    engine = std::make_unique<Engine>(services, std::make_unique<FakeFactory>(idp, creates),
+    engine = std::make_unique<Engine>(services, pluginKey, std::make_unique<FakeFactory>(idp, creates),
                                       std::make_unique<FakeImages>());
   }
   void setPage(const std::string& key, const std::string& value) { settings.pages["d1"].values[key] = value; }
@@ -102,6 +102,7 @@ class Harness {
   std::vector<User> users;
   std::shared_ptr<FakeProvider::Shared> idp = std::make_shared<FakeProvider::Shared>();
   std::shared_ptr<std::atomic<int>> creates = std::make_shared<std::atomic<int>>(0);
+  std::string pluginKey = "photosync";  // what the plugin passes (kPluginKey)
   std::unique_ptr<Engine> engine;
 };
 
@@ -482,12 +483,38 @@ TEST(Engine, InactiveUsersAndUnknownDirectoriesAreIgnored) {
   EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kDefault);
 }
 
+// The key the engine is given is the one it stores, recognises, resets and reports under: an
+// avatar under the default name "photosync" is then another plugin's.
+TEST(Engine, UsesThePluginKeyItIsGiven) {
+  Harness h;
+  h.pluginKey = "photosync-test";
+  h.newEngine();
+  h.setPage("overridePolicy", "fillEmptyOnly");
+  h.addUsers(3);
+  h.avatars.setByPlugin("u1", "photosync", "IMG not ours");
+  h.idpPhoto(0, 1);
+  h.idpPhoto(1, 1);
+  auto r = h.run();
+  EXPECT_EQ(r.pluginKey, "photosync-test");
+  EXPECT_EQ(r.count("updated"), 1u);
+  EXPECT_EQ(h.avatars.info("u0").pluginKey, "photosync-test");
+  EXPECT_EQ(h.entry(r, "u1").outcome, "skipped");
+  EXPECT_NE(h.entry(r, "u1").reason.find("'photosync'"), std::string::npos) << h.entry(r, "u1").reason;
+  // No photo for u0 any more: its avatar is ours and reverts (1 of 1 with the guard off).
+  h.setPage("massRevertGuardPercent", "100");
+  h.idpNoPhoto(0);
+  auto r2 = h.run();
+  EXPECT_EQ(r2.count("reverted"), 1u);
+  EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kDefault);
+  EXPECT_EQ(h.avatars.info("u1").pluginKey, "photosync");
+}
+
 TEST(Engine, ReportHasMetricsAndCapsEntries) {
   Harness h;
   h.addUsers(30);
-  h.engine = std::make_unique<Engine>(h.services, std::make_unique<FakeFactory>(h.idp, h.creates),
+  h.engine = std::make_unique<Engine>(h.services, "photosync", std::make_unique<FakeFactory>(h.idp, h.creates),
                                       std::make_unique<FakeImages>(),
-                                      photosync::sync::EngineOptions{"photosync", 20, 4, 10});
+                                      photosync::sync::EngineOptions{20, 4, 10});
   h.setPage("matchBy", "userPrincipalName");  // nobody has one
   auto r = h.run();
   EXPECT_EQ(r.count("skipped"), 30u);

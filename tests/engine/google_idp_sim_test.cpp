@@ -290,7 +290,7 @@ TEST(GoogleIdpSim, EngineRunsAgainstTheSimulator) {
   FakeCancellation cancel;
   hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
   settings.pages["g1"] = sim.page();
-  sync::Engine engine(services, providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
+  sync::Engine engine(services, "photosync", providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
   for (const auto& u : sim.hostUsers()) avatars.addUser(u.id);
   auto run = [&] {
     auto users = sim.hostUsers();  // each host sync imports the list afresh

@@ -319,7 +319,7 @@ TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
   FakeCancellation cancel;
   hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
   settings.pages["d1"] = sim.page();
-  sync::Engine engine(services, providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
+  sync::Engine engine(services, "photosync", providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
   std::vector<hostapi::User> hostUsers;
   for (const auto& u : sim.users()) {
     hostapi::User h;

@@ -32,10 +32,6 @@ std::optional<std::uint64_t> parseWhole(const std::string& s) {
 
 }  // namespace
 
-const char* noPhotoActionName(NoPhotoAction a) noexcept {
-  return a == NoPhotoAction::kKeep ? "keep" : "revert";
-}
-
 const char* overridePolicyName(OverridePolicy p) noexcept {
   switch (p) {
     case OverridePolicy::kIdpAuthoritative: return "idpAuthoritative";
@@ -56,7 +52,6 @@ hostapi::Result<PageConfig> parsePageConfig(hostapi::DirectoryKind kind,
                                             const hostapi::PageValues& page) {
   PageConfig c;
   c.concurrency = kind == hostapi::DirectoryKind::kScim ? 8 : 4;
-  c.syncPhotos = syncPhotosOn(page);
   std::string problems;
   auto problem = [&](const std::string& p) {
     if (!problems.empty()) problems += "; ";

@@ -1,16 +1,20 @@
 // photosync::sync — the photo sync engine. It rides along the host's user sync: onSyncStarted
 // decides per directory whether photos are on (host switch AND page toggle) and builds a provider
 // only then; onUsersSynced queues chunks of up to 20 users (bounded queue, returns at once);
-// workers (the page's concurrency) ask the provider for version tags, download only what changed,
-// validate and normalise, honour the override policy and write avatars with compare-and-swap;
+// workers (the page's concurrency) ask the provider for version tags, decide per user, download
+// only what changed, validate and normalise, and write avatars with compare-and-swap;
 // onSyncFinished waits, applies the reverts the mass-revert guard lets through and returns the
 // report. Built only on hostapi services and the provider interface, so it runs against fakes.
+// Its pieces: run_queue (queue + workers), chunk_worker (per chunk: gather and decide), decision
+// (the pure per-user rules), applier (download, image, avatar write, state rows, reverts),
+// revert_guard (the mass-revert policy), tally (outcomes, log lines, the report).
 #pragma once
 
 #include <atomic>
 #include <cstddef>
 #include <memory>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "hostapi/plugin.h"
@@ -23,7 +27,6 @@
 namespace photosync::sync {
 
 struct EngineOptions {
-  std::string pluginKey = "photosync";
   std::size_t chunkSize = 20;            // users per unit of work (one Graph $batch)
   std::size_t queueChunksPerWorker = 4;  // bounded queue: back-pressure beyond this
   std::size_t maxReportEntries = 1000;   // beyond: "... and N more" note
@@ -32,7 +35,9 @@ struct EngineOptions {
 class Engine {
  public:
   /// `services` must stay valid until shutdown() returned. `factory` and `images` are owned.
-  Engine(const hostapi::HostServices& services,
+  /// `pluginKey` is the plugin's own key (kPluginKey): avatars are stored and reset under it, an
+  /// avatar set under it counts as PhotoSync's, and the report carries it.
+  Engine(const hostapi::HostServices& services, std::string pluginKey,
          std::unique_ptr<providers::ProviderFactory> factory,
          std::unique_ptr<ImageProcessor> images, EngineOptions options = {});
   ~Engine();
@@ -42,14 +47,13 @@ class Engine {
   void onSyncStarted(const hostapi::SyncContext& ctx);
   void onUsersSynced(const hostapi::SyncContext& ctx, const std::vector<hostapi::User>& users);
   hostapi::SyncReport onSyncFinished(const hostapi::SyncContext& ctx);
-  hostapi::ConnectionTestResult testConnection(const std::string& pageKey,
-                                               const hostapi::PageValues& values);
   /// Cancels the run in progress, aborts in-flight requests, waits for the workers. Idempotent.
   void shutdown();
 
  private:
   class Run;
   const hostapi::HostServices services_;
+  const std::string pluginKey_;
   std::unique_ptr<providers::ProviderFactory> factory_;
   std::unique_ptr<ImageProcessor> images_;
   EngineOptions options_;

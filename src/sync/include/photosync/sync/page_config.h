@@ -16,11 +16,9 @@ namespace photosync::sync {
 enum class NoPhotoAction { kRevert, kKeep };
 enum class OverridePolicy { kIdpAuthoritative, kUnlessUserUploaded, kFillEmptyOnly };
 
-const char* noPhotoActionName(NoPhotoAction a) noexcept;
 const char* overridePolicyName(OverridePolicy p) noexcept;
 
 struct PageConfig {
-  bool syncPhotos = false;
   NoPhotoAction noPhotoAction = NoPhotoAction::kRevert;
   OverridePolicy overridePolicy = OverridePolicy::kIdpAuthoritative;
   int massRevertGuardPercent = 20;

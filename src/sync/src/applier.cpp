@@ -1,0 +1,172 @@
+#include "applier.h"
+
+#include <exception>
+#include <string>
+#include <utility>
+
+#include "photosync/common/crypto.h"
+
+namespace photosync::sync {
+
+using hostapi::AvatarOrigin;
+using hostapi::LogLevel;
+
+void Applier::downloadAndApply(DirectoryRun& d, std::vector<std::unique_ptr<Work>>& open) {
+  if (run_.cancelled()) {
+    for (auto& w : open) markNotProcessed(run_, w->toDownload);
+  } else {
+    std::vector<providers::PhotoRef> refs;
+    for (auto& w : open) refs.insert(refs.end(), w->downloadRefs.begin(), w->downloadRefs.end());
+    std::vector<providers::PhotoData> photos;
+    std::string failure;
+    try {
+      photos = d.download(refs);
+      if (photos.size() != refs.size())
+        failure = "internal error: the provider returned " + std::to_string(photos.size()) + " of " +
+                  std::to_string(refs.size()) + " photos";
+    } catch (const std::exception& ex) {
+      failure = std::string("internal error: ") + ex.what();
+    } catch (...) {
+      failure = "internal error: unknown exception";
+    }
+    std::size_t offset = 0;
+    for (auto& w : open) {
+      if (!failure.empty()) {
+        failRemaining(run_, d, w->items, failure);
+        continue;
+      }
+      guarded(run_, d, *w, [&] { applyPhotos(d, *w, photos, offset); });
+      offset += w->toDownload.size();
+    }
+  }
+  for (auto& w : open) complete(d, *w);
+  open.clear();
+}
+
+void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::PhotoData>& photos,
+                          std::size_t offset) {
+  for (std::size_t i = 0; i < w.toDownload.size(); ++i) {
+    Item& it = *w.toDownload[i];
+    auto& p = photos[offset + i];
+    if (p.state == providers::PhotoState::kError) {
+      finishItem(run_, d, it, Outcome::kFailed, p.error.message() + "; avatar left as is");
+      continue;
+    }
+    if (p.state == providers::PhotoState::kNoPhoto) {
+      settle(run_, d, w, it, decideNoPhoto(it.current, d.cfg, run_.pluginKey));
+      continue;
+    }
+    auto img = run_.images.prepare(p.bytes, {d.cfg.maxImageBytes, d.cfg.maxImagePixels});
+    std::string().swap(p.bytes);  // keep memory per chunk, not per run
+    if (!img.isOk()) {
+      finishItem(run_, d, it, Outcome::kFailed,
+                 "the IdP's photo was refused: " + img.status().message() + "; avatar left as is");
+      continue;
+    }
+    const std::string sha = photosync::sha256Hex(img.value().bytes);
+    UserState s;
+    s.provider = d.providerName;
+    s.versionTag = it.versionTag;
+    s.avatarSha256 = sha;
+    if (it.current.origin != AvatarOrigin::kDefault && it.current.sha256 == sha) {
+      s.lastOutcome = "unchanged";
+      if (it.ours) w.newStates.emplace_back(stateKey(it.user->id), serializeUserState(s));
+      finishItem(run_, d, it, Outcome::kUnchanged, "");
+      continue;
+    }
+    if (run_.cancelled()) {
+      markNotProcessed(run_, {&it});
+      continue;
+    }
+    if (run_.dryRun()) {
+      finishItem(run_, d, it, Outcome::kUpdated, "");
+      continue;
+    }
+    hostapi::AvatarExpectation expect{it.current.origin, it.current.sha256};
+    auto st = run_.services.avatars->replace(it.user->id, img.value(), run_.pluginKey, expect);
+    if (st.isOk()) {
+      s.lastOutcome = "updated";
+      w.newStates.emplace_back(stateKey(it.user->id), serializeUserState(s));
+      finishItem(run_, d, it, Outcome::kUpdated, "");
+    } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
+      finishItem(run_, d, it, Outcome::kSkipped,
+                 "the avatar changed while PhotoSync was working (the user may have uploaded one); "
+                 "left as is, checked again next run");
+    } else if (st.code() == hostapi::StatusCode::kNotFound) {
+      finishItem(run_, d, it, Outcome::kSkipped, "the user no longer exists in the host");
+    } else {
+      finishItem(run_, d, it, Outcome::kFailed, "could not store the avatar: " + st.message());
+    }
+  }
+}
+
+void Applier::writeRows(const DirectoryRun& d, const std::vector<std::pair<std::string, std::string>>& rows) {
+  if (rows.empty() || run_.dryRun()) return;
+  hostapi::Status st = hostapi::internalError("state store threw");
+  try {
+    st = run_.services.state->putMany(rows);
+  } catch (...) {
+  }
+  if (!st.isOk())
+    run_.tally.log(LogLevel::kError, "plugin state not saved", {{"directory", d.info.name}, {"reason", st.message()}});
+}
+
+// State is written only for users whose avatar write (if any) already succeeded, so an
+// interrupted chunk leaves every avatar/state pair consistent.
+void Applier::complete(DirectoryRun& d, Work& w) {
+  writeRows(d, w.newStates);
+  const auto done = run_.processed.fetch_add(w.users.size()) + w.users.size();
+  try {
+    if (run_.sync.progress != nullptr) run_.sync.progress->report("photos", done, 0);
+  } catch (...) {
+  }
+}
+
+void Applier::applyReverts(DirectoryRun& d) {
+  std::vector<PendingRevert> reverts = d.guard.take();
+  if (reverts.empty()) return;
+  if (run_.cancelled()) {
+    run_.tally.notProcessed(reverts.size());
+    run_.tally.note("directory '" + d.info.name + "': cancelled before " + std::to_string(reverts.size()) +
+                    " reverts were applied; the next run decides again");
+    return;
+  }
+  RevertPlan plan = planReverts(std::move(reverts), d.guard.base(), d.cfg.massRevertGuardPercent);
+  if (!plan.note.empty()) run_.tally.note("directory '" + d.info.name + "': " + plan.note);
+  std::vector<std::pair<std::string, std::string>> rows;
+  for (auto& step : plan.steps) {
+    const PendingRevert& r = step.revert;
+    hostapi::User u;
+    u.id = r.userId;
+    u.username = r.username;
+    if (step.verdict == RevertPlan::Verdict::kHold) {
+      rows.emplace_back(stateKey(r.userId), serializeUserState(r.state));
+      run_.tally.record(Outcome::kHeldBack, u, d.info.name, step.reason);
+    } else if (run_.cancelled()) {
+      run_.tally.notProcessed(1);
+    } else if (run_.dryRun()) {
+      run_.tally.record(Outcome::kReverted, u, d.info.name, "no photo at the IdP; would revert to the host default");
+    } else {
+      hostapi::Status st = run_.services.avatars->resetToDefault(r.userId, run_.pluginKey, r.expectSha);
+      if (st.isOk()) {
+        UserState s;
+        s.provider = d.providerName;
+        s.lastOutcome = "reverted";
+        rows.emplace_back(stateKey(r.userId), serializeUserState(s));
+        run_.tally.record(Outcome::kReverted, u, d.info.name, "no photo at the IdP; reverted to the host default");
+      } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
+        run_.tally.record(Outcome::kSkipped, u, d.info.name,
+                          "no photo at the IdP, but the avatar changed meanwhile; not reverted");
+      } else {
+        run_.tally.record(Outcome::kFailed, u, d.info.name, "could not revert the avatar: " + st.message());
+      }
+    }
+    if (rows.size() >= 100) {
+      writeRows(d, rows);
+      rows.clear();
+    }
+  }
+  writeRows(d, rows);
+}
+
+}  // namespace photosync::sync

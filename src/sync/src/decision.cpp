@@ -1,0 +1,80 @@
+#include "photosync/sync/decision.h"
+
+#include <utility>
+
+namespace photosync::sync {
+namespace {
+
+using hostapi::AvatarInfo;
+using hostapi::AvatarOrigin;
+
+bool policyAllows(OverridePolicy p, const AvatarInfo& cur, bool ours) {
+  switch (p) {
+    case OverridePolicy::kIdpAuthoritative: return true;
+    case OverridePolicy::kUnlessUserUploaded: return cur.origin != AvatarOrigin::kUploadedByUser;
+    case OverridePolicy::kFillEmptyOnly: return cur.origin == AvatarOrigin::kDefault || ours;
+  }
+  return false;
+}
+
+std::string policyRefusal(OverridePolicy p, const AvatarInfo& cur) {
+  if (cur.origin == AvatarOrigin::kUploadedByUser)
+    return std::string("the user uploaded their own avatar; left as is (override policy: ") +
+           overridePolicyName(p) + ")";
+  return std::string("the avatar was set by another source ('") + cur.pluginKey +
+         "'); left as is (override policy: " + overridePolicyName(p) + ")";
+}
+
+Decision make(Action a, std::string reason = {}) { return Decision{a, std::move(reason), std::nullopt}; }
+
+}  // namespace
+
+bool setByPlugin(const AvatarInfo& current, std::string_view pluginKey) {
+  return current.origin == AvatarOrigin::kSetByPlugin && current.pluginKey == pluginKey;
+}
+
+Decision decideNoPhoto(const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey) {
+  // Only an avatar this plugin set is ever reverted, and only after the guard saw the whole run.
+  if (!setByPlugin(current, pluginKey))
+    return make(Action::kWithoutPhoto,
+                current.origin == AvatarOrigin::kDefault
+                    ? "no photo at the IdP"
+                    : "no photo at the IdP; the current avatar was not set by PhotoSync and is left as is");
+  if (page.noPhotoAction == NoPhotoAction::kKeep)
+    return make(Action::kWithoutPhoto,
+                "no photo at the IdP; the avatar PhotoSync set earlier is kept (setting: keep)");
+  return make(Action::kPendingRevert);
+}
+
+Decision decide(const providers::VersionInfo& version, const std::optional<UserState>& row,
+                const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey) {
+  const bool ours = setByPlugin(current, pluginKey);
+  switch (version.state) {
+    case providers::PhotoState::kError:
+      return make(Action::kFail, version.error.message() + "; avatar left as is");
+    case providers::PhotoState::kNoPhoto:
+      // Inferred without a photo request (e.g. Google's users.list): confirmed by download()
+      // before an avatar is reverted on it; nothing to confirm when no avatar would change.
+      if (version.confirmNoPhoto && ours && page.noPhotoAction != NoPhotoAction::kKeep)
+        return make(Action::kDownload);
+      return decideNoPhoto(current, page, pluginKey);
+    case providers::PhotoState::kPhoto:
+      break;
+  }
+  // Decided before any download: a refused user costs no request.
+  if (!policyAllows(page.overridePolicy, current, ours))
+    return make(Action::kSkip, policyRefusal(page.overridePolicy, current));
+  const bool sameVersion = !version.versionTag.empty() && row && row->versionTag == version.versionTag &&
+                           ours && row->avatarSha256 == current.sha256;
+  if (!sameVersion) return make(Action::kDownload);
+  Decision d = make(Action::kUnchanged);
+  if (row->revertHeld) {  // the photo came back: forget the held revert
+    UserState s = *row;
+    s.revertHeld = false;
+    s.lastOutcome = "unchanged";
+    d.row = std::move(s);
+  }
+  return d;
+}
+
+}  // namespace photosync::sync

@@ -1,0 +1,50 @@
+#include "run_context.h"
+
+namespace photosync::sync {
+
+void finishItem(RunContext& run, const DirectoryRun& d, Item& it, Outcome o, const std::string& reason) {
+  it.done = true;
+  run.tally.record(o, *it.user, d.info.name, reason);
+}
+
+void failRemaining(RunContext& run, const DirectoryRun& d, std::vector<Item>& items,
+                   const std::string& reason) {
+  for (auto& it : items)
+    if (it.user != nullptr && !it.done) finishItem(run, d, it, Outcome::kFailed, reason);
+}
+
+void markNotProcessed(RunContext& run, const std::vector<Item*>& items) {
+  for (auto* it : items)
+    if (!it->done) {
+      it->done = true;
+      run.tally.notProcessed(1);
+    }
+}
+
+bool settle(RunContext& run, DirectoryRun& d, Work& w, Item& it, const Decision& decision) {
+  switch (decision.action) {
+    case Action::kDownload:
+      return false;
+    case Action::kUnchanged:
+      if (decision.row) w.newStates.emplace_back(stateKey(it.user->id), serializeUserState(*decision.row));
+      finishItem(run, d, it, Outcome::kUnchanged, "");
+      break;
+    case Action::kSkip:
+      finishItem(run, d, it, Outcome::kSkipped, decision.reason);
+      break;
+    case Action::kWithoutPhoto:
+      finishItem(run, d, it, Outcome::kWithoutPhoto, decision.reason);
+      break;
+    case Action::kFail:
+      finishItem(run, d, it, Outcome::kFailed, decision.reason);
+      break;
+    case Action::kPendingRevert:
+      // Applied (or held) in onSyncFinished, once the guard has seen the whole run.
+      it.done = true;
+      d.guard.add(pendingRevert(*it.user, it.current, it.state, d.providerName));
+      break;
+  }
+  return true;
+}
+
+}  // namespace photosync::sync
