@@ -68,7 +68,8 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     auto services = std::make_unique<store::PluginHostServices>(*s->store_, s->sink_, rec.key());
     hostapi::Plugin* plugin = rec.plugin();
     auto hs = services->services();
-    // One PluginCalls per plugin for the whole session: initialize, every run, shutdown.
+    // One PluginCalls per plugin for the whole session: initialize and every run (shutdown goes
+    // around it: it must reach a plugin whose abandoned hook still runs).
     auto calls = std::make_shared<hostapi::host::PluginCalls>();
     auto status = std::make_shared<hostapi::Status>();
     HookOutcome out;
