@@ -11,11 +11,7 @@
 #include <thread>
 #include <vector>
 
-#include <boost/dll/alias.hpp>
-
-#include "hostapi/plugin.h"
-#include "hostapi/plugin_abi.h"
-#include "hostapi/version.h"
+#include "hostapi/declare_plugin.h"
 
 #if defined(HOOK_MODE_RECORDER)
 #define HOOK_KEY "recorder"
@@ -102,11 +98,6 @@ class HookPlugin final : public hostapi::Plugin {
   std::atomic<bool> released_{false};
 };
 
-extern "C" HOSTAPI_EXPORT const ::hostapi_plugin_info* hostapi_plugin_info() {
-  static const ::hostapi_plugin_info info{HOSTAPI_VERSION_MAJOR, HOSTAPI_VERSION_MINOR, HOOK_KEY, "0.0.1"};
-  return &info;
-}
-
 }  // namespace hook_test
 
-BOOST_DLL_ALIAS(hook_test::HookPlugin::create, hostapi_create_plugin)
+HOSTAPI_DECLARE_PLUGIN(hook_test::HookPlugin, HOOK_KEY, "0.0.1");

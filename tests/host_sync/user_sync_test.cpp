@@ -256,6 +256,35 @@ TEST(UserSync, APluginThatBlocksIsAbandonedAndGetsNoFurtherCalls) {
   while (abandonedCallsRunning() != 0) std::this_thread::yield();
 }
 
+TEST(UserSync, APluginWhoseCallFromAnEarlierRunStillRunsIsNotCalledInTheNext) {
+  Harness h;
+  auto blocker = std::make_unique<TestPlugin>(Behaviour::kBlockOnUsers);
+  // The session's PluginCalls, shared by the runs as HostSession shares it.
+  auto calls = std::make_shared<hostapi::host::PluginCalls>();
+  HookTimeouts t;
+  t.usersSynced = std::chrono::milliseconds(200);
+  auto first = h.run({{"blocker", blocker.get(), calls}}, "r1", false, t);
+  ASSERT_FALSE(first.plugins[0].failures.empty());
+  EXPECT_EQ(first.plugins[0].failures[0].kind, "timed out");
+
+  auto second = h.run({{"blocker", blocker.get(), calls}}, "r2", false, t);
+  EXPECT_TRUE(second.directories[0].completed) << "the core sync goes on";
+  EXPECT_EQ(blocker->started.load(), 1) << "not called while its call from r1 still runs";
+  EXPECT_EQ(blocker->pages.load(), 1);
+  ASSERT_EQ(second.plugins[0].failures.size(), 1u);
+  EXPECT_EQ(second.plugins[0].failures[0].hook, "onSyncStarted");
+  EXPECT_EQ(second.plugins[0].failures[0].kind, "skipped");
+  EXPECT_EQ(second.plugins[0].failures[0].detail,
+            "the plugin's earlier call (onUsersSynced) is still running; no further calls this run");
+
+  blocker->unblock();
+  while (abandonedCallsRunning() != 0) std::this_thread::yield();
+  auto third = h.run({{"blocker", blocker.get(), calls}}, "r3", false, t);
+  EXPECT_EQ(blocker->started.load(), 2) << "called again once the abandoned call returned";
+  EXPECT_TRUE(third.plugins[0].failures.empty());
+  EXPECT_TRUE(third.plugins[0].reported);
+}
+
 TEST(UserSync, CancelStopsTheImportWithoutDeactivating) {
   Harness h;
   (void)h.run({}, "r1");

@@ -39,9 +39,10 @@ inline void writeFile(const std::filesystem::path& path, const std::string& text
 
 inline std::string manifestXml(const std::string& key, const std::string& module,
                                const std::string& apiMin = "1.0",
-                               const std::string& apiMax = "1.0") {
+                               const std::string& apiMax = "1.0",
+                               const std::string& interfaceId = "org.photosync.hostapi.Plugin/1") {
   return "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-         "<plugin key=\"" + key + "\" interface=\"org.photosync.hostapi.Plugin/1\">\n"
+         "<plugin key=\"" + key + "\" interface=\"" + interfaceId + "\">\n"
          "  <name>Test plugin " + key + "</name>\n"
          "  <version>0.0.1</version>\n"
          "  <host-api min=\"" + apiMin + "\" max=\"" + apiMax + "\"/>\n"

@@ -1,14 +1,24 @@
-// The plugin loader against real modules built for the purpose (test_module.cpp) and fixtures
-// made at run time: each refusal is its own test and checks the message names the file at fault.
-#include "samplehost/loader/plugin_loader.h"
+// The host library's plugin loader (hostapi::host) against real modules built for the purpose
+// (test_module.cpp, declared_module.cpp, abi_1_0/module_1_0.cpp) and fixtures made at run time:
+// each refusal is its own test and checks the message names the file at fault.
+#include "hostapi/host/plugin_loader.h"
 
+#include <chrono>
+#include <cstdint>
 #include <fstream>
+#include <map>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include "hostapi/host/contract.h"
+#include "hostapi/services.h"
 #include "hostapi/version.h"
 #include "loader_fixture.h"
 
@@ -18,9 +28,9 @@ using loadertest::addPlugin;
 using loadertest::manifestXml;
 using loadertest::TempDir;
 using loadertest::writeFile;
-using samplehost::loader::loadPlugins;
-using samplehost::loader::PluginRecord;
-using samplehost::loader::PluginSet;
+using hostapi::host::loadPlugins;
+using hostapi::host::PluginRecord;
+using hostapi::host::PluginSet;
 using ::testing::HasSubstr;
 
 /// Loads `dir`, expects exactly one record and that it was refused; returns its message.
@@ -73,16 +83,16 @@ TEST(PluginLoader, RefusesApiMajorTwo) {
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_API2);
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 2.0, "
-                             "supported version is 1.0."));
+                             "supported version is 1.1."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
 TEST(PluginLoader, RefusesNewerMinor) {
   TempDir dir;
-  const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_MINOR1);
+  const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_MINOR_NEWER);
   const std::string msg = refusalOf(dir.path());
-  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.1, "
-                             "supported version is 1.0."));
+  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.2, "
+                             "supported version is 1.1."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -187,11 +197,284 @@ TEST(PluginLoader, RefusesDuplicateKeyByName) {
 TEST(PluginLoader, RefusesManifestWhoseHostApiRangeExcludesThisHost) {
   TempDir dir;
   const auto folder = dir.path() / "p";
-  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.1", "1.1"));
+  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.2", "1.2"));
   std::filesystem::copy_file(TEST_MODULE_GOOD, folder / "libtest.so");
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr((folder / "plugin.xml").string() +
-                             ": plugin 'testplugin' supports host API 1.1 to 1.1, this host has 1.0"));
+                             ": plugin 'testplugin' supports host API 1.2 to 1.2, this host has 1.1"));
+}
+
+TEST(PluginLoader, RefusesAManifestOfAnotherInterface) {
+  struct Case {
+    std::string interfaceId;
+    std::string why;
+  };
+  const std::vector<Case> cases = {
+      {"org.example.Widget/1", "(another kind of plugin)"},
+      {"org.photosync.hostapi.Plugin/2",
+       "(major 2 of the interface, this host implements major 1)"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.interfaceId);
+    TempDir dir;
+    const auto folder = dir.path() / "p";
+    writeFile(folder / "plugin.xml",
+              manifestXml("testplugin", "libtest.so", "1.0", "1.0", c.interfaceId));
+    std::filesystem::copy_file(TEST_MODULE_GOOD, folder / "libtest.so");
+    const std::string msg = refusalOf(dir.path());
+    EXPECT_EQ(msg, (folder / "plugin.xml").string() + ": plugin 'testplugin' implements interface \"" +
+                       c.interfaceId + "\" " + c.why +
+                       "; this host loads \"org.photosync.hostapi.Plugin/1\"");
+    auto set = loadPlugins(dir.path());
+    ASSERT_TRUE(set.isOk());
+    EXPECT_FALSE(set->records().front().moduleInfo().has_value())
+        << "refused from the manifest: the module was never opened";
+  }
+}
+
+// --- fakes for the lifecycle tests: thread-safe, recording -----------------------------------
+
+class RecordingLogger final : public hostapi::Logger {
+ public:
+  struct Line {
+    std::string event;
+    std::map<std::string, std::string> fields;
+  };
+  void log(hostapi::LogLevel, std::string_view event, std::vector<hostapi::LogField> fields) override {
+    Line line{std::string(event), {}};
+    for (auto& f : fields) line.fields[f.key] = f.value;
+    std::lock_guard lock(mutex_);
+    lines_.push_back(std::move(line));
+  }
+  std::vector<Line> lines() const {
+    std::lock_guard lock(mutex_);
+    return lines_;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::vector<Line> lines_;
+};
+
+class NoAvatars final : public hostapi::AvatarService {
+ public:
+  hostapi::Result<hostapi::AvatarInfo> current(const std::string&) const override {
+    return hostapi::AvatarInfo{};
+  }
+  hostapi::Status replace(const std::string&, const hostapi::AvatarImage&, const std::string&,
+                          const std::optional<hostapi::AvatarExpectation>&) override {
+    return hostapi::failedPrecondition("not in this test");
+  }
+  hostapi::Status resetToDefault(const std::string&, const std::string&,
+                                 const std::optional<std::string>&) override {
+    return hostapi::failedPrecondition("not in this test");
+  }
+};
+
+class MapState final : public hostapi::StateStore {
+ public:
+  hostapi::Result<std::optional<std::string>> get(const std::string& key) const override {
+    std::lock_guard lock(mutex_);
+    auto it = data_.find(key);
+    return it == data_.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+  }
+  hostapi::Result<std::vector<std::optional<std::string>>> getMany(
+      const std::vector<std::string>&) const override {
+    return hostapi::internalError("not in this test");
+  }
+  hostapi::Status put(const std::string& key, const std::string& value) override {
+    std::lock_guard lock(mutex_);
+    data_[key] = value;
+    return {};
+  }
+  hostapi::Status putMany(const std::vector<std::pair<std::string, std::string>>&) override {
+    return hostapi::internalError("not in this test");
+  }
+  hostapi::Status erase(const std::string&) override { return {}; }
+  hostapi::Result<std::vector<std::string>> keys(const std::string&, std::size_t) const override {
+    return std::vector<std::string>{};
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::string> data_;
+};
+
+class PhotosOn final : public hostapi::SettingsService {
+ public:
+  bool userPhotosEnabled() const override { return true; }
+  hostapi::Result<hostapi::PageValues> pageValues(const std::string&, const std::string&) const override {
+    return hostapi::PageValues{};
+  }
+};
+
+class FixedClock final : public hostapi::Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override { return {}; }
+};
+
+class CountingProgress final : public hostapi::Progress {
+ public:
+  void report(std::string_view phase, std::uint64_t done, std::uint64_t) override {
+    std::lock_guard lock(mutex_);
+    last = std::string(phase) + " " + std::to_string(done);
+  }
+  std::string lastReport() const {
+    std::lock_guard lock(mutex_);
+    return last;
+  }
+
+ private:
+  mutable std::mutex mutex_;
+  std::string last;
+};
+
+class Flag final : public hostapi::Cancellation {
+ public:
+  bool isCancelled() const override { return false; }
+};
+
+/// Host services and a run's context, all fakes, for driving a loaded plugin's hooks.
+struct FakeHost {
+  RecordingLogger logger;
+  NoAvatars avatars;
+  MapState state;
+  PhotosOn settings;
+  FixedClock clock;
+  CountingProgress progress;
+  Flag cancellation;
+
+  hostapi::HostServices services() {
+    return {&avatars, &state, &settings, &logger, &clock, "loader-test", "9.9.9"};
+  }
+  hostapi::SyncContext context(const std::string& runId) {
+    hostapi::SyncContext ctx;
+    ctx.runId = runId;
+    ctx.trigger = hostapi::SyncTrigger::kTest;
+    ctx.directories = {{"d1", "Contoso", hostapi::DirectoryKind::kEntra},
+                       {"d2", "Example", hostapi::DirectoryKind::kGoogle}};
+    ctx.progress = &progress;
+    ctx.cancellation = &cancellation;
+    return ctx;
+  }
+};
+
+std::vector<hostapi::User> twoUsers() {
+  hostapi::User ada;
+  ada.id = "u1";
+  ada.username = "ada";
+  ada.directoryId = "d1";
+  ada.attributes = {{"id", "\"1\""}};
+  hostapi::User grace = ada;
+  grace.id = "u2";
+  grace.username = "grace";
+  return {ada, grace};
+}
+
+TEST(CheckHostServices, NamesTheFirstNullService) {
+  FakeHost host;
+  EXPECT_TRUE(hostapi::host::checkHostServices(host.services()).isOk());
+  struct Case {
+    std::string missing;
+    hostapi::HostServices services;
+  };
+  std::vector<Case> cases(5, {"", host.services()});
+  cases[0].missing = "avatars";
+  cases[0].services.avatars = nullptr;
+  cases[1].missing = "state";
+  cases[1].services.state = nullptr;
+  cases[2].missing = "settings";
+  cases[2].services.settings = nullptr;
+  cases[3].missing = "logger";
+  cases[3].services.logger = nullptr;
+  cases[4].missing = "clock";
+  cases[4].services.clock = nullptr;
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.missing);
+    const hostapi::Status s = hostapi::host::checkHostServices(c.services);
+    EXPECT_EQ(s.code(), hostapi::StatusCode::kInvalidArgument);
+    EXPECT_EQ(s.message(), "HostServices::" + c.missing +
+                               " is null; a plugin may rely on every service being set");
+  }
+}
+
+TEST(PluginLoader, LoadsAModuleBuiltAgainstTheFrozen1_0HeadersAndCallsItsHooks) {
+  TempDir dir;
+  addPlugin(dir.path(), "old", "oldplugin", TEST_MODULE_ABI_1_0);
+  auto set = loadPlugins(dir.path());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  ASSERT_EQ(set->records().size(), 1u);
+  const PluginRecord& r = set->records().front();
+  ASSERT_TRUE(r.loaded()) << r.status().toString();
+  ASSERT_TRUE(r.moduleInfo().has_value());
+  EXPECT_EQ(r.moduleInfo()->apiMajor, 1u);
+  EXPECT_EQ(r.moduleInfo()->apiMinor, 0u) << "built against 1.0, loaded by " +
+                                                 hostapi::host::hostApiVersionText();
+  EXPECT_EQ(r.moduleInfo()->key, "oldplugin");
+  EXPECT_EQ(r.moduleInfo()->version, "1.0.7");
+
+  hostapi::Plugin* plugin = r.plugin();
+  FakeHost host;
+  ASSERT_TRUE(plugin->initialize(host.services()).isOk());
+  hostapi::SyncContext ctx = host.context("run-7");
+  plugin->onSyncStarted(ctx);
+  plugin->onUsersSynced(ctx, twoUsers());
+  const hostapi::SyncReport report = plugin->onSyncFinished(ctx);
+  const auto problems = plugin->validateSettings("entra", hostapi::PageValues{});
+  plugin->shutdown();
+
+  const auto lines = host.logger.lines();
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].event, "initialize");
+  EXPECT_EQ(lines[0].fields.at("host"), "loader-test");
+  EXPECT_EQ(lines[0].fields.at("hostVersion"), "9.9.9");
+  EXPECT_EQ(lines[1].event, "onSyncStarted");
+  EXPECT_EQ(lines[1].fields.at("runId"), "run-7");
+  EXPECT_EQ(lines[1].fields.at("directories"), "2");
+  EXPECT_EQ(lines[1].fields.at("dryRun"), "false");
+  EXPECT_EQ(lines[1].fields.at("photos"), "on");
+  EXPECT_EQ(lines[2].event, "onUsersSynced");
+  EXPECT_EQ(lines[2].fields.at("users"), "ada,grace");
+  EXPECT_EQ(lines[2].fields.at("cancelled"), "false");
+  EXPECT_EQ(lines[3].event, "onSyncFinished");
+  EXPECT_EQ(host.progress.lastReport(), "old 2");
+  auto seen = host.state.get("seen");
+  ASSERT_TRUE(seen.isOk());
+  EXPECT_EQ(seen.value(), std::optional<std::string>("ada,grace"));
+  EXPECT_EQ(report.pluginKey, "oldplugin");
+  EXPECT_EQ(report.count("users"), 2u);
+  ASSERT_EQ(report.notes.size(), 1u);
+  EXPECT_EQ(report.notes[0], "finished run-7");
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_EQ(problems[0].fieldKey, "syncPhotos");
+  EXPECT_EQ(problems[0].message, "checked by the 1.0 module on page entra");
+}
+
+TEST(PluginLoader, LoadsAPluginWrittenWithHostapiDeclarePlugin) {
+  TempDir dir;
+  addPlugin(dir.path(), "declared", "declared", TEST_MODULE_DECLARED);
+  auto set = loadPlugins(dir.path());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  const PluginRecord& r = set->records().front();
+  ASSERT_TRUE(r.loaded()) << r.status().toString();
+  ASSERT_TRUE(r.moduleInfo().has_value());
+  EXPECT_EQ(r.moduleInfo()->apiMajor, hostapi::kApiVersionMajor);
+  EXPECT_EQ(r.moduleInfo()->apiMinor, hostapi::kApiVersionMinor);
+  EXPECT_EQ(r.moduleInfo()->key, "declared");
+  EXPECT_EQ(r.moduleInfo()->version, "2.3.4");
+  hostapi::Plugin* plugin = r.plugin();
+  EXPECT_EQ(plugin->key(), "declared");
+  FakeHost host;
+  ASSERT_TRUE(plugin->initialize(host.services()).isOk());
+  hostapi::SyncContext ctx = host.context("run-3");
+  plugin->onSyncStarted(ctx);
+  plugin->onUsersSynced(ctx, twoUsers());
+  plugin->onUsersSynced(ctx, twoUsers());
+  const hostapi::SyncReport report = plugin->onSyncFinished(ctx);
+  EXPECT_EQ(report.pluginKey, "declared");
+  EXPECT_EQ(report.count("users"), 4u);
+  ASSERT_EQ(report.notes.size(), 1u);
+  EXPECT_EQ(report.notes[0], "run run-3");
 }
 
 TEST(PluginLoader, KeepsGoingPastBadPluginsInSortedOrder) {
@@ -271,7 +554,7 @@ TEST(ManifestAdmitsHost, Table) {
     hostapi::Manifest m;
     m.apiMin = c.min;
     m.apiMax = c.max;
-    EXPECT_EQ(samplehost::loader::manifestAdmitsHost(m, c.host), c.admits);
+    EXPECT_EQ(hostapi::host::manifestAdmitsHost(m, c.host), c.admits);
   }
 }
 
@@ -302,7 +585,7 @@ TEST(CheckSharedObject, Table) {
     SCOPED_TRACE(c.name);
     const auto p = dir.path() / c.name;
     writeFile(p, c.bytes);
-    const hostapi::Status s = samplehost::loader::checkSharedObject(p);
+    const hostapi::Status s = hostapi::host::checkSharedObject(p);
     if (c.expect.empty()) {
       EXPECT_TRUE(s.isOk()) << s.toString();
     } else {
@@ -311,7 +594,7 @@ TEST(CheckSharedObject, Table) {
       EXPECT_THAT(s.message(), HasSubstr(p.string()));
     }
   }
-  EXPECT_TRUE(samplehost::loader::checkSharedObject(TEST_MODULE_GOOD).isOk());
+  EXPECT_TRUE(hostapi::host::checkSharedObject(TEST_MODULE_GOOD).isOk());
 }
 
 }  // namespace

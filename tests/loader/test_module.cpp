@@ -1,6 +1,7 @@
 // A minimal plugin module for the loader tests, built several times with different compile
 // definitions to make each kind of bad plugin the loader must refuse:
 //   TEST_API_MAJOR / TEST_API_MINOR  the API version hostapi_plugin_info reports
+//   TEST_API_MINOR_NEWER             a minor one above this host's
 //   TEST_INFO_KEY                    the key hostapi_plugin_info reports
 //   TEST_NO_ENTRY                    leave out hostapi_plugin_info altogether
 //   TEST_FACTORY_THROWS              the factory throws instead of creating the plugin
@@ -18,7 +19,9 @@
 #ifndef TEST_API_MAJOR
 #define TEST_API_MAJOR HOSTAPI_VERSION_MAJOR
 #endif
-#ifndef TEST_API_MINOR
+#if defined(TEST_API_MINOR_NEWER)
+#define TEST_API_MINOR (HOSTAPI_VERSION_MINOR + 1)
+#elif !defined(TEST_API_MINOR)
 #define TEST_API_MINOR HOSTAPI_VERSION_MINOR
 #endif
 #ifndef TEST_INFO_KEY
@@ -54,15 +57,15 @@ class TestPlugin final : public hostapi::Plugin {
   }
 };
 
+}  // namespace test_module
+
+// Written out by hand rather than with HOSTAPI_DECLARE_PLUGIN (declared_module.cpp), which
+// always reports the headers' version and a matching key: these modules must be able to lie.
 #ifndef TEST_NO_ENTRY
-// Declared in a namespace because the C struct's typedef already owns the global name; C linkage
-// gives the symbol its plain name all the same.
-extern "C" HOSTAPI_EXPORT const ::hostapi_plugin_info* hostapi_plugin_info() {
-  static const ::hostapi_plugin_info info{TEST_API_MAJOR, TEST_API_MINOR, TEST_INFO_KEY, "0.0.1"};
+extern "C" HOSTAPI_EXPORT const hostapi_module_info* hostapi_plugin_info(void) {
+  static constexpr hostapi_module_info info{TEST_API_MAJOR, TEST_API_MINOR, TEST_INFO_KEY, "0.0.1"};
   return &info;
 }
 #endif
-
-}  // namespace test_module
 
 BOOST_DLL_ALIAS(test_module::TestPlugin::create, hostapi_create_plugin)

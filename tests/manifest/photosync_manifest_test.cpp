@@ -102,7 +102,9 @@ TEST(PhotoSyncManifest, Identity) {
   EXPECT_EQ(m.name, "PhotoSync");
   EXPECT_EQ(m.interfaceId, kPluginInterfaceId);
   EXPECT_EQ(m.module, "libphotosync.so");
-  EXPECT_EQ(m.apiMin, (ApiVersion{1, 0}));
+  // The module reports the API it is built against (HOSTAPI_DECLARE_PLUGIN), so an older host
+  // would refuse it at load: the manifest says so first.
+  EXPECT_EQ(m.apiMin, (ApiVersion{kApiVersionMajor, kApiVersionMinor}));
   EXPECT_EQ(m.apiMax, (ApiVersion{kApiVersionMajor, kApiVersionMinor}));
 }
 

@@ -1,5 +1,5 @@
-// The real PhotoSync module, loaded from the build tree's plugin directory through the sample
-// host's loader exactly as the host does: identity, API version, settings pages, and the
+// The real PhotoSync module, loaded from the build tree's plugin directory through the host
+// library's loader (hostapi::host) exactly as the sample host does: identity, API version, settings pages, and the
 // lifecycle (initialize, every hook, shutdown twice) with fake host services.
 #include <atomic>
 #include <chrono>
@@ -16,12 +16,12 @@
 #include "hostapi/plugin.h"
 #include "hostapi/services.h"
 #include "hostapi/version.h"
-#include "samplehost/loader/plugin_loader.h"
+#include "hostapi/host/plugin_loader.h"
 
 namespace {
 
-using samplehost::loader::loadPlugins;
-using samplehost::loader::PluginRecord;
+using hostapi::host::loadPlugins;
+using hostapi::host::PluginRecord;
 using ::testing::HasSubstr;
 
 /// <build>/plugins: the folder holding the photosync bundle folder the module was built into.
@@ -147,7 +147,7 @@ class NeverCancelled final : public hostapi::Cancellation {
 };
 
 /// The one photosync record of the build tree's plugin directory.
-const PluginRecord* photosyncRecord(const samplehost::loader::PluginSet& set) {
+const PluginRecord* photosyncRecord(const hostapi::host::PluginSet& set) {
   for (const auto& r : set.records())
     if (r.key() == "photosync") return &r;
   return nullptr;
@@ -166,7 +166,7 @@ TEST(PhotoSyncModule, LoadsThroughTheHostLoader) {
   ASSERT_TRUE(r->moduleInfo().has_value());
   EXPECT_EQ(r->moduleInfo()->key, "photosync");
   EXPECT_EQ(r->moduleInfo()->apiMajor, 1u);
-  EXPECT_EQ(r->moduleInfo()->apiMinor, 0u);
+  EXPECT_EQ(r->moduleInfo()->apiMinor, 1u);
   EXPECT_EQ(r->manifest()->version, r->moduleInfo()->version)
       << "the manifest and the module disagree on the plugin's version";
   EXPECT_EQ(r->plugin()->key(), "photosync");

@@ -2,7 +2,8 @@
 //
 // Lifecycle: the host loads the module, checks hostapi_plugin_info (plugin_abi.h), imports the
 // factory HOSTAPI_FACTORY_SYMBOL (a BOOST_DLL_ALIAS of a function returning
-// std::unique_ptr<Plugin>), calls initialize() once, then any number of sync runs and settings
+// std::unique_ptr<Plugin>; HOSTAPI_DECLARE_PLUGIN in declare_plugin.h writes both), calls
+// initialize() once, then any number of sync runs and settings
 // calls, then shutdown() once. The host never unloads the module: objects, deleters and
 // exceptions made by it must stay valid for the life of the process.
 //
@@ -35,8 +36,9 @@ struct SyncContext {
   SyncTrigger trigger = SyncTrigger::kManual;
   bool dryRun = false;                     // report what would change, write nothing
   std::vector<DirectoryInfo> directories;  // the directories this run imports
-  Progress* progress = nullptr;            // never null during a run
-  const Cancellation* cancellation = nullptr;  // never null during a run
+  // Never null during a run (hostapi::host::checkSyncContext); pointers since 1.0, see HostServices.
+  Progress* progress = nullptr;
+  const Cancellation* cancellation = nullptr;
 };
 
 /// The result of one step of a connection test, in words an admin can act on.

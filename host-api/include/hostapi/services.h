@@ -161,8 +161,10 @@ class Clock {
   virtual std::chrono::system_clock::time_point now() const = 0;
 };
 
-/// Everything a host hands a plugin at initialize(). The pointers stay valid until the plugin's
-/// shutdown() has returned.
+/// Everything a host hands a plugin at initialize(). The pointers are never null (a host checks
+/// with hostapi::host::checkHostServices) and stay valid until the plugin's shutdown() has
+/// returned. They are pointers, not references, because 1.0 made them so: changing the member
+/// types would break sources (docs/plugin-developer.md, "Compatibility across 1.x").
 struct HostServices {
   AvatarService* avatars = nullptr;
   StateStore* state = nullptr;

@@ -2,17 +2,24 @@
 // entry (plugin_abi.h); a host accepts it when the major numbers are equal and the plugin's minor
 // is not newer than the host's. Add to the API only in a new minor; change or remove only in a
 // new major.
+//
+// 1.1: hostapi_plugin_info (plugin_abi.h) is declared and its struct is named hostapi_module_info;
+//      HOSTAPI_DECLARE_PLUGIN (declare_plugin.h) writes a module's two exports; the host library
+//      hostapi::host (hostapi/host/) loads and contains plugins. No byte a 1.0 module exchanges
+//      with a host changed: 1.0 modules load in a 1.1 host.
 #pragma once
 
 #define HOSTAPI_VERSION_MAJOR 1
-#define HOSTAPI_VERSION_MINOR 0
+#define HOSTAPI_VERSION_MINOR 1
 
 namespace hostapi {
 
 inline constexpr unsigned kApiVersionMajor = HOSTAPI_VERSION_MAJOR;
 inline constexpr unsigned kApiVersionMinor = HOSTAPI_VERSION_MINOR;
 
-/// The versioned interface id a manifest repeats (Qt-style), e.g. "org.photosync.hostapi.Plugin/1".
+/// The versioned interface id (Qt-style, NAME/MAJOR) of hostapi::Plugin, which a manifest
+/// repeats in <plugin interface="...">. A host refuses a manifest whose id differs from its own:
+/// another NAME is another kind of plugin, another MAJOR another, incompatible Plugin interface.
 inline constexpr const char* kPluginInterfaceId = "org.photosync.hostapi.Plugin/1";
 
 /// True when a host built with (hostMajor, hostMinor) may load a plugin built with

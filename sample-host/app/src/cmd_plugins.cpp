@@ -12,16 +12,14 @@
 
 #include "commands.h"
 #include "hostapi/user.h"
-#include "samplehost/loader/plugin_loader.h"
+#include "hostapi/host/contract.h"
+#include "hostapi/host/plugin_loader.h"
 
 namespace samplehost::app {
 namespace {
 
-using samplehost::loader::PluginRecord;
-
-std::string versionText(hostapi::ApiVersion v) {
-  return std::to_string(v.major) + "." + std::to_string(v.minor);
-}
+using hostapi::host::PluginRecord;
+using hostapi::host::versionText;
 
 /// The API version to show: what the module says it was built against when it got that far,
 /// else the manifest's range.
@@ -42,8 +40,8 @@ std::string versionOf(const PluginRecord& r) {
   return "";
 }
 
-void printText(const std::filesystem::path& dir, const loader::PluginSet& set, std::ostream& out) {
-  out << "Plugin directory: " << dir.string() << " (host API " << loader::hostApiVersionText()
+void printText(const std::filesystem::path& dir, const hostapi::host::PluginSet& set, std::ostream& out) {
+  out << "Plugin directory: " << dir.string() << " (host API " << hostapi::host::hostApiVersionText()
       << ")\n";
   for (const PluginRecord& r : set.records()) {
     out << "\n" << r.key();
@@ -68,7 +66,7 @@ void printText(const std::filesystem::path& dir, const loader::PluginSet& set, s
       << set.loadedCount() << " loaded, " << set.refusedCount() << " refused\n";
 }
 
-void printJson(const std::filesystem::path& dir, const loader::PluginSet& set, std::ostream& out) {
+void printJson(const std::filesystem::path& dir, const hostapi::host::PluginSet& set, std::ostream& out) {
   using web::json::value;
   value plugins = value::array(set.records().size());
   std::size_t i = 0;
@@ -104,7 +102,7 @@ void printJson(const std::filesystem::path& dir, const loader::PluginSet& set, s
   }
   value doc = value::object();
   doc["pluginDir"] = value::string(dir.string());
-  doc["hostApiVersion"] = value::string(loader::hostApiVersionText());
+  doc["hostApiVersion"] = value::string(hostapi::host::hostApiVersionText());
   doc["plugins"] = plugins;
   doc["loaded"] = value::number(static_cast<std::uint64_t>(set.loadedCount()));
   doc["refused"] = value::number(static_cast<std::uint64_t>(set.refusedCount()));
@@ -119,7 +117,7 @@ int runPlugins(const GlobalOptions& global, const CommandLine& args, std::ostrea
     return kExitUsage;
   }
   const std::filesystem::path dir = args.value("dir").value_or((global.dataDir / "plugins").string());
-  auto set = loader::loadPlugins(dir);
+  auto set = hostapi::host::loadPlugins(dir);
   if (!set) {
     err << "sample-host plugins: " << set.status().message() << "\n";
     return kExitFailure;

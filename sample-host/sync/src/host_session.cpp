@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "hostapi/host/contract.h"
 #include "samplehost/sync/hook_runner.h"
 
 namespace samplehost::sync {
@@ -49,12 +50,12 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     s->hostLog_->info("no plugin directory", {{"path", pluginDir.string()}});
     return s;
   }
-  auto set = loader::loadPlugins(pluginDir);
+  auto set = hostapi::host::loadPlugins(pluginDir);
   if (!set) {
     s->hostLog_->warn("plugin directory unreadable", {{"reason", set.status().toString()}});
     return s;
   }
-  s->pluginSet_ = std::make_unique<loader::PluginSet>(std::move(set.value()));
+  s->pluginSet_ = std::make_unique<hostapi::host::PluginSet>(std::move(set.value()));
   for (const auto& rec : s->pluginSet_->records()) {
     if (!rec.loaded()) {
       s->hostLog_->warn("plugin refused", {{"plugin", rec.key()}, {"reason", rec.status().toString()}});
@@ -67,8 +68,16 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     auto services = std::make_unique<store::PluginHostServices>(*s->store_, s->sink_, rec.key());
     hostapi::Plugin* plugin = rec.plugin();
     auto hs = services->services();
+    // One PluginCalls per plugin for the whole session: initialize and every run (shutdown goes
+    // around it: it must reach a plugin whose abandoned hook still runs).
+    auto calls = std::make_shared<hostapi::host::PluginCalls>();
     auto status = std::make_shared<hostapi::Status>();
-    HookOutcome out = runContained([plugin, hs, status] { *status = plugin->initialize(hs); }, options.initializeTimeout);
+    HookOutcome out;
+    if (hostapi::Status complete = hostapi::host::checkHostServices(hs); !complete)
+      *status = std::move(complete);  // a host bug; the plugin is never called with a null service
+    else
+      out = calls->call("initialize", [plugin, hs, status] { *status = plugin->initialize(hs); },
+                        options.initializeTimeout);
     std::string problem;
     if (!out.ok()) problem = out.detail;
     else if (!status->isOk()) problem = status->toString();
@@ -76,7 +85,7 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
       s->hostLog_->error("plugin initialize failed", {{"plugin", rec.key()}, {"reason", problem}});
       PluginRunReport p;
       p.pluginKey = rec.key();
-      p.failures.push_back({"initialize", out.ok() ? "error" : (out.kind == HookOutcome::Kind::kTimedOut ? "timed out" : "threw"), problem});
+      p.failures.push_back({"initialize", out.ok() ? "error" : hostapi::host::callOutcomeKindName(out.kind), problem});
       s->problems_.push_back(std::move(p));
       // The services must outlive a plugin whose initialize() may still be running.
       s->services_.push_back(std::move(services));
@@ -84,7 +93,7 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     }
     s->hostLog_->info("plugin ready", {{"plugin", rec.key()}});
     s->services_.push_back(std::move(services));
-    s->ready_.push_back({rec.key(), plugin});
+    s->ready_.push_back({rec.key(), plugin, std::move(calls)});
   }
   return s;
 }
@@ -102,6 +111,8 @@ void HostSession::shutdownPlugins() {
   shutDown_ = true;
   for (auto it = ready_.rbegin(); it != ready_.rend(); ++it) {
     hostapi::Plugin* plugin = it->plugin;
+    // Not through the plugin's PluginCalls: shutdown() is the one call meant to reach a plugin
+    // while its abandoned hook still runs (it cancels and drains in-flight work).
     HookOutcome out = runContained([plugin] { plugin->shutdown(); }, options_.shutdownTimeout);
     if (!out.ok())
       hostLog_->error("plugin shutdown failed", {{"plugin", it->key}, {"reason", out.detail}});

@@ -4,7 +4,9 @@
 // onSyncFinished for every plugin; the report.
 #include "samplehost/sync/user_sync.h"
 
+#include <cstddef>
 #include <exception>
+#include <memory>
 #include <utility>
 
 #include "samplehost/sync/hook_runner.h"
@@ -26,35 +28,17 @@ struct RunShared {
   std::shared_ptr<const hostapi::Cancellation> cancel;
 };
 
-const char* kindName(HookOutcome::Kind k) {
-  switch (k) {
-    case HookOutcome::Kind::kOk: return "ok";
-    case HookOutcome::Kind::kThrew: return "threw";
-    case HookOutcome::Kind::kTimedOut: return "timed out";
-  }
-  return "unknown";
-}
-
 struct PluginRun {
   PluginSlot slot;
   PluginRunReport report;
-  bool stuck = false;  // a call timed out and is still running: no more calls this run
+  std::unique_ptr<HookRunner> hooks;  // points into report: made once the run is in place
 
   /// Calls `fn(plugin, shared)` contained; records a failure. Returns false when not called or failed.
   template <typename Fn>
   bool call(const char* hook, const std::shared_ptr<RunShared>& shared, std::chrono::milliseconds timeout,
             Fn fn) {
-    if (stuck) return false;
     hostapi::Plugin* plugin = slot.plugin;
-    HookOutcome out = runContained([plugin, shared, fn]() mutable { fn(*plugin, *shared); }, timeout);
-    if (out.ok()) return true;
-    report.failures.push_back({hook, kindName(out.kind), out.detail});
-    if (out.kind == HookOutcome::Kind::kTimedOut) {
-      stuck = true;
-      report.failures.push_back(
-          {hook, "skipped", "the plugin's earlier call is still running; no further calls this run"});
-    }
-    return false;
+    return hooks->call(hook, [plugin, shared, fn]() mutable { fn(*plugin, *shared); }, timeout);
   }
 };
 
@@ -70,7 +54,11 @@ const char* triggerName(hostapi::SyncTrigger t) noexcept {
 }
 
 UserSync::UserSync(SyncStore& store, SourceFactory sources, std::vector<PluginSlot> plugins)
-    : store_(store), sources_(std::move(sources)), plugins_(std::move(plugins)) {}
+    : store_(store), sources_(std::move(sources)), plugins_(std::move(plugins)) {
+  // A slot without its session's PluginCalls (tests, one-off syncs) gets one for this UserSync.
+  for (auto& slot : plugins_)
+    if (!slot.calls) slot.calls = std::make_shared<hostapi::host::PluginCalls>();
+}
 
 RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::DirectoryInfo>& directories,
                         std::shared_ptr<hostapi::Progress> progress,
@@ -91,12 +79,11 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
   shared->ctx.progress = shared->progress.get();
   shared->ctx.cancellation = shared->cancel.get();
 
-  std::vector<PluginRun> runs;
-  for (const auto& slot : plugins_) {
-    PluginRun r;
-    r.slot = slot;
-    r.report.pluginKey = slot.key;
-    runs.push_back(std::move(r));
+  std::vector<PluginRun> runs(plugins_.size());
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    runs[i].slot = plugins_[i];
+    runs[i].report.pluginKey = plugins_[i].key;
+    runs[i].hooks = std::make_unique<HookRunner>(plugins_[i].calls, runs[i].report);
   }
 
   for (auto& r : runs)

@@ -1,6 +1,9 @@
-// Parses the manifest given on the command line and prints what a host would list.
+// Parses the manifest given on the command line and prints what a host would list, and whether
+// this host (hostapi::host, linked from the installed package) would admit it.
 #include <iostream>
 
+#include "hostapi/host/contract.h"
+#include "hostapi/host/plugin_loader.h"
 #include "hostapi/hostapi.h"
 
 int main(int argc, char** argv) {
@@ -17,7 +20,14 @@ int main(int argc, char** argv) {
             << manifest->apiMin.major << "." << manifest->apiMin.minor << "-"
             << manifest->apiMax.major << "." << manifest->apiMax.minor << " pages";
   for (const auto& page : manifest->pages) std::cout << " " << page.key << ":" << page.fields.size();
-  std::cout << " built-against " << hostapi::kApiVersionMajor << "." << hostapi::kApiVersionMinor
-            << "\n";
+  std::cout << " built-against " << hostapi::kApiVersionMajor << "." << hostapi::kApiVersionMinor;
+  const bool admits =
+      hostapi::host::checkInterfaceId(*manifest, argv[1]).isOk() &&
+      hostapi::host::checkManifestRange(*manifest, argv[1]).isOk();
+  // The loader links (Boost.DLL, libdl, threads) and reports a missing directory as a value.
+  const auto none = hostapi::host::loadPlugins("/nonexistent/hostapi-consumer-plugins");
+  std::cout << " host " << hostapi::host::hostApiVersionText() << " admits "
+            << (admits ? "yes" : "no") << " missing-dir "
+            << hostapi::statusCodeName(none.status().code()) << "\n";
   return 0;
 }

@@ -1,34 +1,42 @@
-// Containment of plugin calls: every call the host's user sync makes into a plugin goes through
-// a HookRunner, which runs it on a thread of its own, catches everything it throws and gives up
-// waiting after a timeout. A call that is given up on is abandoned (its thread is detached and
-// keeps only shared data alive); the plugin is then marked stuck and gets no further calls in
-// the run, since calling a plugin whose previous call is still running breaks its contract.
+// The sample host's policy over hostapi::host's contained calls (hostapi/host/contained_call.h):
+// during one run, every hook call into a plugin goes through a HookRunner, which records each
+// failure in the run's report for that plugin, and once a call of the run was abandoned (or the
+// plugin's earlier call from a previous run is found still running) gives the plugin no further
+// calls in the run. Running a call with a deadline, catching what it throws and refusing a call
+// while an abandoned one still runs are hostapi::host's; the names below keep the sample host's
+// other callers (settings commands, the CLI's exit) on that one implementation.
 #pragma once
 
 #include <chrono>
 #include <functional>
 #include <memory>
-#include <string>
+
+#include "hostapi/host/contained_call.h"
+#include "samplehost/sync/run_report.h"
 
 namespace samplehost::sync {
 
-/// What became of one contained call.
-struct HookOutcome {
-  enum class Kind { kOk, kThrew, kTimedOut };
-  Kind kind = Kind::kOk;
-  std::string detail;  // the exception's what() (kThrew) or "did not return within N s" (kTimedOut)
+using HookOutcome = hostapi::host::CallOutcome;
+using hostapi::host::abandonedCallsRunning;
+using hostapi::host::runContained;
 
-  bool ok() const noexcept { return kind == Kind::kOk; }
+/// One plugin's hook calls during one run.
+class HookRunner {
+ public:
+  /// `calls` is the plugin's (shared with the session, so that a call abandoned in one run is
+  /// known to the next); failures go to `report`, which must outlive the runner.
+  HookRunner(std::shared_ptr<hostapi::host::PluginCalls> calls, PluginRunReport& report);
+
+  /// Calls `fn` contained unless the plugin is stuck in this run. Returns true when `fn` returned.
+  bool call(const char* hook, std::function<void()> fn, std::chrono::milliseconds timeout);
+
+  /// A call of this run timed out or found the earlier one still running: no more calls.
+  bool stuck() const noexcept { return stuck_; }
+
+ private:
+  std::shared_ptr<hostapi::host::PluginCalls> calls_;
+  PluginRunReport* report_;
+  bool stuck_ = false;
 };
-
-/// Runs `call` on a new thread and waits up to `timeout` for it. `call` must own (capture by
-/// value or shared_ptr) everything it touches: when it is abandoned it outlives the caller's
-/// frame. Never throws.
-HookOutcome runContained(std::function<void()> call, std::chrono::milliseconds timeout);
-
-/// How many contained calls were abandoned and are still running in this process. The host
-/// checks it before exiting: with a thread still inside a plugin, static destruction is unsafe
-/// and the process ends with _exit after flushing its output.
-int abandonedCallsRunning() noexcept;
 
 }  // namespace samplehost::sync

@@ -14,7 +14,7 @@
 
 #include "hostapi/services.h"
 #include "hostapi/status.h"
-#include "samplehost/loader/plugin_loader.h"
+#include "hostapi/host/plugin_loader.h"
 #include "samplehost/store/host_services.h"
 #include "samplehost/store/logger.h"
 #include "samplehost/store/store.h"
@@ -62,7 +62,7 @@ class HostSession {
   std::unique_ptr<store::Store> store_;
   std::shared_ptr<store::LogSink> sink_;
   std::unique_ptr<store::SourceLogger> hostLog_;
-  std::unique_ptr<loader::PluginSet> pluginSet_;
+  std::unique_ptr<hostapi::host::PluginSet> pluginSet_;
   std::vector<std::unique_ptr<store::PluginHostServices>> services_;
   std::vector<PluginSlot> ready_;
   std::vector<PluginRunReport> problems_;

@@ -13,8 +13,10 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "hostapi/host/contained_call.h"
 #include "hostapi/plugin.h"
 #include "hostapi/services.h"
 #include "hostapi/status.h"
@@ -61,10 +63,18 @@ class SyncStore {
 };
 
 /// A loaded plugin the run calls. The plugin object is owned elsewhere (the loader) and outlives
-/// the process's runs.
+/// the process's runs. `calls` is shared by everything that calls the plugin (the session's
+/// initialize and shutdown, every run), so that no call starts while an abandoned one still
+/// runs; UserSync makes one when it is empty.
 struct PluginSlot {
+  PluginSlot() = default;
+  PluginSlot(std::string k, hostapi::Plugin* p,
+             std::shared_ptr<hostapi::host::PluginCalls> c = nullptr)
+      : key(std::move(k)), plugin(p), calls(std::move(c)) {}
+
   std::string key;
   hostapi::Plugin* plugin = nullptr;
+  std::shared_ptr<hostapi::host::PluginCalls> calls;
 };
 
 struct HookTimeouts {

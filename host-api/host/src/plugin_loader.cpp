@@ -1,23 +1,36 @@
 // The plugin loader: see plugin_loader.h for the order of checks and the lifetime rules.
-#include "samplehost/loader/plugin_loader.h"
+#include "hostapi/host/plugin_loader.h"
 
 #include <dlfcn.h>
 
 #include <algorithm>
-#include <array>
+#include <cstddef>
 #include <exception>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <boost/dll/shared_library.hpp>
 
+#include "hostapi/host/contract.h"
 #include "hostapi/plugin_abi.h"
 #include "hostapi/version.h"
 
-namespace samplehost::loader {
+// The C entry's data is read with this host's definition of the struct, from a module that may
+// have been built against any 1.x: the layout is frozen (plugin_abi.h). tests/loader/abi_1_0
+// loads a module built against the 1.0 headers.
+static_assert(offsetof(hostapi_module_info, api_major) == 0);
+static_assert(offsetof(hostapi_module_info, api_minor) == sizeof(unsigned));
+static_assert(offsetof(hostapi_module_info, key) == 2 * sizeof(unsigned));
+static_assert(offsetof(hostapi_module_info, version) ==
+              2 * sizeof(unsigned) + sizeof(const char*));
+static_assert(sizeof(hostapi_module_info) == 2 * sizeof(unsigned) + 2 * sizeof(const char*));
+static_assert(std::is_same_v<decltype(&hostapi_plugin_info), hostapi_plugin_info_fn>,
+              "the declared entry and its function type must agree");
+
+namespace hostapi::host {
 
 /// Lets loadPlugins fill records without making their fields public.
 struct RecordAccess {
@@ -27,11 +40,11 @@ struct RecordAccess {
     r.folder_ = std::move(folder);
     return r;
   }
-  static void setManifest(PluginRecord& r, hostapi::Manifest m) { r.manifest_ = std::move(m); }
+  static void setManifest(PluginRecord& r, Manifest m) { r.manifest_ = std::move(m); }
   static void setModulePath(PluginRecord& r, std::filesystem::path p) { r.modulePath_ = std::move(p); }
   static void setInfo(PluginRecord& r, ModuleInfo info) { r.info_ = std::move(info); }
-  static void refuse(PluginRecord& r, hostapi::Status s) { r.status_ = std::move(s); }
-  static void setPlugin(PluginRecord& r, std::unique_ptr<hostapi::Plugin> p) { r.plugin_ = std::move(p); }
+  static void refuse(PluginRecord& r, Status s) { r.status_ = std::move(s); }
+  static void setPlugin(PluginRecord& r, std::unique_ptr<Plugin> p) { r.plugin_ = std::move(p); }
 };
 
 namespace {
@@ -60,11 +73,6 @@ class ModuleRegistry {
   std::vector<std::unique_ptr<boost::dll::shared_library>> modules_;
 };
 
-std::string versionText(unsigned major, unsigned minor) {
-  return std::to_string(major) + "." + std::to_string(minor);
-}
-std::string versionText(hostapi::ApiVersion v) { return versionText(v.major, v.minor); }
-
 std::string quoted(const std::filesystem::path& p) { return p.string(); }
 
 /// A caught exception's text, for a refusal.
@@ -87,11 +95,8 @@ std::string lastDlError(const std::error_code& ec) {
 }
 
 /// Loads the module of one folder whose manifest parsed. Fills `record` as far as it gets.
-void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
+void loadModule(PluginRecord& record, const Manifest& manifest,
                 const std::filesystem::path& manifestPath) {
-  using hostapi::failedPrecondition;
-  using hostapi::invalidArgument;
-  using hostapi::notFound;
 
   const std::filesystem::path modulePath = record.folder() / manifest.module;
   RecordAccess::setModulePath(record, modulePath);
@@ -114,7 +119,7 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
                                                  ": not a shared object: not a regular file"));
     return;
   }
-  if (hostapi::Status s = checkSharedObject(modulePath); !s) {
+  if (Status s = checkSharedObject(modulePath); !s) {
     RecordAccess::refuse(record, std::move(s));
     return;
   }
@@ -138,9 +143,9 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
                                                     " missing in " + quoted(modulePath)));
     return;
   }
-  const hostapi_plugin_info* raw = nullptr;
+  const hostapi_module_info* raw = nullptr;
   try {
-    auto& entry = module.get<const hostapi_plugin_info*()>(HOSTAPI_INFO_SYMBOL);
+    auto& entry = module.get<std::remove_pointer_t<hostapi_plugin_info_fn>>(HOSTAPI_INFO_SYMBOL);
     raw = entry();
   } catch (...) {
     RecordAccess::refuse(record, failedPrecondition(quoted(modulePath) + ": " HOSTAPI_INFO_SYMBOL
@@ -157,13 +162,8 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
   RecordAccess::setInfo(record, info);
 
   // The version gate comes before any C++ symbol crosses the boundary (LLVM's wording).
-  if (!hostapi::isCompatible(hostapi::kApiVersionMajor, hostapi::kApiVersionMinor, info.apiMajor,
-                             info.apiMinor)) {
-    RecordAccess::refuse(
-        record, failedPrecondition(quoted(modulePath) + ": Wrong API version on plugin '" +
-                                   info.key + "'. Got version " +
-                                   versionText(info.apiMajor, info.apiMinor) +
-                                   ", supported version is " + hostApiVersionText() + "."));
+  if (Status s = checkModuleApiVersion({info.apiMajor, info.apiMinor}, info.key, modulePath); !s) {
+    RecordAccess::refuse(record, std::move(s));
     return;
   }
   if (info.key != manifest.key) {
@@ -180,10 +180,10 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
                                                     " missing in " + quoted(modulePath)));
     return;
   }
-  std::unique_ptr<hostapi::Plugin> plugin;
+  std::unique_ptr<Plugin> plugin;
   try {
     // The alias is a pointer to the factory (BOOST_DLL_ALIAS); get_alias dereferences it.
-    auto& factory = module.get_alias<hostapi::PluginFactory>(HOSTAPI_FACTORY_SYMBOL);
+    auto& factory = module.get_alias<PluginFactory>(HOSTAPI_FACTORY_SYMBOL);
     plugin = factory();
   } catch (...) {
     RecordAccess::refuse(record, failedPrecondition(quoted(modulePath) + ": " HOSTAPI_FACTORY_SYMBOL
@@ -218,30 +218,28 @@ void loadModule(PluginRecord& record, const hostapi::Manifest& manifest,
 /// Loads the plugin in `folder`. `loadedFrom` maps each key loaded so far in this scan to its
 /// folder.
 void loadFolder(PluginRecord& record, std::map<std::string, std::filesystem::path>& loadedFrom) {
-  using hostapi::failedPrecondition;
-
   const std::filesystem::path manifestPath = record.folder() / "plugin.xml";
-  auto parsed = hostapi::loadManifestFile(manifestPath.string());
+  auto parsed = loadManifestFile(manifestPath.string());
   if (!parsed) {
     RecordAccess::refuse(record, parsed.status());
     return;
   }
   RecordAccess::setManifest(record, std::move(parsed).value());
-  const hostapi::Manifest& manifest = *record.manifest();
+  const Manifest& manifest = *record.manifest();
 
-  const hostapi::ApiVersion host{hostapi::kApiVersionMajor, hostapi::kApiVersionMinor};
-  if (!manifestAdmitsHost(manifest, host)) {
-    RecordAccess::refuse(record, failedPrecondition(
-                                     quoted(manifestPath) + ": plugin '" + manifest.key +
-                                     "' supports host API " + versionText(manifest.apiMin) +
-                                     " to " + versionText(manifest.apiMax) +
-                                     ", this host has " + hostApiVersionText()));
+  // Is this a plugin of the kind this host loads at all, then of a version it supports.
+  if (Status s = checkInterfaceId(manifest, manifestPath); !s) {
+    RecordAccess::refuse(record, std::move(s));
+    return;
+  }
+  if (Status s = checkManifestRange(manifest, manifestPath); !s) {
+    RecordAccess::refuse(record, std::move(s));
     return;
   }
   // Checked before the module is loaded, so that no code of a duplicate ever runs. The key the
   // module reports must equal the manifest's (checked below), so this is the same check.
   if (auto it = loadedFrom.find(manifest.key); it != loadedFrom.end()) {
-    RecordAccess::refuse(record, hostapi::Status(hostapi::StatusCode::kAlreadyExists,
+    RecordAccess::refuse(record, Status(StatusCode::kAlreadyExists,
                                                  quoted(manifestPath) + ": duplicate plugin key '" +
                                                      manifest.key + "': already loaded from " +
                                                      quoted(it->second)));
@@ -282,14 +280,14 @@ std::size_t PluginSet::loadedCount() const noexcept {
 
 std::size_t PluginSet::refusedCount() const noexcept { return records_.size() - loadedCount(); }
 
-hostapi::Plugin* PluginSet::find(const std::string& key) const noexcept {
+Plugin* PluginSet::find(const std::string& key) const noexcept {
   for (const auto& r : records_)
     if (r.loaded() && r.manifest() && r.manifest()->key == key) return r.plugin();
   return nullptr;
 }
 
-std::vector<hostapi::Status> PluginSet::shutdownAll() noexcept {
-  std::vector<hostapi::Status> failures;
+std::vector<Status> PluginSet::shutdownAll() noexcept {
+  std::vector<Status> failures;
   for (auto it = records_.rbegin(); it != records_.rend(); ++it) {
     if (!it->plugin_ || it->shutDown_) continue;
     it->shutDown_ = true;
@@ -297,7 +295,7 @@ std::vector<hostapi::Status> PluginSet::shutdownAll() noexcept {
       it->plugin_->shutdown();
     } catch (...) {
       try {
-        failures.push_back(hostapi::internalError("plugin '" + it->key() + "' (" +
+        failures.push_back(internalError("plugin '" + it->key() + "' (" +
                                                   quoted(it->folder_) + "): shutdown() threw: " +
                                                   describeCurrentException()));
       } catch (...) {
@@ -308,45 +306,11 @@ std::vector<hostapi::Status> PluginSet::shutdownAll() noexcept {
   return failures;
 }
 
-std::string hostApiVersionText() {
-  return versionText(hostapi::kApiVersionMajor, hostapi::kApiVersionMinor);
-}
-
-bool manifestAdmitsHost(const hostapi::Manifest& manifest, hostapi::ApiVersion host) {
-  return manifest.apiMin <= host && host.major <= manifest.apiMax.major;
-}
-
-hostapi::Status checkSharedObject(const std::filesystem::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return hostapi::notFound(quoted(path) + ": cannot read the module file");
-  // e_ident (16 bytes) then e_type (2 bytes, in the byte order e_ident[EI_DATA] says).
-  std::array<unsigned char, 18> header{};
-  in.read(reinterpret_cast<char*>(header.data()), static_cast<std::streamsize>(header.size()));
-  const auto got = static_cast<std::size_t>(in.gcount());
-  if (got < 4 || header[0] != 0x7f || header[1] != 'E' || header[2] != 'L' || header[3] != 'F')
-    return hostapi::invalidArgument(quoted(path) + ": not a shared object (no ELF header)");
-  if (got < header.size())
-    return hostapi::invalidArgument(quoted(path) + ": not a shared object (truncated ELF header)");
-  constexpr unsigned char kLittleEndian = 1, kBigEndian = 2;
-  unsigned type = 0;
-  if (header[5] == kLittleEndian)
-    type = header[16] | (static_cast<unsigned>(header[17]) << 8);
-  else if (header[5] == kBigEndian)
-    type = header[17] | (static_cast<unsigned>(header[16]) << 8);
-  else
-    return hostapi::invalidArgument(quoted(path) + ": not a shared object (bad ELF byte order)");
-  constexpr unsigned kEtDyn = 3;
-  if (type != kEtDyn)
-    return hostapi::invalidArgument(quoted(path) + ": not a shared object (ELF type " +
-                                    std::to_string(type) + ", expected ET_DYN)");
-  return hostapi::Status::ok();
-}
-
-hostapi::Result<PluginSet> loadPlugins(const std::filesystem::path& pluginDir) {
+Result<PluginSet> loadPlugins(const std::filesystem::path& pluginDir) {
   try {
     std::error_code ec;
     if (!std::filesystem::is_directory(pluginDir, ec))
-      return hostapi::notFound(quoted(pluginDir) + ": plugin directory does not exist or is not a "
+      return notFound(quoted(pluginDir) + ": plugin directory does not exist or is not a "
                                "directory");
     std::vector<std::filesystem::path> entries;
     for (std::filesystem::directory_iterator it(pluginDir, ec), end; !ec && it != end;
@@ -356,7 +320,7 @@ hostapi::Result<PluginSet> loadPlugins(const std::filesystem::path& pluginDir) {
       entries.push_back(it->path());
     }
     if (ec)
-      return hostapi::notFound(quoted(pluginDir) + ": cannot list the plugin directory: " +
+      return notFound(quoted(pluginDir) + ": cannot list the plugin directory: " +
                                ec.message());
     std::sort(entries.begin(), entries.end());
 
@@ -366,7 +330,7 @@ hostapi::Result<PluginSet> loadPlugins(const std::filesystem::path& pluginDir) {
       PluginRecord& record = RecordAccess::blank(set, entry);
       std::error_code dirError;
       if (!std::filesystem::is_directory(entry, dirError)) {
-        RecordAccess::refuse(record, hostapi::invalidArgument(
+        RecordAccess::refuse(record, invalidArgument(
                                          quoted(entry) + ": not a plugin folder (a plugin is a "
                                          "folder holding plugin.xml and its module)"));
         continue;
@@ -375,15 +339,15 @@ hostapi::Result<PluginSet> loadPlugins(const std::filesystem::path& pluginDir) {
         loadFolder(record, loadedFrom);
       } catch (...) {
         // Out of memory or a filesystem exception: refuse this one, keep going.
-        RecordAccess::refuse(record, hostapi::internalError(quoted(entry) + ": " +
+        RecordAccess::refuse(record, internalError(quoted(entry) + ": " +
                                                             describeCurrentException()));
       }
     }
     return set;
   } catch (...) {
-    return hostapi::internalError(quoted(pluginDir) + ": cannot scan: " +
+    return internalError(quoted(pluginDir) + ": cannot scan: " +
                                   describeCurrentException());
   }
 }
 
-}  // namespace samplehost::loader
+}  // namespace hostapi::host

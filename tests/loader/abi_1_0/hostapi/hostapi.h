@@ -1,0 +1,12 @@
+// Everything a plugin may see of a host, in one include.
+#pragma once
+
+#include "hostapi/manifest.h"
+#include "hostapi/plugin.h"
+#include "hostapi/plugin_abi.h"
+#include "hostapi/report.h"
+#include "hostapi/services.h"
+#include "hostapi/settings.h"
+#include "hostapi/status.h"
+#include "hostapi/user.h"
+#include "hostapi/version.h"
