@@ -15,7 +15,7 @@
 #include <set>
 #include <thread>
 
-#include "process.h"
+#include "testsupport/process.h"
 
 namespace {
 

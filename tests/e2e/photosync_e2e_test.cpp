@@ -8,7 +8,7 @@
 
 #include <filesystem>
 
-#include "process.h"
+#include "testsupport/process.h"
 
 namespace {
 

@@ -18,7 +18,7 @@
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
 #include "e2e_report.h"
-#include "process.h"
+#include "testsupport/process.h"
 #include "samplehost/store/store.h"
 #include "testsupport/corpus.h"
 #include "testsupport/images.h"

@@ -18,7 +18,7 @@
 #include "photosync/http/url.h"
 #include "photosync/providers/google_provider.h"
 #include "photosync/sync/engine.h"
-#include "process.h"
+#include "testsupport/process.h"
 #include "sim_process.h"
 
 namespace {

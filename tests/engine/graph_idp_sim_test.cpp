@@ -16,7 +16,7 @@
 #include "photosync/http/json.h"
 #include "photosync/providers/graph_provider.h"
 #include "photosync/sync/engine.h"
-#include "process.h"
+#include "testsupport/process.h"
 #include "sim_process.h"
 
 namespace {

@@ -17,7 +17,7 @@
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
 #include "e2e_report.h"
-#include "process.h"
+#include "testsupport/process.h"
 
 namespace {
 

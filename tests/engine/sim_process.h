@@ -15,7 +15,7 @@
 #include "e2e_report.h"
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
-#include "process.h"
+#include "testsupport/process.h"
 
 class SimProcess {
  public:

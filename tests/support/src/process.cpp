@@ -1,6 +1,6 @@
 // See process.h. posix_spawn with pipes; stdout and stderr are drained with poll() so that a
 // chatty child never blocks on a full pipe.
-#include "process.h"
+#include "testsupport/process.h"
 
 #include <fcntl.h>
 #include <poll.h>
