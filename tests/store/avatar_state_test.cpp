@@ -43,6 +43,33 @@ struct Fixture {
   }
 };
 
+// AvatarInfo::sha256 is a contract between two products: the host hashes what it stores (its
+// own OpenSSL call), a plugin hashes what it sent (PhotoSync's photosync::sha256Hex). Both must be
+// plain SHA-256 in lowercase hex; pinned here to known answers and to each other.
+TEST(Avatars, TheStoredHashIsStandardSha256AsPluginsComputeIt) {
+  Fixture f(3);
+  struct Case {
+    std::string bytes;
+    const char* sha256;
+  } cases[] = {
+      {"abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"},  // FIPS 180-2 B.1
+      {std::string("\x89PNG\r\n\x1a\n\0\0", 10), nullptr},
+      {std::string(100000, '\xff'), nullptr},
+  };
+  for (std::size_t i = 0; i < std::size(cases); ++i) {
+    SCOPED_TRACE(i);
+    const auto& c = cases[i];
+    ASSERT_TRUE(f.avatars.upload(f.users[i], "image/png", c.bytes).isOk());
+    const auto cur = f.avatars.current(f.users[i]);
+    ASSERT_TRUE(cur.isOk());
+    if (c.sha256) {
+      EXPECT_EQ(cur->sha256, c.sha256);
+    }
+    EXPECT_EQ(cur->sha256, photosync::sha256Hex(c.bytes));
+    EXPECT_EQ(cur->sha256.size(), 64u);
+  }
+}
+
 TEST(Avatars, UnknownUserIsNotFoundEverywhere) {
   Fixture f;
   EXPECT_EQ(f.avatars.current("nope").status().code(), StatusCode::kNotFound);

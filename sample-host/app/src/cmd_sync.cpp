@@ -15,7 +15,7 @@
 
 #include "cli_support.h"
 #include "commands.h"
-#include "photosync/http/client.h"
+#include "samplehost/net/http_client.h"
 #include "samplehost/store/host_services.h"
 #include "samplehost/sync/hook_runner.h"
 #include "samplehost/sync/host_session.h"
@@ -147,7 +147,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
       [display](const store::ProgressTracker::Phase& p) { display->update(p.name, p.done, p.total); });
 
   sync::SourceDeps deps;
-  deps.transport = std::make_shared<photosync::http::Client>();
+  deps.transport = std::make_shared<net::HttpClient>();
   sync::StoreSyncStore syncStore(st);
   sync::UserSync userSync(syncStore, sync::makeStoreSourceFactory(st, deps), session.plugins());
   sync::SyncOptions options;

@@ -12,8 +12,7 @@
 #include <memory>
 #include <string>
 
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "store_crypto.h"
 
 namespace samplehost::store {
 namespace {
@@ -70,7 +69,7 @@ hostapi::Result<std::string> readKey(const std::filesystem::path& path) {
     if (n <= 0) {
       auto msg = n < 0 ? errnoText() : std::string("unexpected end of file");
       ::close(fd);
-      photosync::secureWipe(key);
+      crypto::wipe(key);
       return hostapi::failedPrecondition("cannot read secret key file " + path.string() + ": " + msg);
     }
     got += static_cast<std::size_t>(n);
@@ -85,22 +84,22 @@ hostapi::Result<std::string> readKey(const std::filesystem::path& path) {
 hostapi::Status createKey(const std::filesystem::path& dir, const std::filesystem::path& path) {
   std::string key;
   try {
-    key = photosync::randomBytes(kSecretKeySize);
+    key = crypto::randomBytes(kSecretKeySize);
   } catch (const std::exception& e) {
     return hostapi::internalError(std::string("cannot make a secret key: ") + e.what());
   }
   // A name no other starter (process or thread) can pick, so O_EXCL never meets another's file.
   std::string suffix;
   try {
-    suffix = photosync::hexEncode(photosync::randomBytes(8));
+    suffix = crypto::hex(crypto::randomBytes(8));
   } catch (const std::exception& e) {
-    photosync::secureWipe(key);
+    crypto::wipe(key);
     return hostapi::internalError(std::string("cannot make a temp name: ") + e.what());
   }
   auto tmp = dir / (std::string(kSecretKeyFileName) + ".tmp." + std::to_string(::getpid()) + "." + suffix);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
   if (fd < 0) {
-    photosync::secureWipe(key);
+    crypto::wipe(key);
     return hostapi::failedPrecondition("cannot create secret key file in " + dir.string() + ": " + errnoText());
   }
   std::size_t put = 0;
@@ -111,7 +110,7 @@ hostapi::Status createKey(const std::filesystem::path& dir, const std::filesyste
     if (n <= 0) { ok = false; break; }
     put += static_cast<std::size_t>(n);
   }
-  photosync::secureWipe(key);
+  crypto::wipe(key);
   ok = ok && ::fsync(fd) == 0;
   std::string err = ok ? "" : errnoText();
   ::close(fd);
@@ -153,19 +152,19 @@ hostapi::Result<SecretBox> SecretBox::openKeyFile(const std::filesystem::path& d
 
 hostapi::Result<SecretBox> SecretBox::fromKey(std::string key) {
   if (key.size() != kSecretKeySize) {
-    photosync::secureWipe(key);
+    crypto::wipe(key);
     return hostapi::invalidArgument("a secret key must be " + std::to_string(kSecretKeySize) + " bytes");
   }
   return SecretBox(std::move(key));
 }
 
-SecretBox::~SecretBox() { photosync::secureWipe(key_); }
+SecretBox::~SecretBox() { crypto::wipe(key_); }
 
 hostapi::Result<std::string> SecretBox::seal(std::string_view plaintext, std::string_view aad) const {
   if (key_.size() != kSecretKeySize) return hostapi::internalError("secret box has no key");
   std::string nonce;
   try {
-    nonce = photosync::randomBytes(kNonceSize);
+    nonce = crypto::randomBytes(kNonceSize);
   } catch (const std::exception& e) {
     return hostapi::internalError(std::string("cannot make a nonce: ") + e.what());
   }
@@ -224,7 +223,7 @@ hostapi::Result<std::string> SecretBox::open(std::string_view sealed, std::strin
   // The tag check: a wrong key, altered bytes and a different AAD (moved value) all fail here.
   ok = ok && EVP_DecryptFinal_ex(ctx.get(), nullptr, &len) == 1;
   if (!ok) {
-    photosync::secureWipe(out);
+    crypto::wipe(out);
     return hostapi::failedPrecondition(prefix + "the key file does not match this store, or the stored value was "
                                                 "altered or moved to another field");
   }

@@ -9,8 +9,7 @@
 #include <limits>
 
 #include "migrations.h"
-#include "photosync/common/crypto.h"
-#include "photosync/common/encoding.h"
+#include "store_crypto.h"
 #include "store_impl.h"
 
 namespace samplehost::store {
@@ -111,7 +110,7 @@ Status statusFromSql(const detail::SqlError& e) {
   }
 }
 
-std::string Store::Impl::newId() { return photosync::hexEncode(photosync::randomBytes(16)); }
+std::string Store::Impl::newId() { return crypto::hex(crypto::randomBytes(16)); }
 
 Result<std::string> Store::Impl::seal(const std::string& plaintext, const std::string& aad) {
   if (!box) return hostapi::internalError("store has no secret key");
@@ -342,7 +341,7 @@ Result<Directory> Store::directoryBySecret(hostapi::DirectoryKind kind, const st
       }
       // Constant time over the secret's length, so the comparison leaks nothing of the value.
       bool equal = plain->size() == value.size() && CRYPTO_memcmp(plain->data(), value.data(), value.size()) == 0;
-      photosync::secureWipe(plain.value());
+      crypto::wipe(plain.value());
       if (equal && !match) match = std::move(d);
     }
     if (match) return *match;

@@ -2,7 +2,7 @@
 #include <fstream>
 #include <limits>
 
-#include "photosync/common/crypto.h"
+#include "store_crypto.h"
 #include "samplehost/store/store.h"
 #include "store_impl.h"
 
@@ -123,7 +123,7 @@ Status Store::replaceAvatar(const std::string& userId, const hostapi::AvatarImag
   if (pluginKey.empty()) return hostapi::invalidArgument("replacing an avatar needs the plugin's key");
   if (auto s = checkImage(image.contentType, image.bytes); !s) return s;
   // Hash outside the transaction: it is the slow part and needs no lock.
-  NewAvatar n{"plugin", pluginKey, image.contentType, &image.bytes, photosync::sha256Hex(image.bytes), image.width,
+  NewAvatar n{"plugin", pluginKey, image.contentType, &image.bytes, crypto::sha256Hex(image.bytes), image.width,
               image.height};
   return impl_->write<Status>([&](Connection& c) -> Status {
     auto cur = currentAvatar(c, userId);
@@ -159,7 +159,7 @@ Status Store::resetAvatar(const std::string& userId, const std::string& pluginKe
 
 Status Store::uploadAvatar(const std::string& userId, const std::string& contentType, const std::string& bytes) {
   if (auto s = checkImage(contentType, bytes); !s) return s;
-  NewAvatar n{"uploaded", "", contentType, &bytes, photosync::sha256Hex(bytes)};
+  NewAvatar n{"uploaded", "", contentType, &bytes, crypto::sha256Hex(bytes)};
   return impl_->write<Status>([&](Connection& c) -> Status {
     if (!detail::userExists(c, userId)) return hostapi::notFound("no user with id '" + userId + "'");
     storeAvatar(c, userId, n, impl_->nowMs());

@@ -8,16 +8,11 @@
 #include <string>
 #include <utility>
 
-#include "photosync/auth/entra.h"
-#include "photosync/auth/google.h"
-#include "photosync/http/json.h"
-#include "photosync/http/url.h"
+#include "samplehost/net/url.h"
+#include "samplehost/sync/idp_sign_in.h"
 
 namespace samplehost::sync {
 namespace {
-
-namespace http = photosync::http;
-namespace auth = photosync::auth;
 
 std::string setting(const hostapi::PageValues& v, const std::string& key, std::string fallback = {}) {
   auto got = v.get(key);
@@ -46,39 +41,47 @@ std::string trimSlash(std::string s) {
 /// "code: message" from a Graph or Google error envelope ({"error":{"code","message"}}), without
 /// echoing anything else of the body.
 std::string errorSummary(const std::string& body) {
-  auto parsed = http::parseJson(body);
-  if (!parsed) return {};
-  const web::json::value* err = http::getObject(*parsed, "error");
-  if (!err) return {};
+  web::json::value parsed;
+  try {
+    parsed = web::json::value::parse(body);
+  } catch (const std::exception&) {
+    return {};
+  }
+  if (!parsed.is_object() || !parsed.has_field("error") || !parsed.at("error").is_object()) return {};
+  const web::json::value& err = parsed.at("error");
   std::string out;
-  if (auto code = http::getString(*err, "code")) out = *code;
-  else if (auto n = http::getInt64(*err, "code")) out = std::to_string(*n);
-  if (auto msg = http::getString(*err, "message")) out += (out.empty() ? "" : ": ") + msg->substr(0, 300);
+  if (err.has_field("code")) {
+    const web::json::value& code = err.at("code");
+    if (code.is_string()) out = code.as_string();
+    else if (code.is_number() && code.as_number().is_int64()) out = std::to_string(code.as_number().to_int64());
+  }
+  if (err.has_field("message") && err.at("message").is_string())
+    out += (out.empty() ? "" : ": ") + err.at("message").as_string().substr(0, 300);
   return out;
 }
 
 /// Shared GET-with-token logic.
 class TokenPager {
  public:
-  TokenPager(SourceDeps deps, std::unique_ptr<auth::TokenProvider> tokens, std::string origin)
+  TokenPager(SourceDeps deps, std::unique_ptr<AccessTokens> tokens, std::string origin)
       : deps_(std::move(deps)), tokens_(std::move(tokens)), origin_(std::move(origin)) {}
 
-  hostapi::Result<http::Response> get(const std::string& url, const hostapi::Cancellation& cancel) {
-    auto o = http::originOf(url);
+  hostapi::Result<net::Response> get(const std::string& url, const hostapi::Cancellation& cancel) {
+    auto o = net::originOf(url);
     if (!o || *o != origin_)
       return hostapi::unavailable("the IdP's next-page link points to another host; refusing to follow it");
-    http::CancelCheck cancelled = [&cancel] { return cancel.isCancelled(); };
+    net::CancelCheck cancelled = [&cancel] { return cancel.isCancelled(); };
     for (int attempt = 0; attempt < 2; ++attempt) {
-      auto token = tokens_->accessToken();
+      auto token = tokens_->get(cancelled);
       if (!token) return token.status();
-      http::Request req;
+      net::Request req;
       req.url = url;
       req.headers.add("Authorization", "Bearer " + *token);
       req.headers.add("Accept", "application/json");
-      auto resp = http::sendWithRetry(*deps_.transport, req, deps_.retry, deps_.stats, cancelled);
+      auto resp = net::sendWithRetry(*deps_.transport, req, deps_.retry, cancelled);
       if (!resp) return resp.status();
       if (resp->status == 401 && attempt == 0) {
-        tokens_->invalidate(*token);
+        tokens_->drop(*token);
         continue;
       }
       return resp;
@@ -88,16 +91,15 @@ class TokenPager {
 
  private:
   SourceDeps deps_;
-  std::unique_ptr<auth::TokenProvider> tokens_;
+  std::unique_ptr<AccessTokens> tokens_;
   std::string origin_;
 };
 
-auth::TokenProviderOptions tokenOptions(const SourceDeps& deps) {
-  auth::TokenProviderOptions o;
-  o.transport = deps.transport;
-  o.retry = deps.retry;
-  o.stats = deps.stats;
-  return o;
+SignInDeps signInDeps(const SourceDeps& deps) {
+  SignInDeps d;
+  d.transport = deps.transport;
+  d.retry = deps.retry;
+  return d;
 }
 
 class EntraSource final : public DirectorySource {
@@ -142,7 +144,7 @@ class GoogleSource final : public DirectorySource {
   hostapi::Result<std::optional<SourcePage>> nextPage(const hostapi::Cancellation& cancel) override {
     if (done_) return std::optional<SourcePage>{};
     std::string url = base_;
-    if (!token_.empty()) url += "&pageToken=" + http::encodeQueryValue(token_);
+    if (!token_.empty()) url += "&pageToken=" + net::percentEncode(token_);
     auto resp = pager_->get(url, cancel);
     if (!resp) return resp.status();
     if (resp->status == 403)
@@ -179,7 +181,7 @@ class GoogleSource final : public DirectorySource {
 hostapi::Result<std::unique_ptr<DirectorySource>> makeEntraSource(const hostapi::PageValues& settings,
                                                                   SourceDeps deps) {
   if (!deps.transport) return hostapi::internalError("no HTTP transport");
-  auth::EntraCredentials c;
+  EntraApp c;
   c.authorityHost = trimSlash(setting(settings, "authorityHost", c.authorityHost));
   c.graphEndpoint = trimSlash(setting(settings, "graphEndpoint", c.graphEndpoint));
   c.tenantId = setting(settings, "tenantId");
@@ -199,9 +201,9 @@ hostapi::Result<std::unique_ptr<DirectorySource>> makeEntraSource(const hostapi:
   }
   auto size = pageSize(settings, 999);
   if (!size) return size.status();
-  auto origin = http::originOf(c.graphEndpoint);
+  auto origin = net::originOf(c.graphEndpoint);
   if (!origin) return hostapi::invalidArgument("graphEndpoint is not a valid http(s) URL");
-  auto tokens = auth::makeEntraTokenProvider(c, tokenOptions(deps));
+  auto tokens = entraAppTokens(c, signInDeps(deps));
   if (!tokens) return tokens.status();
   std::string first = c.graphEndpoint +
                       "/v1.0/users?$select=id,userPrincipalName,mail,displayName,accountEnabled&$top=" +
@@ -213,23 +215,23 @@ hostapi::Result<std::unique_ptr<DirectorySource>> makeEntraSource(const hostapi:
 hostapi::Result<std::unique_ptr<DirectorySource>> makeGoogleSource(const hostapi::PageValues& settings,
                                                                    SourceDeps deps) {
   if (!deps.transport) return hostapi::internalError("no HTTP transport");
-  auth::GoogleCredentials c;
-  c.serviceAccountKeyJson = secretOf(settings, "serviceAccountKey");
-  if (c.serviceAccountKeyJson.empty()) return hostapi::invalidArgument("serviceAccountKey is not set");
-  c.subject = setting(settings, "adminEmail");
-  if (c.subject.empty()) return hostapi::invalidArgument("adminEmail is not set (the administrator to impersonate)");
-  c.scopes = {kGoogleUserReadScope};
+  GoogleServiceAccount c;
+  c.keyJson = secretOf(settings, "serviceAccountKey");
+  if (c.keyJson.empty()) return hostapi::invalidArgument("serviceAccountKey is not set");
+  c.adminEmail = setting(settings, "adminEmail");
+  if (c.adminEmail.empty()) return hostapi::invalidArgument("adminEmail is not set (the administrator to impersonate)");
+  c.scope = kGoogleUserReadScope;
   std::string api = trimSlash(setting(settings, "apiEndpoint", "https://admin.googleapis.com"));
-  auto origin = http::originOf(api);
+  auto origin = net::originOf(api);
   if (!origin) return hostapi::invalidArgument("apiEndpoint is not a valid http(s) URL");
   auto size = pageSize(settings, 500);
   if (!size) return size.status();
   std::string customer = setting(settings, "customer", "my_customer");
-  auto tokens = auth::makeGoogleTokenProvider(c, tokenOptions(deps));
+  auto tokens = googleServiceAccountTokens(std::move(c), signInDeps(deps));
   if (!tokens) return tokens.status();
-  std::string base = api + "/admin/directory/v1/users?customer=" + http::encodeQueryValue(customer) +
+  std::string base = api + "/admin/directory/v1/users?customer=" + net::percentEncode(customer) +
                      "&maxResults=" + std::to_string(*size) + "&orderBy=email" + "&fields=" +
-                     http::encodeQueryValue(
+                     net::percentEncode(
                          "nextPageToken,users(id,primaryEmail,name/fullName,suspended,archived,"
                          "thumbnailPhotoEtag,thumbnailPhotoUrl)");
   auto pager = std::make_unique<TokenPager>(std::move(deps), std::move(tokens.value()), *origin);

@@ -1,6 +1,6 @@
-// The directory sources that read users from an IdP over HTTP, through photosync's one HTTP and
-// OAuth library (src/http, src/auth): Entra (Graph /v1.0/users, every @odata.nextLink) and Google
-// (Admin SDK users.list, every pageToken). A directory's connection settings come as PageValues
+// The directory sources that read users from an IdP over HTTP, through the host's HTTP client
+// (samplehost::net) and its own sign-in (idp_sign_in.h): Entra (Graph /v1.0/users, every
+// @odata.nextLink) and Google (Admin SDK users.list, every pageToken). A directory's connection settings come as PageValues
 // (plain values + secrets), with the same field keys as the PhotoSync pages:
 //   entra:  tenantId, clientId, credentialType (secret|certificate), clientSecret*,
 //           certificatePem, privateKeyPem*, authorityHost, graphEndpoint, pageSize (1-999, 999)
@@ -12,16 +12,15 @@
 
 #include "hostapi/settings.h"
 #include "hostapi/status.h"
-#include "photosync/http/client.h"
-#include "photosync/http/retry.h"
+#include "samplehost/net/http_client.h"
+#include "samplehost/net/retry.h"
 #include "samplehost/sync/user_sync.h"
 
 namespace samplehost::sync {
 
 struct SourceDeps {
-  std::shared_ptr<photosync::http::Transport> transport;  // required
-  photosync::http::HttpStats* stats = nullptr;
-  photosync::http::RetryPolicy retry{};
+  std::shared_ptr<net::Transport> transport;  // required
+  net::RetryPolicy retry{};  // for the listing and the sign-in
 };
 
 /// INVALID_ARGUMENT naming the missing/invalid setting (never a secret's value).

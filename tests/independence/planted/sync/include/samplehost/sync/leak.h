@@ -1,0 +1,3 @@
+// Planted for tests/independence.
+#pragma once
+#  include <photosync/common/crypto.h>
