@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "photosync/common/text.h"
 #include "photosync/http/url.h"
 
 namespace photosync::http {
@@ -24,12 +25,6 @@ milliseconds uniform(milliseconds lo, milliseconds hi) {
   if (hi <= lo) return lo;
   std::uniform_int_distribution<milliseconds::rep> dist(lo.count(), hi.count());
   return milliseconds(dist(rng()));
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -126,7 +121,7 @@ HttpCounts HttpStats::snapshot() const noexcept {
 
 std::optional<milliseconds> parseRetryAfter(std::string_view value,
                                             std::chrono::system_clock::time_point now) {
-  value = trim(value);
+  value = trim(value, kHttpWhitespace);
   if (value.empty()) return std::nullopt;
   const char first = value.front();
   if ((first >= '0' && first <= '9') || first == '.') {

@@ -14,6 +14,7 @@
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "photosync/common/text.h"
 
 namespace photosync::providers {
 namespace {
@@ -29,10 +30,6 @@ std::string trimSlash(std::string s) {
   return s;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 /// "code: message" of a Graph error body, first line only and bounded; "" when none.
 std::string graphErrorText(const web::json::value& body) {

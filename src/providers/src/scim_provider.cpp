@@ -13,6 +13,7 @@
 
 #include "photosync/common/crypto.h"
 #include "photosync/common/encoding.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
@@ -22,17 +23,6 @@ namespace {
 
 using hostapi::Status;
 using hostapi::StatusCode;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 /// A URI has a scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" and something after it.
 bool looksLikeUri(std::string_view v) {
@@ -47,7 +37,7 @@ bool looksLikeUri(std::string_view v) {
 }
 
 bool isDataUri(std::string_view v) {
-  return v.size() >= 5 && lower(std::string(v.substr(0, 5))) == "data:";
+  return startsWithIgnoreCase(v, "data:");
 }
 
 /// The URL for messages: without user information and without its query (credentials, and the
@@ -217,14 +207,14 @@ class ScimProvider final : public PhotoProvider {
       }
       const int st = head.response.status;
       if (st >= 200 && st < 300) {
-        if (auto etag = head.response.headers.get("ETag"); etag && !trim(*etag).empty()) {
+        if (auto etag = head.response.headers.get("ETag"); etag && !trim(*etag, kHttpWhitespace).empty()) {
           v.state = PhotoState::kPhoto;
-          v.versionTag = uri + " etag " + std::string(trim(*etag));
+          v.versionTag = uri + " etag " + std::string(trim(*etag, kHttpWhitespace));
           return v;
         }
-        if (auto lm = head.response.headers.get("Last-Modified"); lm && !trim(*lm).empty()) {
+        if (auto lm = head.response.headers.get("Last-Modified"); lm && !trim(*lm, kHttpWhitespace).empty()) {
           v.state = PhotoState::kPhoto;
-          v.versionTag = uri + " last-modified " + std::string(trim(*lm));
+          v.versionTag = uri + " last-modified " + std::string(trim(*lm, kHttpWhitespace));
           return v;
         }
         // No validator: only the bytes can tell whether the photo changed.
@@ -526,11 +516,11 @@ hostapi::Result<std::optional<ScimPhotoChoice>> chooseScimPhoto(std::string_view
     c.uri = v;
     c.type = http::getString(e, "type").value_or("");
     if (auto b = http::getBool(e, "primary")) c.primary = *b;
-    else if (auto s = http::getString(e, "primary")) c.primary = lower(*s) == "true";
+    else if (auto s = http::getString(e, "primary")) c.primary = equalsIgnoreCase(*s, "true");
     entries.push_back(std::move(c));
   }
   if (entries.empty()) return std::optional<ScimPhotoChoice>{};
-  const std::string want = lower(std::string(preferType));
+  const std::string want = lower(preferType);
   auto pick = [&](auto pred) -> const ScimPhotoChoice* {
     for (const auto& c : entries)
       if (pred(c)) return &c;
@@ -553,7 +543,7 @@ hostapi::Result<DataUri> decodeDataUri(std::string_view uri, std::uint64_t maxBy
   std::string_view header = rest.substr(0, comma);
   const std::string_view data = rest.substr(comma + 1);
   bool base64 = false;
-  if (header.size() >= 7 && lower(std::string(header.substr(header.size() - 7))) == ";base64") {
+  if (header.size() >= 7 && equalsIgnoreCase(header.substr(header.size() - 7), ";base64")) {
     base64 = true;
     header.remove_suffix(7);
   }
@@ -593,7 +583,7 @@ hostapi::Result<DataUri> decodeDataUri(std::string_view uri, std::uint64_t maxBy
 hostapi::Status checkScimPhotoUrl(std::string_view url, const ScimOptions& options) {
   if (isDataUri(url)) return hostapi::invalidArgument("a data: URI is not fetched");
   const auto colon = url.find(':');
-  const std::string scheme = lower(std::string(url.substr(0, colon == std::string_view::npos ? 0 : colon)));
+  const std::string scheme = lower(url.substr(0, colon == std::string_view::npos ? 0 : colon));
   if (scheme != "http" && scheme != "https")
     return hostapi::invalidArgument("the photo URL " + shown(url) +
                                     " is neither https nor a data: URI; PhotoSync does not fetch it");
