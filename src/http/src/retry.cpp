@@ -119,6 +119,14 @@ HttpCounts HttpStats::snapshot() const noexcept {
   return c;
 }
 
+std::optional<hostapi::Result<Response>> sendWithPermit(ConcurrencyLimiter& limiter, Transport& transport,
+                                                        const Request& request, const RetryPolicy& policy,
+                                                        HttpStats* stats, const CancelCheck& cancelled) {
+  ConcurrencyLimiter::Permit permit(limiter, cancelled);
+  if (!permit.acquired()) return std::nullopt;
+  return sendWithRetry(transport, request, policy, stats, cancelled);
+}
+
 std::optional<milliseconds> parseRetryAfter(std::string_view value,
                                             std::chrono::system_clock::time_point now) {
   value = trim(value, kHttpWhitespace);

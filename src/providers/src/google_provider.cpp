@@ -230,15 +230,12 @@ class GoogleProvider final : public PhotoProvider {
       req.headers.set("Accept", "application/json");
       req.timeout = o_.requestTimeout;
       req.maxResponseBytes = 4u * 1024u * 1024u;  // a 96x96 photo in base64 is a few KB
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          a.error = hostapi::cancelled("the sync was cancelled");
-          return a;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        a.error = hostapi::cancelled("the sync was cancelled");
+        return a;
       }
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         a.error = Status(resp.status().code(), "the Google Admin SDK could not be reached: " + resp.status().message());
         return a;

@@ -249,15 +249,12 @@ class GraphProvider final : public PhotoProvider {
       // A batch of 20 photos of up to ~5 MB each, base64: allow for it.
       req.maxResponseBytes = 20u * 8u * 1024u * 1024u;
 
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
-          return out;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+        return out;
       }
+      const hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         for (auto i : pending)
           out[i].error = Status(resp.status().code(),

@@ -371,15 +371,12 @@ class ScimProvider final : public PhotoProvider {
       req.headers.set("Accept", "image/*");
       req.timeout = o_.requestTimeout;
       req.maxResponseBytes = static_cast<std::size_t>(o_.maxBytes);
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          f.error = hostapi::cancelled("the sync was cancelled");
-          return f;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        f.error = hostapi::cancelled("the sync was cancelled");
+        return f;
       }
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         const Status& s = resp.status();
         if (s.code() == StatusCode::kResourceExhausted)
