@@ -1,5 +1,6 @@
 #include <memory>
 #include <string>
+#include <vector>
 
 #if PHOTOSYNC_HAVE_GRAPH
 #include "photosync/providers/graph_provider.h"
@@ -7,6 +8,7 @@
 #if PHOTOSYNC_HAVE_GOOGLE
 #include "photosync/providers/google_provider.h"
 #endif
+#include "page_checks.h"
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/provider.h"
 #if PHOTOSYNC_HAVE_SCIM
@@ -21,6 +23,24 @@ class DefaultFactory final : public ProviderFactory {
   hostapi::Result<std::string> identifier(const hostapi::PageValues& page,
                                           const hostapi::User& user) const override {
     return userIdentifier(page, user);
+  }
+
+  std::vector<hostapi::FieldError> validatePage(const hostapi::PageDescriptor& page,
+                                                const hostapi::PageValues& values) const override {
+    switch (page.kind) {
+#if PHOTOSYNC_HAVE_SCIM
+      case hostapi::DirectoryKind::kScim: return validateScimPage(page, values);
+#endif
+#if PHOTOSYNC_HAVE_GRAPH
+      case hostapi::DirectoryKind::kEntra: return validateGraphPage(page, values);
+#endif
+#if PHOTOSYNC_HAVE_GOOGLE
+      case hostapi::DirectoryKind::kGoogle: return validateGooglePage(page, values);
+#endif
+      default: break;
+    }
+    // A kind this build has no provider for: what the page descriptor says, nothing more.
+    return detail::PageChecker(page, values).take();
   }
 
   hostapi::Result<std::unique_ptr<PhotoProvider>> create(const ProviderConfig& config) override {

@@ -17,6 +17,7 @@
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "page_checks.h"
 
 namespace photosync::providers {
 namespace {
@@ -430,7 +431,14 @@ class ScimProvider final : public PhotoProvider {
 
 }  // namespace
 
-hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view text) {
+namespace {
+
+/// The one reading of "Allowed photo hosts", for the settings form and for the sync alike. A
+/// line is trimmed of blanks and then is host[:port] as http::parseUrl reads the authority of the
+/// photo URLs it is matched against (so a port is 1-65535 in at most 5 digits, an IPv6 literal is
+/// bracketed), and a host name has no empty label (".a.com", "a..com": no URL host has them).
+/// The message names the line ("line 2 (\"...\") is not host[:port], ...") without the field.
+hostapi::Result<std::vector<AllowedHost>> parseAllowedHostLines(std::string_view text) {
   std::vector<AllowedHost> out;
   std::size_t lineNo = 0;
   while (!text.empty()) {
@@ -440,16 +448,17 @@ hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view tex
     ++lineNo;
     if (line.empty()) continue;
     auto bad = [&] {
-      return hostapi::invalidArgument("allowedPhotoHosts: line " + std::to_string(lineNo) + " (\"" +
-                                      std::string(line.substr(0, 100)) +
+      return hostapi::invalidArgument("line " + std::to_string(lineNo) + " (\"" + std::string(line.substr(0, 100)) +
+                                      (line.size() > 100 ? "..." : "") +
                                       "\") is not host[:port], e.g. photos.example.com:8443");
     };
     if (line.find_first_of("/?#@ \t") != std::string_view::npos) return bad();
     auto parts = http::parseUrl("https://" + std::string(line));
     if (!parts) return bad();
+    const bool bracketed = line.front() == '[';
+    if (!bracketed && (parts->host.front() == '.' || parts->host.find("..") != std::string::npos)) return bad();
     AllowedHost h;
     h.host = parts->host;
-    const bool bracketed = line.front() == '[';
     const auto close = bracketed ? line.find(']') : std::string_view::npos;
     const bool hasPort = bracketed ? (close != std::string_view::npos && close + 1 < line.size())
                                    : line.find(':') != std::string_view::npos;
@@ -457,6 +466,14 @@ hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view tex
     if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
   }
   return out;
+}
+
+}  // namespace
+
+hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view text) {
+  auto hosts = parseAllowedHostLines(text);
+  if (!hosts) return hostapi::invalidArgument("allowedPhotoHosts: " + hosts.status().message());
+  return hosts;
 }
 
 std::string allowedHostText(const AllowedHost& h) {
@@ -488,6 +505,15 @@ hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page
   }
   o.retry = defaultRetry();
   return o;
+}
+
+std::vector<hostapi::FieldError> validateScimPage(const hostapi::PageDescriptor& page,
+                                                  const hostapi::PageValues& values) {
+  detail::PageChecker check(page, values);
+  if (auto v = check.value("allowedPhotoHosts"))
+    if (auto hosts = parseAllowedHostLines(*v); !hosts) check.add("allowedPhotoHosts", hosts.status().message());
+  if (auto o = scimOptionsFromPage(values); !o) check.addParserError(o.status());
+  return std::move(check).take();
 }
 
 hostapi::Result<std::optional<ScimPhotoChoice>> chooseScimPhoto(std::string_view photosJson,
