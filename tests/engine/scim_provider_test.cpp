@@ -206,6 +206,36 @@ TEST(ScimAllowedHosts, LinesCountBlankOnesAndLongOnesAreCut) {
   EXPECT_EQ(both.value().size(), 2u);
 }
 
+// validateScimPage reports what scimOptionsFromPage refuses: on the field it names, once, or on
+// the page when the host's descriptor has no such field.
+TEST(ScimAllowedHosts, ThePageCheckReportsWhatTheSyncRefuses) {
+  hostapi::PageDescriptor page;
+  page.key = "scim";
+  page.kind = hostapi::DirectoryKind::kScim;
+  hostapi::FieldDescriptor hosts;
+  hosts.key = "allowedPhotoHosts";
+  hosts.type = hostapi::FieldType::kMultiline;
+  hosts.label = "Allowed photo hosts";
+  page.fields.push_back(hosts);
+  hostapi::PageValues values;
+  values.values["allowedPhotoHosts"] = "ok.example.com\nphotos.example.com:000443";
+  auto errors = providers::validateScimPage(page, values);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].fieldKey, "allowedPhotoHosts");
+  EXPECT_EQ(errors[0].message, "\"Allowed photo hosts\" line 2 (\"photos.example.com:000443\") is not "
+                               "host[:port], e.g. photos.example.com:8443");
+
+  values.values["allowedPhotoHosts"] = "ok.example.com";
+  values.values["preferType"] = "avatar";  // no such field on this page: the sync still refuses it
+  errors = providers::validateScimPage(page, values);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].fieldKey, "");
+  EXPECT_EQ(errors[0].message, "preferType: must be photo or thumbnail, got 'avatar'");
+
+  values.values.erase("preferType");
+  EXPECT_TRUE(providers::validateScimPage(page, values).empty());
+}
+
 TEST(ScimAllowedHosts, ParseAndExactHostPortMatch) {
   auto hosts = providers::parseAllowedHosts("Photos.Example.com\n\n  127.0.0.1:8443 \r\n[::1]:9000\nphotos.example.com\n");
   ASSERT_TRUE(hosts.isOk()) << hosts.status().toString();
