@@ -1,5 +1,5 @@
-// PhotoSync's hostapi::Plugin: settings from the embedded manifest, validation, and the sync
-// hooks. Each entry point catches everything: the host must never see an exception of ours.
+// PhotoSync's hostapi::Plugin: settings from the embedded manifest, validation (dispatched to the
+// page's provider), and the sync hooks. Each entry point catches everything: the host must never see an exception of ours.
 #include "photosync_plugin.h"
 
 #include <exception>
@@ -9,7 +9,6 @@
 #include "embedded_manifest.h"
 #include "photosync/providers/provider.h"
 #include "photosync/sync/engine.h"
-#include "settings_checks.h"
 
 namespace photosync {
 namespace {
@@ -88,7 +87,8 @@ std::vector<hostapi::FieldError> PhotoSyncPlugin::validateSettings(
   try {
     const hostapi::PageDescriptor* p = page(pageKey);
     if (!p) return {{"", "PhotoSync has no settings page \"" + pageKey + "\""}};
-    return checkPageValues(*p, values);
+    // Each provider checks its own page with the parser it runs with (src/providers).
+    return providers::makeDefaultProviderFactory()->validatePage(*p, values);
   } catch (...) {
     return {{"", "PhotoSync could not check these settings (internal error)"}};
   }

@@ -11,6 +11,7 @@ namespace {
 
 using photosync::testing::keysA;
 using photosync::testing::keysB;
+using TestKeysRef = const photosync::testing::TestKeys&;
 
 const std::string kHeader = R"({"alg":"RS256","typ":"JWT"})";
 const std::string kClaims = R"({"iss":"me","aud":"you","exp":2000000000})";
@@ -127,6 +128,23 @@ TEST(CheckKeyMatchesCertificate, MatchAndMismatch) {
   auto st = checkKeyMatchesCertificate(keysB().pkcs8, keysA().certPem);
   ASSERT_FALSE(st.isOk());
   EXPECT_NE(st.message().find("does not belong"), std::string::npos);
+}
+
+TEST(CertificateNotAfter, IsTheEndOfTheValidityPeriod) {
+  const TestKeysRef k = keysA();  // made now, valid for 24 h (test_keys.h)
+  const auto now = std::chrono::system_clock::now();
+  auto end = certificateNotAfter(k.certPem);
+  ASSERT_TRUE(end.isOk()) << end.status().toString();
+  // ASN.1 times have whole seconds; the keys were made at most a few minutes before now.
+  EXPECT_LE(*end, now + std::chrono::hours(24) + std::chrono::seconds(1));
+  EXPECT_GT(*end, now + std::chrono::hours(23));
+  for (const std::string& bad : {std::string(""), k.pkcs8, std::string("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")}) {
+    SCOPED_TRACE(bad.substr(0, 30));
+    auto r = certificateNotAfter(bad);
+    ASSERT_FALSE(r.isOk());
+    EXPECT_EQ(r.status().code(), hostapi::StatusCode::kInvalidArgument);
+    EXPECT_EQ(r.status().message().find("MII"), std::string::npos) << "no key material in messages";
+  }
 }
 
 }  // namespace

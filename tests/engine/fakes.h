@@ -302,6 +302,10 @@ class FakeFactory final : public providers::ProviderFactory {
     return std::unique_ptr<providers::PhotoProvider>(std::make_unique<FakeProvider>(s_));
   }
   ConnectionTestResult testConnection(const std::string&, const PageValues&) override { return {}; }
+  // The engine never validates pages (the plugin does, before they are saved).
+  std::vector<hostapi::FieldError> validatePage(const hostapi::PageDescriptor&, const PageValues&) const override {
+    return {};
+  }
 
  private:
   std::shared_ptr<FakeProvider::Shared> s_;

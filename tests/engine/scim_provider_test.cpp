@@ -118,6 +118,124 @@ TEST(ScimDataUri, MalformedOrTooLargeIsAnErrorWithTheReason) {
   }
 }
 
+TEST(ScimChoice, BlanksAroundTheAttributeAndAValueAreIgnored) {
+  // photosync::trim: space, tab, CR and LF alike.
+  EXPECT_EQ(choose(" \r\n\t"), "none");
+  EXPECT_EQ(choose("\n[]\n"), "none");
+  EXPECT_EQ(choose(R"([{"value":"\r\n https://h/p1\t\n","type":"photo"}])"), "https://h/p1");
+  EXPECT_EQ(choose(R"([{"value":"\n","type":"photo"}])"), "none");  // a blank value is no URI
+}
+
+// The one parser of "Allowed photo hosts" (validateScimPage and scimOptionsFromPage both use it):
+// each line alone, what it reads as or that it is refused.
+TEST(ScimAllowedHosts, EdgeCasesOfOneLine) {
+  struct Case {
+    const char* line;
+    const char* readAs;  // allowedHostText of the result; nullptr: refused
+  };
+  const Case cases[] = {
+      {"photos.example.com", "photos.example.com"},
+      {"PHOTOS.Example.COM", "photos.example.com"},           // matched case-insensitively
+      {" \t photos.example.com \r", "photos.example.com"},     // blanks around, CRLF files
+      {"photos.example.com:8443", "photos.example.com:8443"},
+      {"photos.example.com:443", "photos.example.com:443"},   // an explicit port stays explicit
+      {"photos.example.com:0443", "photos.example.com:443"},  // leading zero, 5 digits
+      {"photos.example.com:65535", "photos.example.com:65535"},
+      {"photos.example.com.", "photos.example.com."},         // a trailing dot is a URL host too
+      {"photo_host.example.com", "photo_host.example.com"},
+      {"localhost", "localhost"},
+      {"127.0.0.1:8080", "127.0.0.1:8080"},
+      {"[::1]", "[::1]"},
+      {"[FE80::1]:9000", "[fe80::1]:9000"},
+      {"[::ffff:127.0.0.1]", "[::ffff:127.0.0.1]"},
+      // Refused: the sync could never use the line, so the form does not save it.
+      {"photos.example.com:000443", nullptr},  // 6 digits: saved by the old form check, refused by every sync
+      {".photos.example.com", nullptr},        // empty label: refused by the old form check, used by the sync
+      {"photos..example.com", nullptr},
+      {"photos.example.com:", nullptr},
+      {"photos.example.com:0", nullptr},
+      {"photos.example.com:65536", nullptr},
+      {"photos.example.com:+80", nullptr},
+      {"photos.example.com:80:80", nullptr},
+      {"photos.example.com:8o", nullptr},
+      {"::1", nullptr},                        // IPv6 must be bracketed
+      {"[::1", nullptr},
+      {"[]", nullptr},
+      {"[::1]x", nullptr},
+      {"[fe80::1%25eth0]", nullptr},           // no zone ids
+      {"https://photos.example.com", nullptr},
+      {"photos.example.com/x", nullptr},
+      {"photos.example.com?x", nullptr},
+      {"photos.example.com#x", nullptr},
+      {"user@photos.example.com", nullptr},
+      {"photos example.com", nullptr},
+      {"photos\texample.com", nullptr},
+      {"\vphotos.example.com", nullptr},         // only space, tab, CR, LF are trimmed
+      {"*.example.com", nullptr},              // no wildcards
+      {"b\xc3\xbc" "cher.example", nullptr},        // IDNs as punycode only (xn--bcher-kva.example)
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(::testing::PrintToString(std::string(c.line)));
+    auto r = providers::parseAllowedHosts(c.line);
+    if (c.readAs == nullptr) {
+      ASSERT_FALSE(r.isOk()) << "read as " << providers::allowedHostText(r.value().at(0));
+      EXPECT_EQ(r.status().code(), hostapi::StatusCode::kInvalidArgument);
+      EXPECT_EQ(r.status().message().rfind("allowedPhotoHosts: line 1 (", 0), 0u) << r.status().message();
+    } else {
+      ASSERT_TRUE(r.isOk()) << r.status().message();
+      ASSERT_EQ(r.value().size(), 1u);
+      EXPECT_EQ(providers::allowedHostText(r.value()[0]), c.readAs);
+    }
+  }
+}
+
+TEST(ScimAllowedHosts, LinesCountBlankOnesAndLongOnesAreCut) {
+  EXPECT_TRUE(providers::parseAllowedHosts("").value().empty());
+  EXPECT_TRUE(providers::parseAllowedHosts("\n \r\n\t\n").value().empty());
+  auto r = providers::parseAllowedHosts("a.example.com\n\n   \r\n.b.example.com\n");
+  ASSERT_FALSE(r.isOk());
+  EXPECT_NE(r.status().message().find("line 4 (\".b.example.com\")"), std::string::npos) << r.status().message();
+  const std::string longLine = std::string(150, 'a') + "/x";
+  auto cut = providers::parseAllowedHosts(longLine);
+  ASSERT_FALSE(cut.isOk());
+  EXPECT_NE(cut.status().message().find(std::string(100, 'a') + "...\")"), std::string::npos) << cut.status().message();
+  EXPECT_EQ(cut.status().message().find(std::string(101, 'a')), std::string::npos);
+  // A port makes a different entry; the same host twice is one.
+  auto both = providers::parseAllowedHosts("h.example.com\nH.example.com\nh.example.com:8443\n");
+  ASSERT_TRUE(both.isOk());
+  EXPECT_EQ(both.value().size(), 2u);
+}
+
+// validateScimPage reports what scimOptionsFromPage refuses: on the field it names, once, or on
+// the page when the host's descriptor has no such field.
+TEST(ScimAllowedHosts, ThePageCheckReportsWhatTheSyncRefuses) {
+  hostapi::PageDescriptor page;
+  page.key = "scim";
+  page.kind = hostapi::DirectoryKind::kScim;
+  hostapi::FieldDescriptor hosts;
+  hosts.key = "allowedPhotoHosts";
+  hosts.type = hostapi::FieldType::kMultiline;
+  hosts.label = "Allowed photo hosts";
+  page.fields.push_back(hosts);
+  hostapi::PageValues values;
+  values.values["allowedPhotoHosts"] = "ok.example.com\nphotos.example.com:000443";
+  auto errors = providers::validateScimPage(page, values);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].fieldKey, "allowedPhotoHosts");
+  EXPECT_EQ(errors[0].message, "\"Allowed photo hosts\" line 2 (\"photos.example.com:000443\") is not "
+                               "host[:port], e.g. photos.example.com:8443");
+
+  values.values["allowedPhotoHosts"] = "ok.example.com";
+  values.values["preferType"] = "avatar";  // no such field on this page: the sync still refuses it
+  errors = providers::validateScimPage(page, values);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].fieldKey, "");
+  EXPECT_EQ(errors[0].message, "preferType: must be photo or thumbnail, got 'avatar'");
+
+  values.values.erase("preferType");
+  EXPECT_TRUE(providers::validateScimPage(page, values).empty());
+}
+
 TEST(ScimAllowedHosts, ParseAndExactHostPortMatch) {
   auto hosts = providers::parseAllowedHosts("Photos.Example.com\n\n  127.0.0.1:8443 \r\n[::1]:9000\nphotos.example.com\n");
   ASSERT_TRUE(hosts.isOk()) << hosts.status().toString();

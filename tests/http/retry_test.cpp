@@ -1,5 +1,7 @@
 #include "photosync/http/retry.h"
 
+#include <vector>
+
 #include <gtest/gtest.h>
 
 #include "photosync/http/limiter.h"
@@ -284,6 +286,67 @@ TEST(ConcurrencyLimiter, BoundsAndCancels) {
   EXPECT_TRUE(limiter.acquire());
   releaser.join();
   EXPECT_EQ(ConcurrencyLimiter(0).available(), 1);
+}
+
+// Records the limiter's free permits at every attempt: what the provider's bound looked like
+// from the wire.
+class PermitWatchingTransport : public Transport {
+ public:
+  explicit PermitWatchingTransport(ConcurrencyLimiter& limiter) : limiter_(limiter) {}
+  std::vector<hostapi::Result<Response>> script;
+  std::vector<int> freeAtSend;
+  hostapi::Result<Response> send(const Request&, const CancelCheck&) override {
+    freeAtSend.push_back(limiter_.available());
+    return script.at(freeAtSend.size() - 1);
+  }
+
+ private:
+  ConcurrencyLimiter& limiter_;
+};
+
+TEST(SendWithPermit, HoldsOnePermitAcrossEveryAttempt) {
+  ConcurrencyLimiter limiter(2);
+  PermitWatchingTransport t(limiter);
+  t.script = {Response{503, {{"Retry-After", "0"}}, "busy"},
+              hostapi::Status(hostapi::StatusCode::kUnavailable, "reset"), Response{200, {}, "photo"}};
+  HttpStats stats;
+  auto r = sendWithPermit(limiter, t, get("http://a/"), fastPolicy(4), &stats);
+  ASSERT_TRUE(r.has_value());
+  ASSERT_TRUE(r->isOk()) << r->status().message();
+  EXPECT_EQ(r->value().body, "photo");
+  EXPECT_EQ(t.freeAtSend, (std::vector<int>{1, 1, 1}));  // the same one permit, retries included
+  EXPECT_EQ(limiter.available(), 2);                      // given back
+  EXPECT_EQ(stats.snapshot().attempts, 3u);
+  EXPECT_EQ(stats.snapshot().retries, 2u);
+}
+
+TEST(SendWithPermit, GivesThePermitBackWhenTheRequestFails) {
+  ConcurrencyLimiter limiter(1);
+  PermitWatchingTransport t(limiter);
+  t.script = {hostapi::Status(hostapi::StatusCode::kInvalidArgument, "bad url")};
+  auto r = sendWithPermit(limiter, t, get("http://a/"), fastPolicy(3));
+  ASSERT_TRUE(r.has_value());
+  ASSERT_FALSE(r->isOk());
+  EXPECT_EQ(r->status().code(), hostapi::StatusCode::kInvalidArgument);
+  EXPECT_EQ(t.freeAtSend, (std::vector<int>{0}));
+  EXPECT_EQ(limiter.available(), 1);
+}
+
+TEST(SendWithPermit, CancelledWhileWaitingForAPermitSendsNothing) {
+  ConcurrencyLimiter limiter(1);
+  ASSERT_TRUE(limiter.acquire());  // every permit taken by someone else
+  PermitWatchingTransport t(limiter);
+  t.script = {Response{200, {}, "x"}};
+  int polls = 0;
+  auto r = sendWithPermit(limiter, t, get("http://a/"), fastPolicy(3), nullptr, [&] { return ++polls > 3; });
+  EXPECT_FALSE(r.has_value());
+  EXPECT_TRUE(t.freeAtSend.empty());
+  EXPECT_EQ(limiter.available(), 0);  // nothing taken, nothing given back
+  limiter.release();
+  // Once a permit is free the same call goes through.
+  auto again = sendWithPermit(limiter, t, get("http://a/"), fastPolicy(3), nullptr, [] { return false; });
+  ASSERT_TRUE(again.has_value());
+  EXPECT_TRUE(again->isOk());
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <openssl/x509.h>
 
 #include "embedded_manifest.h"
+#include "photosync/providers/scim_provider.h"
 
 namespace photosync {
 namespace {
@@ -363,6 +364,89 @@ TEST(PhotoSyncPlugin, ScimAllowedHostsAreHostAndPortPerLine) {
     ASSERT_EQ(errors.size(), 1u);
     EXPECT_EQ(errors[0].fieldKey, "allowedPhotoHosts");
     EXPECT_NE(errors[0].message.find("line 2"), std::string::npos) << errors[0].message;
+  }
+}
+
+// The form and the sync read "Allowed photo hosts" with one parser (the SCIM provider's), so a page
+// saves exactly when a sync accepts it. The first two lines below are where the two parsers of
+// the field disagreed before (plugin/settings_checks.cpp against scim_provider.cpp).
+TEST(PhotoSyncPlugin, ScimAllowedHostsSaveExactlyWhenTheSyncAcceptsThem) {
+  auto plugin = makePlugin();
+  struct Case {
+    const char* hosts;
+    bool accepted;
+  };
+  const Case cases[] = {
+      {"photos.example.com:000443", false},  // was saved, then every sync failed ("invalid port")
+      {".photos.example.com", false},        // was refused by the form but used by a sync
+      {"photos..example.com", false},
+      {"photos.example.com:0443", true},
+      {"photos.example.com.", true},
+      {"photos.example.com\n\n  127.0.0.1:8443  \r\n[::1]:9000\n", true},
+      {"[::ffff:127.0.0.1]:8080", true},
+      {"photos.example.com:65536", false},
+      {"user@photos.example.com", false},
+      {"photos example.com", false},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.hosts);
+    PageValues v;
+    v.pageKey = "scim";
+    v.values["allowedPhotoHosts"] = c.hosts;
+    const auto errors = plugin->validateSettings("scim", v);
+    const auto run = providers::scimOptionsFromPage(v);
+    EXPECT_EQ(errors.empty(), c.accepted) << messagesOf(errors);
+    EXPECT_EQ(run.isOk(), c.accepted) << run.status().message();
+    if (!c.accepted) {
+      ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+      EXPECT_EQ(errors[0].fieldKey, "allowedPhotoHosts");
+      EXPECT_NE(errors[0].message.find("is not host[:port]"), std::string::npos) << errors[0].message;
+    }
+  }
+}
+
+// A page the provider would refuse when a sync starts is refused when it is saved: the page's
+// own parser runs last (graphOptionsFromPage, the Entra credentials, auth's key file parser).
+TEST(PhotoSyncPlugin, PagesTheSyncWouldRefuseAreNotSaved) {
+  auto plugin = makePlugin();
+  const Keys& k = keys();
+  struct Case {
+    const char* name;
+    PageValues values;
+    const char* errorKey;
+    const char* message;
+  };
+  auto entra = [](const char* key, const char* value) {
+    PageValues v = entraSecretValues();
+    v.values[key] = value;
+    return v;
+  };
+  auto google = [&](std::string json) { return googleValues(std::move(json)); };
+  std::string noKeyId = serviceAccountJson(k.valid.privateKey);
+  noKeyId.replace(noKeyId.find("\"private_key_id\": \"k1\", "), 24, "");
+  const Case cases[] = {
+      {"tenant id with blanks around it", entra("tenantId", " 72f988bf-86f1-41af-91ab-2d7cd011db47 "),
+       "tenantId", "is refused: expected the directory (tenant) id"},
+      {"authority over plain http", entra("authorityHost", "http://login.example.com"), "authorityHost",
+       "must use https"},
+      {"graph over plain http", entra("graphEndpoint", "http://graph.example.com"), "graphEndpoint",
+       "must use https"},
+      {"certificate with an EC key", entraCertificateValues(k.valid.certificate, k.ecKey), "privateKeyPem",
+       "is not an RSA key"},
+      {"key file without private_key_id", google(noKeyId), "serviceAccountKey",
+       "is not usable: the service account key has no \"private_key_id\""},
+      {"key file with a plain-http token_uri",
+       google(serviceAccountJson(k.valid.privateKey, "http://oauth2.example.com/token")), "serviceAccountKey",
+       "must use https"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    auto errors = plugin->validateSettings(c.values.pageKey, c.values);
+    ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+    EXPECT_EQ(errors[0].fieldKey, c.errorKey);
+    EXPECT_NE(errors[0].message.find(c.message), std::string::npos) << errors[0].message;
+    EXPECT_EQ(errors[0].message.find("very-secret-value"), std::string::npos) << "repeats the secret";
+    EXPECT_EQ(errors[0].message.find("MII"), std::string::npos) << "quotes key material";
   }
 }
 

@@ -4,6 +4,7 @@
 
 #include "photosync/auth/jwt.h"
 #include "photosync/common/crypto.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/url.h"
 #include "token_request.h"
@@ -129,8 +130,7 @@ hostapi::Status mapGoogleTokenError(int httpStatus, std::string_view body) {
   const std::string error = detail::firstLine(http::getString(*json, "error").value_or(""), 80);
   const std::string desc = detail::firstLine(http::getString(*json, "error_description").value_or(""));
   const std::string said = desc.empty() ? error : error + ": " + desc;
-  auto lowerDesc = desc;
-  for (char& ch : lowerDesc) ch = static_cast<char>((ch >= 'A' && ch <= 'Z') ? ch - 'A' + 'a' : ch);
+  const std::string lowerDesc = lower(desc);
   if (error == "unauthorized_client")
     return hostapi::permissionDenied(
         prefix + ": domain-wide delegation not granted for this client id and scope (Google Admin console → "

@@ -176,6 +176,19 @@ hostapi::Result<CertificateThumbprints> certificateThumbprints(std::string_view 
   return t;
 }
 
+hostapi::Result<std::chrono::system_clock::time_point> certificateNotAfter(std::string_view certificatePem) {
+  auto cert = loadCertificate(certificatePem);
+  if (!cert) return cert.status();
+  // Seconds from the epoch to notAfter, without going through the local time zone.
+  ASN1_TIME* epoch = ASN1_TIME_set(nullptr, 0);
+  int days = 0, seconds = 0;
+  const int ok = epoch != nullptr ? ASN1_TIME_diff(&days, &seconds, epoch, X509_get0_notAfter(cert->get())) : 0;
+  ASN1_TIME_free(epoch);
+  ERR_clear_error();
+  if (ok != 1) return hostapi::invalidArgument("the certificate's validity period could not be read");
+  return std::chrono::system_clock::time_point(std::chrono::seconds(static_cast<long long>(days) * 86400 + seconds));
+}
+
 hostapi::Status checkKeyMatchesCertificate(std::string_view privateKeyPem, std::string_view certificatePem) {
   auto key = loadPrivateKey(privateKeyPem);
   if (!key) return key.status();

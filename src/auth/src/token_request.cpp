@@ -2,6 +2,7 @@
 
 #include "photosync/common/crypto.h"
 #include "photosync/common/encoding.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/retry.h"
 #include "photosync/http/url.h"
@@ -43,9 +44,7 @@ hostapi::Result<AccessToken> parseTokenAnswer(const http::Response& response,
   auto token = http::getString(*json, "access_token");
   if (!token || token->empty()) return hostapi::unavailable(who + " answered 200 without an access_token");
   if (auto type = http::getString(*json, "token_type"); type) {
-    std::string lower;
-    for (char c : *type) lower.push_back(static_cast<char>((c >= 'A' && c <= 'Z') ? c - 'A' + 'a' : c));
-    if (lower != "bearer") return hostapi::unavailable(who + " issued a token of type '" + firstLine(*type, 40) + "', not Bearer");
+    if (!equalsIgnoreCase(*type, "bearer")) return hostapi::unavailable(who + " issued a token of type '" + firstLine(*type, 40) + "', not Bearer");
   }
   std::int64_t expiresIn = 3600;  // RFC 6749 makes it optional; both IdPs send it
   if (auto n = http::getInt64(*json, "expires_in")) {

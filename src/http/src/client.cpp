@@ -14,6 +14,7 @@
 
 #include <cpprest/http_client.h>
 
+#include "photosync/common/text.h"
 #include "photosync/http/url.h"
 
 namespace photosync::http {
@@ -25,14 +26,6 @@ constexpr auto kPollSlice = std::chrono::milliseconds(10);
 // continuation owns everything it touches, so abandoning is safe; this only keeps things tidy).
 constexpr auto kDrainLimit = std::chrono::milliseconds(2000);
 constexpr std::size_t kReadChunk = 64 * 1024;
-
-bool iequals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           auto lower = [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
-           return lower(x) == lower(y);
-         });
-}
 
 hostapi::Status deadlineExceeded(std::string m) {
   return {hostapi::StatusCode::kDeadlineExceeded, std::move(m)};
@@ -139,14 +132,14 @@ std::optional<std::uint64_t> parseContentLength(const std::string& v) {
 
 void Headers::set(std::string name, std::string value) {
   fields_.erase(std::remove_if(fields_.begin(), fields_.end(),
-                               [&](const auto& f) { return iequals(f.first, name); }),
+                               [&](const auto& f) { return equalsIgnoreCase(f.first, name); }),
                 fields_.end());
   fields_.emplace_back(std::move(name), std::move(value));
 }
 
 std::optional<std::string> Headers::get(std::string_view name) const {
   for (const auto& f : fields_)
-    if (iequals(f.first, name)) return f.second;
+    if (equalsIgnoreCase(f.first, name)) return f.second;
   return std::nullopt;
 }
 
@@ -197,7 +190,7 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
     // a lambda, and the fuzz and sanitizer builds use clang.
     for (const auto& field : request.headers.fields()) {
       const std::string& name = field.first;
-      if (std::none_of(seen.begin(), seen.end(), [&](const auto& s) { return iequals(s, name); })) {
+      if (std::none_of(seen.begin(), seen.end(), [&](const auto& s) { return equalsIgnoreCase(s, name); })) {
         msg.headers().remove(name);
         seen.push_back(name);
       }
@@ -225,7 +218,7 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
   out.status = resp.status_code();
   for (const auto& [name, value] : resp.headers()) out.headers.add(name, value);
 
-  const bool mayHaveBody = !iequals(request.method, "HEAD") && out.status >= 200 &&
+  const bool mayHaveBody = !equalsIgnoreCase(request.method, "HEAD") && out.status >= 200 &&
                            out.status != 204 && out.status != 304;
   std::optional<std::uint64_t> declared;
   if (auto cl = out.headers.get("Content-Length"); cl && mayHaveBody) {

@@ -6,6 +6,7 @@
 #include <random>
 #include <thread>
 
+#include "photosync/common/text.h"
 #include "photosync/http/url.h"
 
 namespace photosync::http {
@@ -24,12 +25,6 @@ milliseconds uniform(milliseconds lo, milliseconds hi) {
   if (hi <= lo) return lo;
   std::uniform_int_distribution<milliseconds::rep> dist(lo.count(), hi.count());
   return milliseconds(dist(rng()));
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
 }
 
 // Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
@@ -124,9 +119,17 @@ HttpCounts HttpStats::snapshot() const noexcept {
   return c;
 }
 
+std::optional<hostapi::Result<Response>> sendWithPermit(ConcurrencyLimiter& limiter, Transport& transport,
+                                                        const Request& request, const RetryPolicy& policy,
+                                                        HttpStats* stats, const CancelCheck& cancelled) {
+  ConcurrencyLimiter::Permit permit(limiter, cancelled);
+  if (!permit.acquired()) return std::nullopt;
+  return sendWithRetry(transport, request, policy, stats, cancelled);
+}
+
 std::optional<milliseconds> parseRetryAfter(std::string_view value,
                                             std::chrono::system_clock::time_point now) {
-  value = trim(value);
+  value = trim(value, kHttpWhitespace);
   if (value.empty()) return std::nullopt;
   const char first = value.front();
   if ((first >= '0' && first <= '9') || first == '.') {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "photosync/common/text.h"
+
 namespace photosync::http {
 namespace {
 
@@ -16,8 +18,6 @@ int hexValue(char c) {
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   return -1;
 }
-
-char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 }  // namespace
 
@@ -97,7 +97,7 @@ hostapi::Result<UrlParts> parseUrl(std::string_view url) {
   if (sep == std::string_view::npos)
     return hostapi::invalidArgument("the URL " + shown() + " is not absolute (expected http:// or https://)");
   UrlParts parts;
-  for (char c : url.substr(0, sep)) parts.scheme.push_back(lower(c));
+  for (char c : url.substr(0, sep)) parts.scheme.push_back(lowerAscii(c));
   if (parts.scheme != "http" && parts.scheme != "https")
     return hostapi::invalidArgument("the URL " + shown() + " does not use http or https");
   std::string_view rest = url.substr(sep + 3);
@@ -133,7 +133,7 @@ hostapi::Result<UrlParts> parseUrl(std::string_view url) {
         return hostapi::invalidArgument("the URL " + shown() + " has an invalid host name");
   }
   if (hostPart.empty()) return hostapi::invalidArgument("the URL " + shown() + " has no host");
-  for (char c : hostPart) parts.host.push_back(lower(c));
+  for (char c : hostPart) parts.host.push_back(lowerAscii(c));
   if (!portPart.empty()) {
     if (portPart.size() > 5) return hostapi::invalidArgument("the URL " + shown() + " has an invalid port");
     int port = 0;

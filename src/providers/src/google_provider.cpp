@@ -8,11 +8,15 @@
 #include <vector>
 
 #include "photosync/auth/google.h"
+#include "photosync/auth/jwt.h"
 #include "photosync/common/encoding.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "hostapi/settings_validation.h"
 #include "photosync/providers/identifier.h"
+#include "page_checks.h"
 
 namespace photosync::providers {
 namespace {
@@ -230,15 +234,12 @@ class GoogleProvider final : public PhotoProvider {
       req.headers.set("Accept", "application/json");
       req.timeout = o_.requestTimeout;
       req.maxResponseBytes = 4u * 1024u * 1024u;  // a 96x96 photo in base64 is a few KB
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          a.error = hostapi::cancelled("the sync was cancelled");
-          return a;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        a.error = hostapi::cancelled("the sync was cancelled");
+        return a;
       }
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         a.error = Status(resp.status().code(), "the Google Admin SDK could not be reached: " + resp.status().message());
         return a;
@@ -344,6 +345,72 @@ hostapi::Result<GoogleOptions> googleOptionsFromPage(const hostapi::PageValues& 
     o.serviceAccount = http::getString(key.value(), "client_email").value_or("");
   }
   return o;
+}
+
+namespace {
+
+/// The key file, field by field in the words of the page; nothing of the key is quoted.
+void checkServiceAccountKey(detail::PageChecker& check, const std::string& text) {
+  const std::string key = "serviceAccountKey";
+  // http::parseJson's message may quote the text around the error: part of the secret.
+  auto parsed = http::parseJson(text);
+  if (!parsed) {
+    check.add(key, "is not valid JSON; paste the whole key file downloaded from the Google Cloud console");
+    return;
+  }
+  const web::json::value& json = parsed.value();
+  if (!json.is_object()) {
+    check.add(key, "must be a JSON object (the service account's key file)");
+    return;
+  }
+  if (auto type = http::getString(json, "type"); type && *type != "service_account") {
+    check.add(key, "is not a service account key (its \"type\" is \"" + type->substr(0, 40) +
+                       "\", expected \"service_account\")");
+    return;
+  }
+  std::string missing;
+  for (const char* name : {"client_email", "private_key", "token_uri"})
+    if (auto v = http::getString(json, name); !v || trim(*v).empty())
+      missing += (missing.empty() ? "" : ", ") + std::string(name);
+  if (!missing.empty()) {
+    check.add(key, "lacks " + missing + "; paste the whole key file of the service account");
+    return;
+  }
+  if (!detail::isEmailAddress(*http::getString(json, "client_email"))) {
+    check.add(key, "has a client_email that is not an email address");
+    return;
+  }
+  if (auto s = hostapi::checkHttpUrl(*http::getString(json, "token_uri")); !s) {
+    check.add(key, "has a token_uri that " + s.message());
+    return;
+  }
+  if (auto st = auth::checkRsaPrivateKeyPem(*http::getString(json, "private_key")); !st) {
+    check.add(key, "has a private_key that is not a PEM private key PhotoSync can sign with: " + st.message());
+    return;
+  }
+  // What sign-in itself reads (private_key_id, https token_uri, ...): refused now rather than at
+  // the first sync.
+  if (auto parsedKey = auth::parseGoogleServiceAccountKey(text); !parsedKey)
+    check.add(key, "is not usable: " + parsedKey.status().message());
+}
+
+}  // namespace
+
+std::vector<hostapi::FieldError> validateGooglePage(const hostapi::PageDescriptor& page,
+                                                    const hostapi::PageValues& values) {
+  detail::PageChecker check(page, values);
+  if (auto v = check.value("serviceAccountKey"); v && !v->empty()) checkServiceAccountKey(check, *v);
+  if (auto v = check.value("adminEmail"); v && !v->empty() && !detail::isEmailAddress(trim(*v)))
+    check.add("adminEmail", "must be an email address, such as admin@example.com");
+  if (auto v = check.value("customer"); v && !v->empty()) {
+    const auto c = trim(*v);
+    const bool ok = std::all_of(c.begin(), c.end(), [](char ch) {
+      return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '_';
+    });
+    if (!ok) check.add("customer", "must be a customer ID such as C03az79cb, or my_customer");
+  }
+  if (auto o = googleOptionsFromPage(values); !o) check.addParserError(o.status());
+  return std::move(check).take();
 }
 
 std::unique_ptr<PhotoProvider> makeGoogleProvider(std::shared_ptr<http::Transport> transport,

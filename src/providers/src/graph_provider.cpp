@@ -2,18 +2,23 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "photosync/auth/entra.h"
+#include "photosync/auth/jwt.h"
 #include "photosync/common/encoding.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "page_checks.h"
 
 namespace photosync::providers {
 namespace {
@@ -29,10 +34,6 @@ std::string trimSlash(std::string s) {
   return s;
 }
 
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
 
 /// "code: message" of a Graph error body, first line only and bounded; "" when none.
 std::string graphErrorText(const web::json::value& body) {
@@ -252,15 +253,12 @@ class GraphProvider final : public PhotoProvider {
       // A batch of 20 photos of up to ~5 MB each, base64: allow for it.
       req.maxResponseBytes = 20u * 8u * 1024u * 1024u;
 
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
-          return out;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+        return out;
       }
+      const hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         for (auto i : pending)
           out[i].error = Status(resp.status().code(),
@@ -448,6 +446,48 @@ hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& pa
   }
   o.retry = defaultRetry();
   return o;
+}
+
+std::vector<hostapi::FieldError> validateGraphPage(const hostapi::PageDescriptor& page,
+                                                   const hostapi::PageValues& values) {
+  detail::PageChecker check(page, values);
+  if (auto v = check.value("tenantId"); v && !v->empty()) {
+    const auto t = trim(*v);
+    if (!detail::isGuid(t) && !detail::isDomainName(t))
+      check.add("tenantId", "must be the tenant's ID (a GUID such as "
+                            "72f988bf-86f1-41af-91ab-2d7cd011db47) or its domain "
+                            "(contoso.onmicrosoft.com)");
+  }
+  if (auto v = check.value("clientId"); v && !v->empty() && !detail::isGuid(trim(*v)))
+    check.add("clientId", "must be the app registration's Application (client) ID, a GUID such as "
+                          "00000000-0000-0000-0000-000000000000");
+
+  // The certificate and its key as auth reads them when it signs the client assertion.
+  std::optional<std::string> certificate;
+  if (auto v = check.value("certificatePem"); v && !v->empty()) {
+    if (auto end = auth::certificateNotAfter(*v); !end)
+      check.add("certificatePem", "is not a PEM certificate (-----BEGIN CERTIFICATE----- ...): " +
+                                      end.status().message());
+    else if (*end < std::chrono::system_clock::now())
+      check.add("certificatePem", "has expired; upload a new certificate to the app registration");
+    else
+      certificate = *v;
+  }
+  if (auto v = check.value("privateKeyPem"); v && !v->empty()) {
+    if (auto st = auth::checkRsaPrivateKeyPem(*v); !st)
+      check.add("privateKeyPem", "is not an unencrypted PEM private key PhotoSync can sign with "
+                                 "(-----BEGIN PRIVATE KEY----- ...): " + st.message());
+    else if (certificate && !auth::checkKeyMatchesCertificate(*v, *certificate))
+      check.add("privateKeyPem", "does not belong to the certificate");
+  }
+
+  // Last, what a sync would run with: anything the provider would refuse is refused now.
+  if (auto o = graphOptionsFromPage(values); !o) check.addParserError(o.status());
+  if (auto c = credentialsFromPage(values); !c)
+    check.addParserError(c.status());
+  else
+    check.addParserError(auth::validateEntraCredentials(c.value()));
+  return std::move(check).take();
 }
 
 std::unique_ptr<PhotoProvider> makeGraphProvider(std::shared_ptr<http::Transport> transport,

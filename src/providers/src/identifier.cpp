@@ -2,6 +2,8 @@
 
 #include <cpprest/json.h>
 
+#include "photosync/common/text.h"
+
 namespace photosync::providers {
 namespace {
 
@@ -12,12 +14,8 @@ bool usable(const std::string& s) {
   return true;
 }
 
-std::string nonEmpty(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == ' ') t.pop_back();
-  while (!t.empty() && t.front() == ' ') t.erase(t.begin());
-  return t;
-}
+// Spaces only: a tab or line break left in stays and makes the value unusable (see usable()).
+std::string nonEmpty(const std::string& s) { return std::string(photosync::trim(s, " ")); }
 
 }  // namespace
 

@@ -13,26 +13,17 @@
 
 #include "photosync/common/crypto.h"
 #include "photosync/common/encoding.h"
+#include "photosync/common/text.h"
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "page_checks.h"
 
 namespace photosync::providers {
 namespace {
 
 using hostapi::Status;
 using hostapi::StatusCode;
-
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\r')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
-  return s;
-}
 
 /// A URI has a scheme: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":" and something after it.
 bool looksLikeUri(std::string_view v) {
@@ -47,7 +38,7 @@ bool looksLikeUri(std::string_view v) {
 }
 
 bool isDataUri(std::string_view v) {
-  return v.size() >= 5 && lower(std::string(v.substr(0, 5))) == "data:";
+  return startsWithIgnoreCase(v, "data:");
 }
 
 /// The URL for messages: without user information and without its query (credentials, and the
@@ -217,14 +208,14 @@ class ScimProvider final : public PhotoProvider {
       }
       const int st = head.response.status;
       if (st >= 200 && st < 300) {
-        if (auto etag = head.response.headers.get("ETag"); etag && !trim(*etag).empty()) {
+        if (auto etag = head.response.headers.get("ETag"); etag && !trim(*etag, kHttpWhitespace).empty()) {
           v.state = PhotoState::kPhoto;
-          v.versionTag = uri + " etag " + std::string(trim(*etag));
+          v.versionTag = uri + " etag " + std::string(trim(*etag, kHttpWhitespace));
           return v;
         }
-        if (auto lm = head.response.headers.get("Last-Modified"); lm && !trim(*lm).empty()) {
+        if (auto lm = head.response.headers.get("Last-Modified"); lm && !trim(*lm, kHttpWhitespace).empty()) {
           v.state = PhotoState::kPhoto;
-          v.versionTag = uri + " last-modified " + std::string(trim(*lm));
+          v.versionTag = uri + " last-modified " + std::string(trim(*lm, kHttpWhitespace));
           return v;
         }
         // No validator: only the bytes can tell whether the photo changed.
@@ -381,15 +372,12 @@ class ScimProvider final : public PhotoProvider {
       req.headers.set("Accept", "image/*");
       req.timeout = o_.requestTimeout;
       req.maxResponseBytes = static_cast<std::size_t>(o_.maxBytes);
-      hostapi::Result<http::Response> resp = hostapi::internalError("not sent");
-      {
-        http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
-        if (!permit.acquired()) {
-          f.error = hostapi::cancelled("the sync was cancelled");
-          return f;
-        }
-        resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (!sent) {
+        f.error = hostapi::cancelled("the sync was cancelled");
+        return f;
       }
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         const Status& s = resp.status();
         if (s.code() == StatusCode::kResourceExhausted)
@@ -443,7 +431,14 @@ class ScimProvider final : public PhotoProvider {
 
 }  // namespace
 
-hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view text) {
+namespace {
+
+/// The one reading of "Allowed photo hosts", for the settings form and for the sync alike. A
+/// line is trimmed of blanks and then is host[:port] as http::parseUrl reads the authority of the
+/// photo URLs it is matched against (so a port is 1-65535 in at most 5 digits, an IPv6 literal is
+/// bracketed), and a host name has no empty label (".a.com", "a..com": no URL host has them).
+/// The message names the line ("line 2 (\"...\") is not host[:port], ...") without the field.
+hostapi::Result<std::vector<AllowedHost>> parseAllowedHostLines(std::string_view text) {
   std::vector<AllowedHost> out;
   std::size_t lineNo = 0;
   while (!text.empty()) {
@@ -453,16 +448,17 @@ hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view tex
     ++lineNo;
     if (line.empty()) continue;
     auto bad = [&] {
-      return hostapi::invalidArgument("allowedPhotoHosts: line " + std::to_string(lineNo) + " (\"" +
-                                      std::string(line.substr(0, 100)) +
+      return hostapi::invalidArgument("line " + std::to_string(lineNo) + " (\"" + std::string(line.substr(0, 100)) +
+                                      (line.size() > 100 ? "..." : "") +
                                       "\") is not host[:port], e.g. photos.example.com:8443");
     };
     if (line.find_first_of("/?#@ \t") != std::string_view::npos) return bad();
     auto parts = http::parseUrl("https://" + std::string(line));
     if (!parts) return bad();
+    const bool bracketed = line.front() == '[';
+    if (!bracketed && (parts->host.front() == '.' || parts->host.find("..") != std::string::npos)) return bad();
     AllowedHost h;
     h.host = parts->host;
-    const bool bracketed = line.front() == '[';
     const auto close = bracketed ? line.find(']') : std::string_view::npos;
     const bool hasPort = bracketed ? (close != std::string_view::npos && close + 1 < line.size())
                                    : line.find(':') != std::string_view::npos;
@@ -470,6 +466,14 @@ hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view tex
     if (std::find(out.begin(), out.end(), h) == out.end()) out.push_back(h);
   }
   return out;
+}
+
+}  // namespace
+
+hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view text) {
+  auto hosts = parseAllowedHostLines(text);
+  if (!hosts) return hostapi::invalidArgument("allowedPhotoHosts: " + hosts.status().message());
+  return hosts;
 }
 
 std::string allowedHostText(const AllowedHost& h) {
@@ -503,6 +507,15 @@ hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page
   return o;
 }
 
+std::vector<hostapi::FieldError> validateScimPage(const hostapi::PageDescriptor& page,
+                                                  const hostapi::PageValues& values) {
+  detail::PageChecker check(page, values);
+  if (auto v = check.value("allowedPhotoHosts"))
+    if (auto hosts = parseAllowedHostLines(*v); !hosts) check.add("allowedPhotoHosts", hosts.status().message());
+  if (auto o = scimOptionsFromPage(values); !o) check.addParserError(o.status());
+  return std::move(check).take();
+}
+
 hostapi::Result<std::optional<ScimPhotoChoice>> chooseScimPhoto(std::string_view photosJson,
                                                                 std::string_view preferType) {
   const std::string_view text = trim(photosJson);
@@ -526,11 +539,11 @@ hostapi::Result<std::optional<ScimPhotoChoice>> chooseScimPhoto(std::string_view
     c.uri = v;
     c.type = http::getString(e, "type").value_or("");
     if (auto b = http::getBool(e, "primary")) c.primary = *b;
-    else if (auto s = http::getString(e, "primary")) c.primary = lower(*s) == "true";
+    else if (auto s = http::getString(e, "primary")) c.primary = equalsIgnoreCase(*s, "true");
     entries.push_back(std::move(c));
   }
   if (entries.empty()) return std::optional<ScimPhotoChoice>{};
-  const std::string want = lower(std::string(preferType));
+  const std::string want = lower(preferType);
   auto pick = [&](auto pred) -> const ScimPhotoChoice* {
     for (const auto& c : entries)
       if (pred(c)) return &c;
@@ -553,7 +566,7 @@ hostapi::Result<DataUri> decodeDataUri(std::string_view uri, std::uint64_t maxBy
   std::string_view header = rest.substr(0, comma);
   const std::string_view data = rest.substr(comma + 1);
   bool base64 = false;
-  if (header.size() >= 7 && lower(std::string(header.substr(header.size() - 7))) == ";base64") {
+  if (header.size() >= 7 && equalsIgnoreCase(header.substr(header.size() - 7), ";base64")) {
     base64 = true;
     header.remove_suffix(7);
   }
@@ -593,7 +606,7 @@ hostapi::Result<DataUri> decodeDataUri(std::string_view uri, std::uint64_t maxBy
 hostapi::Status checkScimPhotoUrl(std::string_view url, const ScimOptions& options) {
   if (isDataUri(url)) return hostapi::invalidArgument("a data: URI is not fetched");
   const auto colon = url.find(':');
-  const std::string scheme = lower(std::string(url.substr(0, colon == std::string_view::npos ? 0 : colon)));
+  const std::string scheme = lower(url.substr(0, colon == std::string_view::npos ? 0 : colon));
   if (scheme != "http" && scheme != "https")
     return hostapi::invalidArgument("the photo URL " + shown(url) +
                                     " is neither https nor a data: URI; PhotoSync does not fetch it");

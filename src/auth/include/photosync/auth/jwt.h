@@ -4,6 +4,7 @@
 // material.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,10 @@ struct CertificateThumbprints {
 
 /// Thumbprints of the first certificate in `certificatePem`.
 hostapi::Result<CertificateThumbprints> certificateThumbprints(std::string_view certificatePem);
+
+/// The end of the validity period (notAfter) of the first certificate in `certificatePem`.
+/// INVALID_ARGUMENT when the certificate cannot be read.
+hostapi::Result<std::chrono::system_clock::time_point> certificateNotAfter(std::string_view certificatePem);
 
 /// Checks that the certificate's public key matches the private key (both PEM). INVALID_ARGUMENT
 /// "the private key does not belong to the certificate" otherwise.

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "photosync/http/client.h"
+#include "photosync/http/limiter.h"
 
 namespace photosync::http {
 
@@ -64,6 +65,15 @@ class HttpStats {
 hostapi::Result<Response> sendWithRetry(Transport& transport, const Request& request,
                                         const RetryPolicy& policy, HttpStats* stats = nullptr,
                                         const CancelCheck& cancelled = {});
+
+/// sendWithRetry while holding one permit of `limiter`, the way each provider bounds its requests
+/// in flight to one IdP: the permit is taken before the first attempt and given back after the
+/// last (waits between attempts included, so retries never exceed the bound). nullopt when
+/// `cancelled` turned true while waiting for a permit: nothing was sent.
+std::optional<hostapi::Result<Response>> sendWithPermit(ConcurrencyLimiter& limiter, Transport& transport,
+                                                        const Request& request, const RetryPolicy& policy,
+                                                        HttpStats* stats = nullptr,
+                                                        const CancelCheck& cancelled = {});
 
 /// Parses a Retry-After value: delta-seconds (also fractional, "2.128", as Microsoft Graph sends)
 /// or an HTTP-date (IMF-fixdate, RFC 850, asctime), relative to `now` (a date in the past → 0).

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hostapi/plugin.h"
 #include "hostapi/settings.h"
@@ -47,6 +48,14 @@ struct GoogleOptions {
 /// Reads GoogleOptions from a google page (apiEndpoint, customer, concurrency; the key's
 /// client_id/client_email and adminEmail for messages). INVALID_ARGUMENT naming the field.
 hostapi::Result<GoogleOptions> googleOptionsFromPage(const hostapi::PageValues& page);
+
+/// Every problem of `values` on the google page `page`, before it is saved: the page's generic
+/// checks; the service-account key file (JSON, type, fields, its private key as photosync::auth
+/// reads it, then auth::parseGoogleServiceAccountKey, the parser sign-in runs with); the admin's
+/// email and the customer id; then googleOptionsFromPage. At most one error per field; no message
+/// repeats a secret.
+std::vector<hostapi::FieldError> validateGooglePage(const hostapi::PageDescriptor& page,
+                                                    const hostapi::PageValues& values);
 
 /// What an admin must do when the Directory API answers 403 "Not Authorized to access this
 /// resource/api" (no domain-wide delegation for the scope, or the impersonated user is no admin).

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "hostapi/plugin.h"
 #include "hostapi/settings.h"
@@ -37,6 +38,14 @@ struct GraphOptions {
 /// Reads GraphOptions and Entra credentials from an entra page (values + secrets). INVALID_ARGUMENT
 /// naming the field when something required is missing.
 hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& page);
+
+/// Every problem of `values` on the entra page `page`, before it is saved: the page's generic
+/// checks; the shape of the tenant and client ids; the certificate and its private key as
+/// photosync::auth reads them (PEM, not expired, an RSA key of the certificate); then the page as
+/// the provider reads it for a sync (graphOptionsFromPage and the Entra credentials, checked by
+/// auth::validateEntraCredentials). At most one error per field; no message repeats a secret.
+std::vector<hostapi::FieldError> validateGraphPage(const hostapi::PageDescriptor& page,
+                                                   const hostapi::PageValues& values);
 
 /// A Graph provider over `transport` with tokens from `tokens`. `cancelled` may be empty.
 std::unique_ptr<PhotoProvider> makeGraphProvider(std::shared_ptr<http::Transport> transport,

@@ -81,10 +81,16 @@ struct ProviderConfig {
   std::function<bool()> isCancelled;
 };
 
-/// Makes providers and knows, per directory kind, how a user is identified at the IdP.
+/// Makes providers and knows, per directory kind, how a user is identified at the IdP and what
+/// its settings page must hold.
 class ProviderFactory {
  public:
   virtual ~ProviderFactory() = default;
+  /// Every problem of `values` on `page` (a page of the PhotoSync manifest), checked by the
+  /// provider of the page's kind with the parser it runs with: the page's generic checks first,
+  /// at most one error per field, no message repeating a secret. Never throws.
+  virtual std::vector<hostapi::FieldError> validatePage(const hostapi::PageDescriptor& page,
+                                                        const hostapi::PageValues& values) const = 0;
   /// The identifier the IdP knows `user` by, per the page's `matchBy`. INVALID_ARGUMENT with
   /// "no usable identifier: ..." when the user has none.
   virtual hostapi::Result<std::string> identifier(const hostapi::PageValues& page,

@@ -35,8 +35,11 @@ struct AllowedHost {
   bool operator==(const AllowedHost&) const = default;
 };
 
-/// Parses the multiline field: one host[:port] per line, blank lines and surrounding spaces
-/// ignored. INVALID_ARGUMENT naming the line for anything else (a scheme, a path, userinfo, ...).
+/// Parses the multiline field: one host[:port] per line, blank lines and surrounding blanks
+/// ignored; the port 1-65535 (at most 5 digits), an IPv6 literal bracketed, no empty label in a
+/// host name. INVALID_ARGUMENT naming the line for anything else (a scheme, a path, userinfo,
+/// ".example.com", ...). The one parser of the field: validateScimPage checks a page with it
+/// before it is saved, scimOptionsFromPage reads it for a sync.
 hostapi::Result<std::vector<AllowedHost>> parseAllowedHosts(std::string_view text);
 
 /// "host" or "host:port" (IPv6 bracketed), as an admin would write the line.
@@ -55,6 +58,12 @@ struct ScimOptions {
 
 /// Reads ScimOptions from a scim page. INVALID_ARGUMENT naming the field when a value is wrong.
 hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page);
+
+/// Every problem of `values` on the scim page `page`, before it is saved: the page's generic
+/// checks, then the page as scimOptionsFromPage reads it (what a sync will run with), so a page
+/// saved without errors is one the provider accepts. At most one error per field.
+std::vector<hostapi::FieldError> validateScimPage(const hostapi::PageDescriptor& page,
+                                                  const hostapi::PageValues& values);
 
 /// The entry chosen from a `photos` attribute (its JSON text as the host stored it).
 struct ScimPhotoChoice {
