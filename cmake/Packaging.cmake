@@ -63,7 +63,7 @@ set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${CPACK_PACKAGE_CONTACT}")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_COMPRESSION_TYPE gzip)
 # CPackDeb (CMake 3.25) has one Version for all components; PackagingProject.cmake sets it per
-# component from these two (the names CMake's own per-component variable would have).
+# component from these two (named like CPackDeb's other per-component variables).
 set(CPACK_DEBIAN_PLUGIN_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_DEBIAN_HOSTAPI_PACKAGE_VERSION "${HOSTAPI_VERSION}")
 
