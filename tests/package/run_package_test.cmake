@@ -112,7 +112,7 @@ endfunction()
 function(check_loads plugin_dir)
   run("sample-host plugins --dir ${plugin_dir}" "${SAMPLE_HOST}" --data-dir "${WORK_DIR}/data"
       plugins --dir "${plugin_dir}")
-  foreach(want "Plugin directory: ${plugin_dir} " "\nphotosync  " "API 1.0  loaded"
+  foreach(want "Plugin directory: ${plugin_dir} " "\nphotosync  " "API ${HOSTAPI_VERSION}  loaded"
                "entra   Entra ID Specific Settings" " 0 refused")
     string(FIND "${last_output}" "${want}" at)
     if(at EQUAL -1)
