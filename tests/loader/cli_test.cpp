@@ -104,6 +104,16 @@ TEST(SampleHostCli, UsageErrorsExitTwo) {
       {"plugins", "--json=yes"},
       {"plugins", "stray"},
       {"--data-dir"},
+      // Where CLI11's defaults differ from this command line, the old behaviour is kept:
+      {"plugins", "--json=true"},    // CLI11 reads `--flag=true` as the flag
+      {"plugins", "--dir=", "--json"},  // ... and `--opt=` as "the next argument is the value"
+      {"plugins", "-5"},             // ... and "-5" as a positional (a negative number)
+      {"--data-dir=", "plugins"},
+      {"--version=1"},
+      {"plugins", "--help=1"},
+      {"plugins", "--version"},      // --version is the program's, before the command only
+      {"--", "plugins"},             // nothing before "--" names a command
+      {"plugins", "--", "--json"},   // after "--", "--json" is an argument, and plugins takes none
   };
   for (const auto& args : cases) {
     std::string label;
@@ -113,6 +123,53 @@ TEST(SampleHostCli, UsageErrorsExitTwo) {
     EXPECT_EQ(r.exitCode, 2) << r.out << r.err;
     EXPECT_THAT(r.err, HasSubstr("sample-host"));
     EXPECT_EQ(r.out, "");
+  }
+}
+
+TEST(SampleHostCli, UsageErrorsNameTheOffendingArgument) {
+  TempDir scratch;
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"frobnicate"}, "sample-host: unknown command 'frobnicate'"},
+      {{"--bogus"}, "sample-host: unknown option '--bogus'"},
+      {{"plugins", "--bogus=1"}, "sample-host plugins: unknown option '--bogus'"},
+      {{"plugins", "-x"}, "sample-host plugins: unknown option '-x'"},
+      {{"plugins", "-5"}, "sample-host plugins: unknown option '-5'"},
+      {{"plugins", "--dir"}, "sample-host plugins: option '--dir' needs a value (DIR)"},
+      {{"plugins", "--dir", ""}, "sample-host plugins: option '--dir' needs a non-empty value (DIR)"},
+      {{"plugins", "--dir=", "--json"}, "sample-host plugins: option '--dir' needs a non-empty value (DIR)"},
+      {{"plugins", "--json=yes"}, "sample-host plugins: option '--json' takes no value"},
+      {{"plugins", "--json=true"}, "sample-host plugins: option '--json' takes no value"},
+      {{"plugins", "stray"}, "sample-host plugins: unexpected argument 'stray'"},
+      {{"plugins", "--", "--json"}, "sample-host plugins: unexpected argument '--json'"},
+      {{"--data-dir"}, "sample-host: option '--data-dir' needs a value (DIR)"},
+      {{"--data-dir=", "plugins"}, "sample-host: option '--data-dir' needs a value (DIR)"},
+  };
+  for (const auto& [args, message] : cases) {
+    SCOPED_TRACE(message);
+    const auto r = sampleHost(scratch, args);
+    EXPECT_EQ(r.exitCode, 2) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr(message + "\n"));
+  }
+}
+
+TEST(SampleHostCli, GlobalAndCommandOptionsMixInAnyOrder) {
+  TempDir data, scratch;
+  addPlugin(data.path() / "plugins", "p", "testplugin", TEST_MODULE_GOOD);
+  const std::string dir = data.path().string();
+  for (const auto& args : std::vector<std::vector<std::string>>{
+           {"--data-dir", dir, "plugins", "--json"},
+           {"--data-dir=" + dir, "plugins", "--json"},
+           {"plugins", "--json", "--data-dir", dir},
+           {"plugins", "--data-dir", dir, "--json"},
+           {"--data-dir", "elsewhere", "plugins", "--json", "--data-dir=" + dir}}) {  // the last wins
+    std::string label;
+    for (const auto& a : args) label += a + " ";
+    SCOPED_TRACE(label);
+    const auto r = sampleHost(scratch, args);
+    EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
+    const auto doc = web::json::value::parse(r.out);
+    EXPECT_EQ(doc.at("pluginDir").as_string(), (data.path() / "plugins").string());
+    EXPECT_EQ(doc.at("loaded").as_integer(), 1);
   }
 }
 

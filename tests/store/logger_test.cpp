@@ -7,6 +7,11 @@
 #define _TURN_OFF_PLATFORM_STRING
 #include <cpprest/json.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
@@ -155,6 +160,41 @@ TEST(Logger, LinesFromManyThreadsNeverInterleave) {
     });
   for (auto& th : threads) th.join();
   EXPECT_EQ(f.lines().size(), 400u);  // parse fails on an interleaved line
+}
+
+TEST(Logger, LongLinesFromTwoProcessesNeverInterleave) {
+  // The CLI and a running sync append to the same file. A line longer than a stdio buffer
+  // (spdlog's own file sink writes through one) would go out in pieces that the other process
+  // can split; each line must reach the file in one write.
+  LogFixture f(std::nullopt);
+  const std::string pad(20000, 'x');
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  SourceLogger log(f.sink, child == 0 ? "child" : "parent");
+  for (int i = 0; i < 200; ++i) log.info("event", {{"i", std::to_string(i)}, {"pad", pad}});
+  if (child == 0) std::_Exit(f.sink->writeErrors() == 0 ? 0 : 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  const auto lines = f.lines();  // parse fails on an interleaved line
+  ASSERT_EQ(lines.size(), 400u);
+  for (const auto& line : lines) EXPECT_EQ(line.at("fields").at("pad").as_string().size(), pad.size());
+}
+
+TEST(Logger, TheFileIsReadableByTheHostUserOnly) {
+  LogFixture f;
+  SourceLogger(f.sink, "host").info("started");
+  const auto perms = std::filesystem::status(f.dir.path() / "logs" / "host.log").permissions();
+  EXPECT_EQ(perms & std::filesystem::perms::all, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
+TEST(Logger, AFailedWriteIsCountedNeverThrown) {
+  auto sink = LogSink::open({"/dev/full", std::nullopt, nullptr, std::make_shared<SecretRegistry>(), nullptr});
+  ASSERT_TRUE(sink) << sink.status().toString();
+  SourceLogger log(*sink, "host");
+  log.error("disk full");
+  log.info("still full");
+  EXPECT_EQ((*sink)->writeErrors(), 2u);
 }
 
 TEST(Logger, ParsesLevelNames) {

@@ -6,6 +6,8 @@
 #include <iomanip>
 #include <utility>
 
+#include <CLI/CLI.hpp>
+
 #include "hostapi/version.h"
 
 namespace samplehost::app {
@@ -13,6 +15,8 @@ namespace {
 
 constexpr const char* kProgram = "sample-host";
 constexpr const char* kHostVersion = "0.1.0";
+/// What a flag records when given as `--flag` (CLI11 records the text of `--flag=TEXT`).
+constexpr const char* kGiven = "\x1f";
 
 const OptionSpec kDataDirOption{"data-dir", "DIR",
                                 "where the host keeps its data (default ./photosync-data)"};
@@ -35,6 +39,24 @@ void printMainHelp(std::ostream& out) {
       << "Exit codes: 0 success, 1 something failed or a plugin was refused, 2 usage error.\n";
 }
 
+/// A flag on `app` under `names` (e.g. "-h,--help"). Each name records kGiven when given bare,
+/// so that `--flag=TEXT`, which CLI11 takes as an override, is told apart and refused.
+CLI::Option* addFlag(CLI::App& app, const std::string& names) {
+  std::string withDefaults;
+  for (std::size_t start = 0; start <= names.size();) {
+    const auto comma = std::min(names.find(',', start), names.size());
+    withDefaults += (withDefaults.empty() ? "" : ",") + names.substr(start, comma - start) + "{" + kGiven + "}";
+    start = comma + 1;
+  }
+  return app.add_flag(withDefaults);
+}
+
+/// True when `flag` was given bare (at least once) and never as `--flag=TEXT`.
+bool givenBare(const CLI::Option& flag) {
+  const auto& r = flag.results();
+  return !r.empty() && std::all_of(r.begin(), r.end(), [](const std::string& v) { return v == kGiven; });
+}
+
 int usageError(std::ostream& err, const std::string& what, const std::string& command) {
   err << kProgram << (command.empty() ? "" : " " + command) << ": " << what << "\n"
       << "Try '" << kProgram << (command.empty() ? "" : " " + command) << " --help'.\n";
@@ -45,47 +67,81 @@ int usageError(std::ostream& err, const std::string& what, const std::string& co
 
 hostapi::Result<CommandLine> parseCommandLine(const std::vector<std::string>& args,
                                               const std::vector<OptionSpec>& specs) {
-  CommandLine cl;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      cl.positional.insert(cl.positional.end(), args.begin() + static_cast<std::ptrdiff_t>(i + 1),
-                           args.end());
-      break;
-    }
-    if (arg == "--help" || arg == "-h") {
-      cl.help = true;
-      continue;
-    }
-    if (arg.size() < 2 || arg[0] != '-') {
-      cl.positional.push_back(arg);
-      continue;
-    }
-    if (arg.rfind("--", 0) != 0) return hostapi::invalidArgument("unknown option '" + arg + "'");
-    const auto eq = arg.find('=');
-    const std::string name = arg.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
-    const auto spec = std::find_if(specs.begin(), specs.end(),
-                                   [&](const OptionSpec& s) { return s.name == name; });
-    if (spec == specs.end()) return hostapi::invalidArgument("unknown option '--" + name + "'");
-    if (spec->valueName.empty()) {
-      if (eq != std::string::npos)
-        return hostapi::invalidArgument("option '--" + name + "' takes no value");
-      cl.flags.insert(name);
-      continue;
-    }
-    if (eq != std::string::npos) {
-      cl.values[name] = arg.substr(eq + 1);
-    } else if (i + 1 < args.size()) {
-      cl.values[name] = args[++i];
-    } else {
-      return hostapi::invalidArgument("option '--" + name + "' needs a value (" +
-                                      spec->valueName + ")");
-    }
-    if (cl.values[name].empty())
-      return hostapi::invalidArgument("option '--" + name + "' needs a non-empty value (" +
-                                      spec->valueName + ")");
-    cl.repeated[name].push_back(cl.values[name]);
+  CLI::App app;
+  app.set_help_flag();    // --help prints our own page (printCommandHelp), so it is a plain flag
+  app.allow_extras();     // unknown options are reported below, by name
+  const auto valued = [](const OptionSpec& s) { return !s.valueName.empty(); };
+  // A flag records kGiven; `--json=yes` (CLI11 reads it as a value) records something else and
+  // is refused below, as is `--json=true`.
+  std::vector<std::pair<const OptionSpec*, CLI::Option*>> options;
+  for (const auto& spec : specs) {
+    CLI::Option* o = valued(spec) ? app.add_option("--" + spec.name)->expected(1)->allow_extra_args(false)->take_all()
+                                  : addFlag(app, "--" + spec.name);
+    options.emplace_back(&spec, o);
   }
+  CLI::Option* help = addFlag(app, "-h,--help");
+  std::vector<std::string> positional;
+  app.add_option("args", positional);
+
+  // CLI11 reads `--name=` as "no value here" and takes the next argument as the value; with an
+  // unset shell variable (`--name=$NAME --kind entra`) that would swallow the next option.
+  for (const auto& arg : args) {
+    if (arg == "--") break;
+    if (arg.size() < 4 || arg.rfind("--", 0) != 0 || arg.back() != '=') continue;
+    const std::string name = arg.substr(2, arg.size() - 3);
+    for (const auto& spec : specs)
+      if (spec.name == name)
+        return hostapi::invalidArgument(valued(spec) ? "option '--" + name + "' needs a non-empty value (" +
+                                                           spec.valueName + ")"
+                                                     : "option '--" + name + "' takes no value");
+  }
+  try {
+    app.parse(std::vector<std::string>(args.rbegin(), args.rend()));  // CLI11 takes them reversed
+  } catch (const CLI::ArgumentMismatch&) {
+    // An option with a value takes the next argument whatever it is, so only the last argument
+    // can be an option without its value.
+    const auto spec = std::find_if(specs.begin(), specs.end(),
+                                   [&](const OptionSpec& s) { return "--" + s.name == args.back(); });
+    if (spec != specs.end())
+      return hostapi::invalidArgument("option '--" + spec->name + "' needs a value (" + spec->valueName + ")");
+    return hostapi::invalidArgument("bad argument '" + args.back() + "'");
+  } catch (const CLI::ParseError& e) {
+    return hostapi::invalidArgument(e.what());
+  }
+  for (const auto& extra : app.remaining()) {
+    if (extra == "--") continue;  // CLI11 keeps the end-of-options mark among the leftovers
+    if (extra.size() >= 2 && extra[0] == '-')
+      return hostapi::invalidArgument("unknown option '" + extra.substr(0, extra.find('=')) + "'");
+    positional.push_back(extra);
+  }
+  // CLI11 takes "-5" for a negative number, i.e. a positional; before "--" it is an unknown
+  // option here, as it always was.
+  if (std::find(args.begin(), args.end(), "--") == args.end())
+    for (const auto& p : positional)
+      if (p.size() >= 2 && p[0] == '-') return hostapi::invalidArgument("unknown option '" + p + "'");
+
+  CommandLine cl;
+  for (const auto& [spec, option] : options) {
+    const auto& given = option->results();
+    if (given.empty()) continue;
+    if (!valued(*spec)) {
+      if (!givenBare(*option))
+        return hostapi::invalidArgument("option '--" + spec->name + "' takes no value");
+      cl.flags.insert(spec->name);
+      continue;
+    }
+    if (std::any_of(given.begin(), given.end(), [](const std::string& v) { return v.empty(); }))
+      return hostapi::invalidArgument("option '--" + spec->name + "' needs a non-empty value (" +
+                                      spec->valueName + ")");
+    cl.repeated[spec->name] = given;
+    cl.values[spec->name] = given.back();
+  }
+  if (!help->results().empty()) {
+    if (!givenBare(*help))
+      return hostapi::invalidArgument("option '--help' takes no value");
+    cl.help = true;
+  }
+  cl.positional = std::move(positional);
   return cl;
 }
 
@@ -109,40 +165,40 @@ void printCommandHelp(const Command& command, std::ostream& out) {
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
   std::string commandName;
   try {
-    // Global options are taken from anywhere before "--", so that both
-    // `sample-host --data-dir X plugins` and `sample-host plugins --data-dir X` work.
+    // Global options before the command; the command's own parse (below) takes --data-dir too,
+    // so that both `sample-host --data-dir X plugins` and `sample-host plugins --data-dir X` work.
     GlobalOptions global;
-    std::vector<std::string> rest;
-    bool mainHelp = false, version = false, endOfOptions = false;
-    for (std::size_t i = 0; i < args.size(); ++i) {
-      const std::string& arg = args[i];
-      if (endOfOptions) {
-        rest.push_back(arg);
-        continue;
-      }
-      if (arg == "--") {
-        endOfOptions = true;
-        rest.push_back(arg);
-      } else if (arg == "--data-dir") {
-        if (i + 1 >= args.size() || args[i + 1].empty())
-          return usageError(err, "option '--data-dir' needs a value (DIR)", commandName);
-        global.dataDir = args[++i];
-      } else if (arg.rfind("--data-dir=", 0) == 0) {
-        if (arg.size() == std::string("--data-dir=").size())
-          return usageError(err, "option '--data-dir' needs a value (DIR)", commandName);
-        global.dataDir = arg.substr(std::string("--data-dir=").size());
-      } else if (commandName.empty() && (arg == "--help" || arg == "-h")) {
-        mainHelp = true;
-      } else if (commandName.empty() && arg == "--version") {
-        version = true;
-      } else if (commandName.empty() && !arg.empty() && arg[0] != '-') {
-        commandName = arg;
-      } else if (commandName.empty()) {
-        return usageError(err, "unknown option '" + arg + "'", "");
-      } else {
-        rest.push_back(arg);
-      }
+    CLI::App app;
+    app.set_help_flag();
+    app.prefix_command();  // stop at the command name; the rest is the command's
+    std::vector<std::string> dataDir;
+    app.add_option("--" + kDataDirOption.name, dataDir)->expected(1)->allow_extra_args(false)->take_all();
+    CLI::Option* helpFlag = addFlag(app, "-h,--help");
+    CLI::Option* versionFlag = addFlag(app, "--version");
+    // As for a command's options: `--data-dir=` must not take the next argument as the value.
+    for (const auto& arg : args) {
+      if (arg == "--") break;
+      if (arg == "--data-dir=") return usageError(err, "option '--data-dir' needs a value (DIR)", "");
     }
+    try {
+      app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
+    } catch (const CLI::ArgumentMismatch&) {
+      return usageError(err, "option '--data-dir' needs a value (DIR)", "");
+    } catch (const CLI::ParseError& e) {
+      return usageError(err, e.what(), "");
+    }
+    if (std::any_of(dataDir.begin(), dataDir.end(), [](const std::string& d) { return d.empty(); }))
+      return usageError(err, "option '--data-dir' needs a value (DIR)", "");
+    if (!dataDir.empty()) global.dataDir = dataDir.back();
+    // The command name and what follows it; "--" first means that there is no command.
+    const std::vector<std::string> rest = app.remaining();
+    if (!rest.empty() && rest.front() != "--" && rest.front().size() >= 2 && rest.front()[0] == '-')
+      return usageError(err, "unknown option '" + rest.front() + "'", "");
+    if (!rest.empty() && rest.front() != "--") commandName = rest.front();
+    for (const CLI::Option* flag : {helpFlag, versionFlag})
+      if (flag->count() > 0 && !givenBare(*flag))
+        return usageError(err, "option '" + flag->get_name() + "' takes no value", "");
+    const bool version = versionFlag->count() > 0, mainHelp = helpFlag->count() > 0;
     if (version) {
       out << kProgram << " " << kHostVersion << " (host API " << hostapi::kApiVersionMajor << "."
           << hostapi::kApiVersionMinor << ")\n";
@@ -161,8 +217,11 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
                                       [&](const Command& c) { return c.name == commandName; });
     if (command == commands.end())
       return usageError(err, "unknown command '" + commandName + "'", "");
-    auto parsed = parseCommandLine(rest, command->options);
+    std::vector<OptionSpec> specs = command->options;
+    specs.push_back(kDataDirOption);
+    auto parsed = parseCommandLine({rest.begin() + 1, rest.end()}, specs);
     if (!parsed) return usageError(err, parsed.status().message(), commandName);
+    if (auto dir = parsed->value(kDataDirOption.name)) global.dataDir = *dir;
     if (parsed->help) {
       printCommandHelp(*command, out);
       return kExitOk;

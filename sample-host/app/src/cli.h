@@ -1,6 +1,6 @@
-// The sample-host command line: global options, the shape of a command, and a small argument
-// parser every command uses, so that all commands take options the same way and all print the
-// same kind of --help. Commands are listed in one table, commands.cpp.
+// The sample-host command line: global options, the shape of a command, and the argument parser
+// every command uses (CLI11 underneath), so that all commands take options the same way and all
+// print the same kind of --help. Commands are listed in one table, commands.cpp.
 #pragma once
 
 #include <filesystem>
@@ -50,8 +50,9 @@ struct CommandLine {
   }
 };
 
-/// Parses `args` against `specs`. INVALID_ARGUMENT naming the offending argument for an unknown
-/// option, a missing value or a value given to a flag.
+/// Parses `args` against `specs` with CLI11. INVALID_ARGUMENT naming the offending argument for
+/// an unknown option, a missing or empty value or a value given to a flag. A valued option takes
+/// the next argument whatever it looks like; "--" ends the options.
 hostapi::Result<CommandLine> parseCommandLine(const std::vector<std::string>& args,
                                               const std::vector<OptionSpec>& specs);
 

@@ -9,7 +9,11 @@
 #include <cerrno>
 #include <cstring>
 #include <chrono>
-#include <ctime>
+
+#include <spdlog/logger.h>
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_sinks.h>
 
 namespace samplehost::store {
 namespace {
@@ -74,15 +78,54 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-std::string isoTime(std::chrono::system_clock::time_point t) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
-  std::time_t secs = static_cast<std::time_t>(ms / 1000);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms % 1000));
-  return buf;
+/// hostapi's levels on spdlog's; spdlog names them "debug", "info", "warning", "error", the
+/// names the log has always used.
+spdlog::level::level_enum toSpdlog(hostapi::LogLevel level) noexcept {
+  switch (level) {
+    case hostapi::LogLevel::kDebug: return spdlog::level::debug;
+    case hostapi::LogLevel::kInfo: return spdlog::level::info;
+    case hostapi::LogLevel::kWarning: return spdlog::level::warn;
+    case hostapi::LogLevel::kError: return spdlog::level::err;
+  }
+  return spdlog::level::info;
+}
+
+/// The log file's sink: each formatted line goes out in one write(2) on an O_APPEND descriptor,
+/// so that lines from several processes (the CLI and a running sync share the file) never
+/// interleave. spdlog's basic_file_sink writes through stdio, which splits a line longer than
+/// its 4 KiB buffer into several write(2)s (a 10 KB line: write(8192) + write(1808)).
+class AppendFileSink final : public spdlog::sinks::base_sink<std::mutex> {
+ public:
+  explicit AppendFileSink(int fd) : fd_(fd) {}
+  ~AppendFileSink() override { ::close(fd_); }
+  AppendFileSink(const AppendFileSink&) = delete;
+  AppendFileSink& operator=(const AppendFileSink&) = delete;
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    spdlog::memory_buf_t line;
+    formatter_->format(msg, line);
+    std::size_t put = 0;
+    while (put < line.size()) {
+      const ssize_t n = ::write(fd_, line.data() + put, line.size() - put);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) throw spdlog::spdlog_ex("cannot write the log file", errno);
+      put += static_cast<std::size_t>(n);
+    }
+  }
+  void flush_() override {}  // nothing is buffered
+
+ private:
+  int fd_;
+};
+
+std::shared_ptr<spdlog::logger> makeLogger(std::string name, spdlog::sink_ptr sink, const std::string& pattern,
+                                           std::shared_ptr<std::atomic<std::uint64_t>> errors) {
+  sink->set_formatter(std::make_unique<spdlog::pattern_formatter>(pattern, spdlog::pattern_time_type::utc));
+  auto logger = std::make_shared<spdlog::logger>(std::move(name), std::move(sink));
+  // A failed write is counted, never thrown into a plugin nor printed by spdlog.
+  logger->set_error_handler([errors](const std::string&) { ++*errors; });
+  return logger;
 }
 
 }  // namespace
@@ -121,20 +164,18 @@ std::optional<hostapi::LogLevel> parseLogLevel(std::string_view s) noexcept {
 
 struct LogSink::Impl {
   LogSinkOptions options;
-  int fd = -1;
-  std::mutex mu;
-  std::atomic<int> terminalLevel{-1};  // -1: off
-  std::atomic<std::uint64_t> errors{0};
+  std::shared_ptr<std::atomic<std::uint64_t>> errors = std::make_shared<std::atomic<std::uint64_t>>(0);
+  // Two loggers, not two sinks of one, because the file and the terminal get different text
+  // (JSON; a readable line with control characters masked). Each filters by its own level.
+  std::shared_ptr<spdlog::logger> file;
+  std::shared_ptr<spdlog::logger> terminal;  // null without a terminal
 };
 
 LogSink::LogSink(LogSinkOptions options) : impl_(std::make_unique<Impl>()) {
-  impl_->terminalLevel = options.terminalLevel ? static_cast<int>(*options.terminalLevel) : -1;
   impl_->options = std::move(options);
 }
 
-LogSink::~LogSink() {
-  if (impl_->fd >= 0) ::close(impl_->fd);
-}
+LogSink::~LogSink() = default;
 
 hostapi::Result<std::shared_ptr<LogSink>> LogSink::open(LogSinkOptions options) {
   if (!options.secrets) return hostapi::invalidArgument("the log sink needs the secret registry to scrub with");
@@ -145,16 +186,38 @@ hostapi::Result<std::shared_ptr<LogSink>> LogSink::open(LogSinkOptions options) 
   // (the CLI and a running sync) never interleave within a line.
   int fd = ::open(options.file.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return hostapi::failedPrecondition("cannot open log file " + options.file.string() + ": " + std::strerror(errno));
-  std::shared_ptr<LogSink> sink(new LogSink(std::move(options)));
-  sink->impl_->fd = fd;
+  spdlog::sink_ptr fileSink;
+  try {
+    fileSink = std::make_shared<AppendFileSink>(fd);  // owns fd from here
+  } catch (...) {
+    ::close(fd);
+    return hostapi::internalError("cannot set up the log");
+  }
+  std::shared_ptr<LogSink> sink;
+  try {
+    sink.reset(new LogSink(std::move(options)));
+    auto& impl = *sink->impl_;
+    // The fields are built (and escaped) in write(); the pattern adds time and level.
+    impl.file = makeLogger("file", std::move(fileSink),
+                           R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l",%v})", impl.errors);
+    impl.file->set_level(spdlog::level::debug);
+    if (impl.options.terminal) {
+      impl.terminal = makeLogger(
+          "terminal", std::make_shared<spdlog::sinks::stdout_sink_base<spdlog::details::console_mutex>>(impl.options.terminal),
+          "%H:%M:%S %l %v", impl.errors);
+    }
+    sink->setTerminalLevel(impl.options.terminalLevel);
+  } catch (const std::exception& e) {
+    return hostapi::internalError(std::string("cannot set up the log: ") + e.what());
+  }
   return sink;
 }
 
 void LogSink::setTerminalLevel(std::optional<hostapi::LogLevel> level) noexcept {
-  impl_->terminalLevel = level ? static_cast<int>(*level) : -1;
+  if (impl_->terminal) impl_->terminal->set_level(level ? toSpdlog(*level) : spdlog::level::off);
 }
 
-std::uint64_t LogSink::writeErrors() const noexcept { return impl_->errors.load(); }
+std::uint64_t LogSink::writeErrors() const noexcept { return impl_->errors->load(); }
 const std::filesystem::path& LogSink::file() const noexcept { return impl_->options.file; }
 
 void LogSink::write(hostapi::LogLevel level, std::string_view source, std::string_view event,
@@ -162,15 +225,16 @@ void LogSink::write(hostapi::LogLevel level, std::string_view source, std::strin
   try {
     const auto& reg = *impl_->options.secrets;
     const auto now = impl_->options.clock ? impl_->options.clock->now() : std::chrono::system_clock::now();
-    const auto time = isoTime(now);
+    const auto lvl = toSpdlog(level);
+    const auto src = reg.scrub(source);
     const auto ev = reg.scrub(event);
     std::vector<std::pair<std::string, std::string>> clean;
     clean.reserve(fields.size());
     for (const auto& f : fields)
       clean.emplace_back(reg.scrub(f.key), isSecretFieldKey(f.key) ? std::string(kRedacted) : reg.scrub(f.value));
 
-    std::string line = "{\"time\":\"" + time + "\",\"level\":\"" + logLevelName(level) + "\",\"source\":";
-    appendJsonString(line, reg.scrub(source));
+    std::string line = "\"source\":";
+    appendJsonString(line, src);
     line += ",\"event\":";
     appendJsonString(line, ev);
     line += ",\"fields\":{";
@@ -180,33 +244,20 @@ void LogSink::write(hostapi::LogLevel level, std::string_view source, std::strin
       line.push_back(':');
       appendJsonString(line, clean[i].second);
     }
-    line += "}}\n";
+    line += "}";
+    impl_->file->log(now, spdlog::source_loc{}, lvl, line);
 
-    std::lock_guard lock(impl_->mu);
-    std::size_t put = 0;
-    while (put < line.size()) {
-      ssize_t n = ::write(impl_->fd, line.data() + put, line.size() - put);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        ++impl_->errors;
-        break;
-      }
-      put += static_cast<std::size_t>(n);
-    }
-    const int term = impl_->terminalLevel.load();
-    if (term >= 0 && static_cast<int>(level) >= term && impl_->options.terminal) {
-      std::string t = time.substr(11, 8) + " " + logLevelName(level) + " [" + printable(source) + "] " + printable(ev);
+    if (impl_->terminal && impl_->terminal->should_log(lvl)) {
+      std::string t = "[" + printable(src) + "] " + printable(ev);
       for (const auto& [k, v] : clean) {
         t += " " + printable(k) + "=";
         const bool quote = v.empty() || v.find_first_of(" \"=") != std::string::npos;
         t += quote ? "\"" + printable(v) + "\"" : printable(v);
       }
-      t += "\n";
-      std::fwrite(t.data(), 1, t.size(), impl_->options.terminal);
-      std::fflush(impl_->options.terminal);
+      impl_->terminal->log(now, spdlog::source_loc{}, lvl, t);
     }
   } catch (...) {
-    ++impl_->errors;
+    ++*impl_->errors;
   }
 }
 

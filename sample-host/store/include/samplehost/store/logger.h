@@ -2,7 +2,8 @@
 // time, level, source, event, fields) and a readable line on the terminal from a chosen level
 // up. Every event and field value is scrubbed of the secrets in the SecretRegistry, and a field
 // whose key looks secret (secret, password, token, assertion, private_key, ...) is always
-// written as "********", whoever logs it.
+// written as "********", whoever logs it. spdlog does the levels, the time stamps, the sinks'
+// locking and error reporting; this file builds and escapes the fields.
 #pragma once
 
 #include <cstdio>
@@ -39,7 +40,8 @@ struct LogSinkOptions {
   const hostapi::Clock* clock = nullptr;    // system clock when null
 };
 
-/// The process-wide sink; thread-safe. Loggers for each source write through it.
+/// The process-wide sink; thread-safe (spdlog's sink mutexes). Loggers for each source write
+/// through it.
 class LogSink {
  public:
   static hostapi::Result<std::shared_ptr<LogSink>> open(LogSinkOptions options);
