@@ -15,14 +15,13 @@
 
 #include <cpprest/http_client.h>
 
+#include "pplxwait/pplx_wait.h"
 #include "samplehost/net/url.h"
 
 namespace samplehost::net {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-constexpr auto kSlice = std::chrono::milliseconds(10);
-constexpr auto kUnwind = std::chrono::milliseconds(2000);
 constexpr std::size_t kChunk = 64 * 1024;
 
 bool sameName(std::string_view a, std::string_view b) {
@@ -31,62 +30,7 @@ bool sameName(std::string_view a, std::string_view b) {
          });
 }
 
-/// What a pplx task ended with, filled in by its continuation.
-template <typename T>
-struct Pending {
-  std::mutex mutex;
-  std::condition_variable done;
-  bool finished = false;
-  std::optional<T> value;
-  std::exception_ptr error;
-};
-
-template <typename T>
-std::shared_ptr<Pending<T>> track(pplx::task<T> task) {
-  auto p = std::make_shared<Pending<T>>();
-  task.then([p](pplx::task<T> t) {
-    std::optional<T> v;
-    std::exception_ptr e;
-    try {
-      v.emplace(t.get());
-    } catch (...) {
-      e = std::current_exception();
-    }
-    {
-      std::lock_guard lock(p->mutex);
-      p->value = std::move(v);
-      p->error = e;
-      p->finished = true;
-    }
-    p->done.notify_all();
-  });
-  return p;
-}
-
-enum class Waited { kFinished, kCancelled, kTimedOut };
-
-template <typename T>
-Waited await(Pending<T>& p, Clock::time_point deadline, const CancelCheck& cancelled) {
-  for (;;) {
-    {
-      std::unique_lock lock(p.mutex);
-      const auto now = Clock::now();
-      if (p.finished) return Waited::kFinished;
-      if (now >= deadline) return Waited::kTimedOut;
-      if (p.done.wait_until(lock, std::min(deadline, now + kSlice), [&] { return p.finished; }))
-        return Waited::kFinished;
-    }
-    if (cancelled && cancelled()) return Waited::kCancelled;
-  }
-}
-
-/// After cancelling, give cpprest a moment to unwind; the continuation owns all it touches, so
-/// giving up earlier would be safe too.
-template <typename T>
-void letUnwind(Pending<T>& p) {
-  std::unique_lock lock(p.mutex);
-  p.done.wait_for(lock, kUnwind, [&] { return p.finished; });
-}
+using pplxwait::WaitEnd;
 
 hostapi::Status failure(std::exception_ptr error, const std::string& host, const std::string& during) {
   try {
@@ -104,9 +48,9 @@ hostapi::Status failure(std::exception_ptr error, const std::string& host, const
   }
 }
 
-hostapi::Status stopped(Waited how, const std::string& host, const std::string& during,
+hostapi::Status stopped(WaitEnd how, const std::string& host, const std::string& during,
                         std::chrono::milliseconds timeout) {
-  if (how == Waited::kCancelled) return hostapi::cancelled("request to " + host + " was cancelled while " + during);
+  if (how == WaitEnd::kCancelled) return hostapi::cancelled("request to " + host + " was cancelled while " + during);
   return {hostapi::StatusCode::kDeadlineExceeded,
           host + " did not complete the request within " + std::to_string(timeout.count()) + " ms (" + during + ")"};
 }
@@ -163,7 +107,7 @@ hostapi::Result<Response> HttpClient::send(const Request& request, const CancelC
   if (cancelled && cancelled()) return hostapi::cancelled("request to " + host + " was cancelled");
 
   pplx::cancellation_token_source cancel;
-  std::shared_ptr<Pending<web::http::http_response>> head;
+  std::shared_ptr<pplxwait::Outcome<web::http::http_response>> head;
   try {
     web::http::http_request msg(web::http::method(request.method));
     msg.set_request_uri(web::uri(url->target));
@@ -172,16 +116,16 @@ hostapi::Result<Response> HttpClient::send(const Request& request, const CancelC
     for (const auto& field : request.headers.fields()) msg.headers().remove(field.first);
     for (const auto& [name, value] : request.headers.fields()) msg.headers().add(name, value);
     if (!request.headers.get("User-Agent")) msg.headers().add("User-Agent", state_->options.userAgent);
-    head = track(state_->clientFor(*url)->request(msg, cancel.get_token()));
+    head = pplxwait::observe(state_->clientFor(*url)->request(msg, cancel.get_token()));
   } catch (const web::uri_exception& e) {
     return hostapi::invalidArgument("invalid URL for " + host + ": " + e.what());
   } catch (const std::exception& e) {
     return hostapi::unavailable("could not start a request to " + host + ": " + e.what());
   }
 
-  if (auto how = await(*head, deadline, cancelled); how != Waited::kFinished) {
+  if (auto how = pplxwait::waitFor(*head, deadline, cancelled); how != WaitEnd::kDone) {
     cancel.cancel();
-    letUnwind(*head);
+    pplxwait::drain(*head);
     return stopped(how, host, "waiting for the response", request.timeout);
   }
   if (head->error) return failure(head->error, host, "connecting or sending the request");
@@ -212,12 +156,12 @@ hostapi::Result<Response> HttpClient::send(const Request& request, const CancelC
     for (;;) {
       // The buffer belongs to the continuation: a read we stop waiting for never writes into freed memory.
       auto buffer = std::make_shared<std::vector<std::uint8_t>>(kChunk);
-      auto read = track(stream.getn(buffer->data(), buffer->size()).then([buffer](pplx::task<std::size_t> t) {
+      auto read = pplxwait::observe(stream.getn(buffer->data(), buffer->size()).then([buffer](pplx::task<std::size_t> t) {
         return std::make_pair(buffer, t.get());
       }));
-      if (auto how = await(*read, deadline, cancelled); how != Waited::kFinished) {
+      if (auto how = pplxwait::waitFor(*read, deadline, cancelled); how != WaitEnd::kDone) {
         cancel.cancel();
-        letUnwind(*read);
+        pplxwait::drain(*read);
         return stopped(how, host, reading, request.timeout);
       }
       if (read->error) {
@@ -228,17 +172,17 @@ hostapi::Result<Response> HttpClient::send(const Request& request, const CancelC
       if (n == 0) break;
       if (out.body.size() + n > request.maxResponseBytes) {
         cancel.cancel();
-        letUnwind(*read);
+        pplxwait::drain(*read);
         return hostapi::resourceExhausted("the response from " + host + " is larger than the limit of " +
                                           std::to_string(request.maxResponseBytes) + " bytes");
       }
       out.body.append(reinterpret_cast<const char*>(buffer->data()), n);
     }
     // The stream also ends when the connection broke; content_ready() tells a whole body from that.
-    auto ready = track(answer.content_ready());
-    if (auto how = await(*ready, deadline, cancelled); how != Waited::kFinished) {
+    auto ready = pplxwait::observe(answer.content_ready());
+    if (auto how = pplxwait::waitFor(*ready, deadline, cancelled); how != WaitEnd::kDone) {
       cancel.cancel();
-      letUnwind(*ready);
+      pplxwait::drain(*ready);
       return stopped(how, host, reading, request.timeout);
     }
     if (ready->error) return failure(ready->error, host, reading);

@@ -15,79 +15,23 @@
 #include <cpprest/http_client.h>
 
 #include "photosync/common/text.h"
+#include "pplxwait/pplx_wait.h"
 #include "photosync/http/url.h"
 
 namespace photosync::http {
 namespace {
 
 using SteadyClock = std::chrono::steady_clock;
-constexpr auto kPollSlice = std::chrono::milliseconds(10);
-// After cancelling, how long we let cpprest unwind the request before abandoning it (the
-// continuation owns everything it touches, so abandoning is safe; this only keeps things tidy).
-constexpr auto kDrainLimit = std::chrono::milliseconds(2000);
 constexpr std::size_t kReadChunk = 64 * 1024;
 
 hostapi::Status deadlineExceeded(std::string m) {
   return {hostapi::StatusCode::kDeadlineExceeded, std::move(m)};
 }
 
-// The result of a pplx task, filled in by its task-based continuation.
-template <typename T>
-struct Outcome {
-  std::mutex mutex;
-  std::condition_variable cv;
-  bool done = false;
-  std::optional<T> value;
-  std::exception_ptr error;
-};
-
-template <typename T>
-std::shared_ptr<Outcome<T>> observe(pplx::task<T> task) {
-  auto out = std::make_shared<Outcome<T>>();
-  // Task-based continuation: runs whether the task succeeded, threw or was cancelled, and takes
-  // the exception so pplx never reports it as unobserved. Nothing in here blocks.
-  task.then([out](pplx::task<T> t) {
-    std::optional<T> v;
-    std::exception_ptr e;
-    try {
-      v.emplace(t.get());
-    } catch (...) {
-      e = std::current_exception();
-    }
-    {
-      std::lock_guard lock(out->mutex);
-      out->value = std::move(v);
-      out->error = e;
-      out->done = true;
-    }
-    out->cv.notify_all();
-  });
-  return out;
-}
-
-enum class WaitEnd { kDone, kCancelled, kDeadline };
-
-template <typename T>
-WaitEnd waitFor(Outcome<T>& o, SteadyClock::time_point deadline, const CancelCheck& cancelled) {
-  for (;;) {
-    {
-      std::unique_lock lock(o.mutex);
-      auto now = SteadyClock::now();
-      if (o.done) return WaitEnd::kDone;
-      if (now >= deadline) return WaitEnd::kDeadline;
-      o.cv.wait_until(lock, std::min(deadline, now + kPollSlice), [&] { return o.done; });
-      if (o.done) return WaitEnd::kDone;
-    }
-    // Outside the lock: the check is the caller's code.
-    if (cancelled && cancelled()) return WaitEnd::kCancelled;
-  }
-}
-
-template <typename T>
-void drain(Outcome<T>& o) {
-  std::unique_lock lock(o.mutex);
-  o.cv.wait_for(lock, kDrainLimit, [&] { return o.done; });
-}
+using pplxwait::drain;
+using pplxwait::observe;
+using pplxwait::waitFor;
+using pplxwait::WaitEnd;
 
 // Turns what cpprest threw into a Status that names the host and the phase.
 hostapi::Status transportError(std::exception_ptr error, const std::string& host,
@@ -177,7 +121,7 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
   if (cancelled && cancelled()) return hostapi::cancelled("request to " + host + " was cancelled");
 
   pplx::cancellation_token_source cts;
-  std::shared_ptr<Outcome<web::http::http_response>> headersOutcome;
+  std::shared_ptr<pplxwait::Outcome<web::http::http_response>> headersOutcome;
   try {
     auto client = impl_->clientFor(*parts);
     web::http::http_request msg(web::http::method(request.method));
