@@ -324,13 +324,19 @@ namespace {
 TEST(Client, ReusesTheConnectionPerOrigin) {
   RawServer server([](int fd, const RawRequest& req) { return writeAll(fd, rawResponse(200, req.target)); });
   Client client;
-  for (int i = 0; i < 3; ++i) {
+  // cpprest hands a connection back to its pool when the request's context is destroyed, on its
+  // own thread, a moment after the answer is complete: a request sent in that moment opens a
+  // new connection. So "one connection" was a race (it failed under load and under ASan); what
+  // the client controls is that it keeps one http_client per origin, so that connections are
+  // reused. Ten sequential requests show it: without reuse there would be ten connections.
+  constexpr int kRequests = 10;
+  for (int i = 0; i < kRequests; ++i) {
     auto r = client.send(makeRequest("GET", server.url("/n" + std::to_string(i)), 5000ms));
     ASSERT_TRUE(r.isOk()) << r.status().toString();
     EXPECT_EQ(r->body, "/n" + std::to_string(i));
   }
-  EXPECT_EQ(server.requests(), 3);
-  EXPECT_EQ(server.connections(), 1) << "sequential requests to one origin must share a connection";
+  EXPECT_EQ(server.requests(), kRequests);
+  EXPECT_LE(server.connections(), kRequests / 2) << "sequential requests to one origin must share connections";
 }
 
 }  // namespace

@@ -179,7 +179,9 @@ TEST(IdpSimProvision, PushesScimUsersWithPhotosAsAnIdpWould) {
   auto log = scim.log();
   EXPECT_EQ(std::count(log.begin(), log.end(), "POST /scim/v2/Users"), 20);
   EXPECT_EQ(std::count(log.begin(), log.end(), "GET /scim/v2/Users"), 10);
-  value last = scim.bodies().back();
+  const auto bodies = scim.bodies();
+  ASSERT_FALSE(bodies.empty()) << "the provisioning run sent nothing: " << out;
+  value last = bodies.back();
   EXPECT_EQ(last["schemas"][0].as_string(), "urn:ietf:params:scim:api:messages:2.0:PatchOp");
   EXPECT_EQ(last["Operations"][0]["path"].as_string(), "active");
   EXPECT_FALSE(last["Operations"][0]["value"].as_bool());
