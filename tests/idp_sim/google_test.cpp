@@ -7,8 +7,6 @@
 namespace idpsim::test {
 namespace {
 
-const char* kScope = "https://www.googleapis.com/auth/admin.directory.user.readonly";
-
 class Google : public ::testing::Test {
  protected:
   SimProcess sim{{"--users", "250", "--seed", "11", "--png-share", "0.5"}};
@@ -16,19 +14,7 @@ class Google : public ::testing::Test {
   value key = g["serviceAccountKeyJson"];
 
   std::string jwt(const std::function<void(value&)>& tweak, const std::string& pem = "") {
-    value h = value::object();
-    h["alg"] = value::string("RS256");
-    h["typ"] = value::string("JWT");
-    h["kid"] = key["private_key_id"];
-    value p = value::object();
-    p["iss"] = key["client_email"];
-    p["sub"] = g["adminEmail"];
-    p["scope"] = value::string(kScope);
-    p["aud"] = key["token_uri"];
-    p["iat"] = value::number(nowUnix());
-    p["exp"] = value::number(nowUnix() + 3600);
-    tweak(p);
-    return jwtSign(h, p, pem.empty() ? key["private_key"].as_string() : pem);
+    return googleAssertion(g, tweak, pem);
   }
   HttpResult token(const std::string& assertion) {
     return curl(key["token_uri"].as_string(), {"-X", "POST", "--data-binary",

@@ -16,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -218,26 +219,34 @@ inline std::string jwtSign(const value& header, const value& payload, const std:
 
 inline std::int64_t nowUnix() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
+/// A signed service-account assertion for the key of /_admin/credentials' `google` entry, as
+/// Google's token endpoint expects it; `tweak` may change the claims, `pem` sign with another key.
+inline std::string googleAssertion(const value& google, const std::function<void(value&)>& tweak = [](value&) {},
+                                   const std::string& pem = "") {
+  const value key = google.at("serviceAccountKeyJson");
+  value h = value::object();
+  h["alg"] = value::string("RS256");
+  h["typ"] = value::string("JWT");
+  h["kid"] = key.at("private_key_id");
+  value p = value::object();
+  p["iss"] = key.at("client_email");
+  p["sub"] = google.at("adminEmail");
+  p["scope"] = value::string("https://www.googleapis.com/auth/admin.directory.user.readonly");
+  p["aud"] = key.at("token_uri");
+  p["iat"] = value::number(nowUnix());
+  p["exp"] = value::number(nowUnix() + 3600);
+  tweak(p);
+  return jwtSign(h, p, pem.empty() ? key.at("private_key").as_string() : pem);
+}
+
 /// A Directory API access token for the super admin (user 0), from a service-account JWT signed
 /// with the key of /_admin/credentials.
 inline std::string googleAdminToken(const SimProcess& sim) {
   value g = sim.credentials()["google"];
-  value key = g["serviceAccountKeyJson"];
-  value h = value::object();
-  h["alg"] = value::string("RS256");
-  h["typ"] = value::string("JWT");
-  h["kid"] = key["private_key_id"];
-  value p = value::object();
-  p["iss"] = key["client_email"];
-  p["sub"] = g["adminEmail"];
-  p["scope"] = value::string("https://www.googleapis.com/auth/admin.directory.user.readonly");
-  p["aud"] = key["token_uri"];
-  p["iat"] = value::number(nowUnix());
-  p["exp"] = value::number(nowUnix() + 3600);
-  HttpResult r = curl(key["token_uri"].as_string(),
+  HttpResult r = curl(g["serviceAccountKeyJson"]["token_uri"].as_string(),
                       {"-X", "POST", "--data-binary",
                        "grant_type=urn%3Aietf%3Aparams%3Aoauth%3Agrant-type%3Ajwt-bearer&assertion=" +
-                           jwtSign(h, p, key["private_key"].as_string())});
+                           googleAssertion(g)});
   EXPECT_EQ(r.status, 200) << r.body;
   return r.json()["access_token"].as_string();
 }

@@ -13,15 +13,7 @@ foreach(v BUILD_DIR WORK_DIR CPACK READELF DPKG DPKG_DEB PROJECT_VERSION HOSTAPI
   endif()
 endforeach()
 
-# run(<what> <command...>): runs the command, fails the test unless it exits 0; its standard
-# output is in `last_output`.
-function(run what)
-  execute_process(COMMAND ${ARGN} RESULT_VARIABLE rc OUTPUT_VARIABLE out ERROR_VARIABLE err)
-  if(NOT rc EQUAL 0)
-    message(FATAL_ERROR "${what} failed (${rc}):\n${out}\n${err}")
-  endif()
-  set(last_output "${out}" PARENT_SCOPE)
-endfunction()
+include(${CMAKE_CURRENT_LIST_DIR}/../cmake/run_helpers.cmake)  # run()
 
 # fail(<message>): ends the test with the message (lists in it show with their ";").
 function(fail text)
