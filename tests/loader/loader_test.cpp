@@ -83,7 +83,7 @@ TEST(PluginLoader, RefusesApiMajorTwo) {
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_API2);
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 2.0, "
-                             "supported version is 1.1."));
+                             "supported version is 1.2."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -91,8 +91,8 @@ TEST(PluginLoader, RefusesNewerMinor) {
   TempDir dir;
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_MINOR_NEWER);
   const std::string msg = refusalOf(dir.path());
-  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.2, "
-                             "supported version is 1.1."));
+  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.3, "
+                             "supported version is 1.2."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -197,11 +197,11 @@ TEST(PluginLoader, RefusesDuplicateKeyByName) {
 TEST(PluginLoader, RefusesManifestWhoseHostApiRangeExcludesThisHost) {
   TempDir dir;
   const auto folder = dir.path() / "p";
-  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.2", "1.2"));
+  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.3", "1.3"));
   std::filesystem::copy_file(TEST_MODULE_GOOD, folder / "libtest.so");
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr((folder / "plugin.xml").string() +
-                             ": plugin 'testplugin' supports host API 1.2 to 1.2, this host has 1.1"));
+                             ": plugin 'testplugin' supports host API 1.3 to 1.3, this host has 1.2"));
 }
 
 TEST(PluginLoader, RefusesAManifestOfAnotherInterface) {

@@ -253,6 +253,13 @@ void loadFolder(PluginRecord& record, std::map<std::string, std::filesystem::pat
 
 // ---------------------------------------------------------------------------------------------
 
+RunControl* PluginRecord::runControl() const noexcept {
+  // Asked only of modules that say they were built against 1.2 or later: an older module cannot
+  // know the interface, and a dynamic_cast into it would only compare type names for nothing.
+  if (!plugin_ || !info_ || (info_->apiMajor == 1 && info_->apiMinor < 2)) return nullptr;
+  return dynamic_cast<RunControl*>(plugin_.get());
+}
+
 std::string PluginRecord::key() const {
   if (manifest_) return manifest_->key;
   return folder_.filename().string();

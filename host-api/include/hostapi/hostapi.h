@@ -5,6 +5,7 @@
 #include "hostapi/plugin.h"
 #include "hostapi/plugin_abi.h"
 #include "hostapi/report.h"
+#include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/settings.h"
 #include "hostapi/status.h"

@@ -7,10 +7,14 @@
 //      HOSTAPI_DECLARE_PLUGIN (declare_plugin.h) writes a module's two exports; the host library
 //      hostapi::host (hostapi/host/) loads and contains plugins. No byte a 1.0 module exchanges
 //      with a host changed: 1.0 modules load in a 1.1 host.
+// 1.2: RunControl (run_control.h), an optional interface a plugin object may implement beside
+//      Plugin: a run's outcome, the report outcomes that are routine, and the changes a plugin's
+//      guards held for an admin (list, confirm, refuse). Found by dynamic_cast only on modules
+//      built against 1.2 or later; nothing a 1.0 or 1.1 module exchanges changed.
 #pragma once
 
 #define HOSTAPI_VERSION_MAJOR 1
-#define HOSTAPI_VERSION_MINOR 1
+#define HOSTAPI_VERSION_MINOR 2
 
 namespace hostapi {
 

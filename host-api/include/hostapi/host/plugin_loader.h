@@ -36,6 +36,7 @@
 
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
+#include "hostapi/run_control.h"
 #include "hostapi/status.h"
 
 namespace hostapi::host {
@@ -70,6 +71,10 @@ class PluginRecord {
   /// The plugin instance, owned by the PluginSet; null when refused. Valid while the PluginSet
   /// lives. Every call into it must catch whatever it throws (contained_call.h does).
   Plugin* plugin() const noexcept { return plugin_.get(); }
+
+  /// Since 1.2: the plugin's RunControl (hostapi/run_control.h), or null when the plugin is not
+  /// loaded, was built against a host API older than 1.2, or does not implement it.
+  RunControl* runControl() const noexcept;
 
  private:
   friend class PluginSet;
