@@ -28,6 +28,10 @@ class StoreSyncStore final : public SyncStore {
                                          const std::vector<ImportedUser>& users, bool dryRun) override;
   hostapi::Result<std::uint64_t> deactivateNotSeen(const hostapi::DirectoryInfo& dir, const std::string& runId,
                                                    bool dryRun) override;
+  /// The directory's guard is its setting deactivationGuardPercent (default 20; an unreadable
+  /// value counts as the default, never as "off").
+  hostapi::Result<DeactivationOutcome> deactivateNotSeenGuarded(const hostapi::DirectoryInfo& dir,
+                                                               const std::string& runId, bool dryRun) override;
 
  private:
   store::Store& store_;
