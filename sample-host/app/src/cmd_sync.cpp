@@ -185,6 +185,12 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
                                         {"users", std::to_string(d.seen)}, {"created", std::to_string(d.created)},
                                         {"updated", std::to_string(d.updated)},
                                         {"deactivated", std::to_string(d.deactivated)}};
+    if (d.held > 0) {
+      // Not info: a listing this short is a broken answer until an admin says otherwise.
+      auto held = f;
+      held.push_back({"held", std::to_string(d.held)});
+      session.log().warn("deactivations held for a decision (sample-host held list)", held);
+    }
     if (d.completed) session.log().info("directory imported", f);
     else {
       f.push_back({"reason", d.error});
@@ -233,7 +239,10 @@ Command syncCommand() {
       "Google through the Admin SDK, SCIM from what the IdP provisioned through `serve`. Users gone at\n"
       "the IdP are deactivated, never deleted. Each loaded plugin sees every page; a plugin that fails\n"
       "or blocks is recorded in the report and the import completes. Progress goes to stderr, the\n"
-      "report to stdout. Ctrl-C cancels cleanly. Exit code 0 only when everything completed.";
+      "report to stdout. Ctrl-C cancels cleanly. A complete listing that leaves out more than the\n"
+      "directory's deactivationGuardPercent of its active users deactivates nobody: they are held\n"
+      "for `sample-host held`. Exit code: 0 completed, 1 completed with failures, 3 failed,\n"
+      "4 cancelled (docs/admin-guide.md, \"Run status and exit codes\").";
   c.options = {
       {"directory", "NAME", "sync only this directory"},
       {"dry-run", "", "report what would change; write nothing"},
