@@ -801,3 +801,47 @@ TEST(HostE2E, PluginProgressOffATerminalIsAtMostAboutALineASecondPlusTheLast) {
   EXPECT_NE(r.err.find("import Contoso: 300 users"), std::string::npos) << "the import still prints each page";
   EXPECT_NE(r.out.find("300 users in 30 pages"), std::string::npos) << r.out;
 }
+
+TEST(HostE2E, ScimDeactivationsBeyondTheGuardAreHeldUntilAnAdminDecides) {
+  Host host;
+  const std::string token = "scim-token-" + std::to_string(::getpid()) + "-guard-abcdef";
+  auto tokenFile = host.file("scim.token", token + "\n");
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret-file", "scimToken=" + tokenFile})
+                .exitCode,
+            0);
+  e2e::Child serve({kHost, "--data-dir", host.dataDir, "serve"}, host.tmp.path() + "/serve.err");
+  std::string base = serve.readLine();
+  ASSERT_EQ(base.rfind("http://127.0.0.1:", 0), 0u) << base;
+  web::http::client::http_client c(base.substr(0, base.find("/scim/v2")));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i)
+    ids.push_back(scimCall(c, web::http::methods::POST, "/scim/v2/Users", token,
+                           R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u)" +
+                               std::to_string(i) + R"(@okta.example"})",
+                           201)
+                      .at("id")
+                      .as_string());
+  // The IdP deprovisions 15 of 40 within minutes: the first 10 go through (never "mass"), from
+  // the 11th on (more than 20% of 40) they are held and the users stay active.
+  for (int i = 0; i < 15; ++i) scimCall(c, web::http::methods::DEL, "/scim/v2/Users/" + ids[i], token, "", 204);
+  value kept = scimCall(c, web::http::methods::GET, "/scim/v2/Users/" + ids[14], token, "", 200);
+  EXPECT_TRUE(kept.at("active").as_bool()) << "held, not deactivated";
+  // An update that keeps a held user active drops its hold.
+  scimCall(c, web::http::methods::PATCH, "/scim/v2/Users/" + ids[13], token,
+           R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations":[{"op":"replace","path":"active","value":true}]})",
+           200);
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0);
+
+  EXPECT_EQ(activeUsers(host, "Okta"), 30u);
+  value held = host.json({"held", "list", "--directory", "Okta", "--json"});
+  ASSERT_EQ(held.at("deactivations").size(), 4u);
+  EXPECT_NE(held.at("deactivations").at(0).at("reason").as_string().find("the IdP deactivated 11 of"),
+            std::string::npos)
+      << held.at("deactivations").at(0).at("reason").as_string();
+  auto confirm = host.run({"held", "confirm", "--directory", "Okta", "--all"});
+  ASSERT_EQ(confirm.exitCode, 0) << confirm.out << confirm.err;
+  EXPECT_NE(confirm.out.find("host: 4 held deactivations confirmed"), std::string::npos) << confirm.out;
+  EXPECT_EQ(activeUsers(host, "Okta"), 26u);
+}

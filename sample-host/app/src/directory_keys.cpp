@@ -37,6 +37,7 @@ const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind)
   };
   static const std::vector<SettingKey> scim = {
       {"scimToken", true, true, "the bearer token the IdP presents to /scim/v2"},
+      {"deactivationGuardPercent", false, false, kGuardHelp},
   };
   switch (kind) {
     case hostapi::DirectoryKind::kEntra: return entra;

@@ -230,6 +230,50 @@ Result<DeactivationResult> Store::deactivateUsersNotSeenGuarded(const std::strin
       !dryRun);
 }
 
+Result<bool> Store::holdDeactivationIfMass(const std::string& directoryId, const std::string& userId,
+                                           unsigned guardPercent, std::chrono::milliseconds window,
+                                           std::uint64_t floor) {
+  return impl_->write<Result<bool>>([&](Connection& c) -> Result<bool> {
+    if (!detail::directoryExists(c, directoryId)) return hostapi::notFound("no directory with id '" + directoryId + "'");
+    const auto now = impl_->nowMs();
+    const auto since = now - window.count();
+    auto count = [&](const char* sql) {
+      auto st = c.prepare(sql);
+      st.bind(1, directoryId).bind(2, since);
+      st.step();
+      return static_cast<std::uint64_t>(st.integer(0));
+    };
+    const std::uint64_t deactivated =
+        count("SELECT COUNT(*) FROM users WHERE directory_id = ?1 AND active = 0 AND updated_at >= ?2");
+    auto heldSt = c.prepare(
+        "SELECT COUNT(*) FROM held_deactivations WHERE directory_id = ?1 AND first_held_at >= ?2 AND user_id <> ?3");
+    heldSt.bind(1, directoryId).bind(2, since).bind(3, userId);
+    heldSt.step();
+    const auto held = static_cast<std::uint64_t>(heldSt.integer(0));
+    auto activeSt = c.prepare("SELECT COUNT(*) FROM users WHERE directory_id = ?1 AND active = 1");
+    activeSt.bind(1, directoryId);
+    activeSt.step();
+    const auto active = static_cast<std::uint64_t>(activeSt.integer(0));
+    // With this one; over the users that were active when the window began.
+    const std::uint64_t fresh = deactivated + held + 1;
+    const std::uint64_t base = active + deactivated;
+    if (fresh <= floor || !deactivationsExceedGuard(fresh, base, guardPercent)) {
+      c.prepare("DELETE FROM held_deactivations WHERE user_id = ?").bind(1, userId).run();
+      return false;
+    }
+    const std::string reason = "the IdP deactivated " + std::to_string(fresh) + " of the directory's " +
+                               std::to_string(base) + " users within " +
+                               std::to_string(window.count() / 60000) + " minutes, more than its guard (" +
+                               kDeactivationGuardSetting + " " + std::to_string(guardPercent) + "%)";
+    auto up = c.prepare("UPDATE held_deactivations SET runs_seen = runs_seen + 1 WHERE user_id = ?");
+    if (up.bind(1, userId).run() == 0)
+      c.prepare("INSERT INTO held_deactivations(user_id, directory_id, run_id, reason, first_held_at, runs_seen) "
+                "VALUES (?, ?, 'scim', ?, ?, 1)")
+          .bind(1, userId).bind(2, directoryId).bind(3, reason).bind(4, now).run();
+    return true;
+  });
+}
+
 Result<std::vector<HeldDeactivation>> Store::heldDeactivations(const std::optional<std::string>& directoryId) const {
   using R = Result<std::vector<HeldDeactivation>>;
   return impl_->read<R>([&](Connection& c) -> R {

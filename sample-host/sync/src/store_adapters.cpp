@@ -194,7 +194,22 @@ hostapi::Result<hostapi::User> StoreScimRepository::replace(const hostapi::Direc
   auto u = store_.user(id);
   if (!u) return u.status();
   if (auto s = belongs(*u, dir); !s) return s;
-  return store_.replaceUser(dir.id, id, toImport(user));
+  store::UserImport next = toImport(user);
+  if (u->active) {
+    // The mass-deactivation guard for deactivations that arrive one request at a time; an
+    // update that keeps the user active drops a hold (holdDeactivationIfMass with nothing new
+    // is not asked: the user is simply listed active again).
+    if (!next.active) {
+      auto held = store_.holdDeactivationIfMass(dir.id, id, deactivationGuardPercent(store_, dir.id),
+                                                kScimGuardWindow, kScimGuardFloor);
+      if (!held) return held.status();
+      if (*held) next.active = true;  // held for `sample-host held`: the user stays active
+    } else {
+      auto dropped = store_.decideHeldDeactivations(dir.id, {id}, false);
+      if (!dropped) return dropped.status();
+    }
+  }
+  return store_.replaceUser(dir.id, id, next);
 }
 
 SourceFactory makeStoreSourceFactory(store::Store& store, SourceDeps deps, std::uint64_t scimPageSize) {

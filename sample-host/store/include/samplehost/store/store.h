@@ -13,6 +13,7 @@
 // SecretRegistry that the logger scrubs with.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -230,6 +231,14 @@ class Store {
   hostapi::Result<DeactivationResult> deactivateUsersNotSeenGuarded(const std::string& directoryId,
                                                                    const std::string& runId, unsigned guardPercent,
                                                                    bool dryRun = false);
+  /// The guard for deactivations that come one by one (SCIM `active: false` or DELETE): holds
+  /// the deactivation of `userId` (and returns true) when, with it, the directory's deactivations
+  /// of the last `window` (deactivated users updated since, and holds made since) are more than
+  /// `floor` and more than `guardPercent` of its active users at the window's start. The caller
+  /// then keeps the user active. A user held already stays held (runs_seen + 1). ONE transaction.
+  hostapi::Result<bool> holdDeactivationIfMass(const std::string& directoryId, const std::string& userId,
+                                               unsigned guardPercent, std::chrono::milliseconds window,
+                                               std::uint64_t floor);
   /// The held deactivations of one directory (every directory when unset), oldest first.
   hostapi::Result<std::vector<HeldDeactivation>> heldDeactivations(
       const std::optional<std::string>& directoryId = {}) const;
