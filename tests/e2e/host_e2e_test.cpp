@@ -571,6 +571,14 @@ TEST(HostE2E, AnEmptyListingHoldsTheDeactivationsUntilAnAdminDecides) {
 
   // Both tenants now answer a well-formed listing without a single user.
   sim.faults(R"({"graph.users":{"emptyListing":1},"google.users":{"emptyListing":1}})");
+  // A dry run says what the guard would do and holds nothing.
+  auto dry = host.run({"sync", "--dry-run", "--json"});
+  value dryReport = value::parse(dry.out);
+  EXPECT_EQ(u64At(*directoryReport(dryReport, "Contoso"), "held"), 60u);
+  EXPECT_EQ(u64At(*directoryReport(dryReport, "Contoso"), "deactivated"), 0u);
+  EXPECT_NE(directoryReport(dryReport, "Contoso")->at("notes").at(0).as_string().find("would hold 60 of 60"),
+            std::string::npos);
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("deactivations").size(), 0u) << "a dry run holds nothing";
   auto r = host.run({"sync", "--json"});
   EXPECT_EQ(r.exitCode, 1) << "held deactivations need an admin: not a clean run";
   value report = value::parse(r.out);
