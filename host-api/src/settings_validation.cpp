@@ -4,7 +4,7 @@
 
 #include <charconv>
 #include <cmath>
-#include <sstream>
+#include <cstdio>
 #include <system_error>
 
 namespace hostapi {
@@ -37,11 +37,15 @@ bool isHexOrColon(char c) {
          c == ':' || c == '.';
 }
 
-/// Formats a bound without a trailing ".000000": 20 -> "20", 1.5 -> "1.5".
+/// Formats a bound as an admin types it: 20 -> "20", 1.5 -> "1.5", 104857600 -> "104857600"
+/// (never "1.04858e+08", which is what a stream's default precision makes of it).
 std::string numberText(double v) {
-  std::ostringstream out;
-  out << v;
-  return out.str();
+  char buf[64];
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 9007199254740992.0)  // 2^53: exact
+    std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  else
+    std::snprintf(buf, sizeof buf, "%.15g", v);
+  return buf;
 }
 
 /// The name an error message uses for a field: its label, else its key.

@@ -13,6 +13,7 @@
 
 #include <filesystem>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "testsupport/process.h"
@@ -30,6 +31,20 @@ struct Sim {
   std::unique_ptr<e2e::Child> child;
   std::string url;
   value creds;
+
+  /// POST /_admin/faults (replaces the fault configuration).
+  void faults(const std::string& json) const {
+    web::http::client::http_client c(url);
+    web::http::http_request set(web::http::methods::POST);
+    set.set_request_uri("/_admin/faults");
+    set.set_body(json, "application/json");
+    auto resp = c.request(set).get();
+    if (resp.status_code() != 200) throw std::runtime_error("idp-sim refused the faults: " + resp.extract_string().get());
+  }
+  value counters() const {
+    web::http::client::http_client c(url);
+    return c.request(web::http::methods::GET, "/_admin/counters").get().extract_json().get();
+  }
 
   explicit Sim(std::vector<std::string> extra) {
     std::vector<std::string> argv = {kSim};
@@ -90,9 +105,13 @@ struct Host {
     e2e::writeFile((dir / "plugin.xml").string(),
                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plugin key=\"" + mode +
                        "\" interface=\"org.photosync.hostapi.Plugin/1\">\n  <name>Hook test " + mode +
-                       "</name>\n  <version>0.0.1</version>\n  <host-api min=\"1.0\" max=\"1.0\"/>\n"
+                       "</name>\n  <version>0.0.1</version>\n  <host-api min=\"1.0\" max=\"" +
+                       (mode == "controlled" ? "1.2" : "1.0") + "\"/>\n"
                        "  <module>libhooktest.so</module>\n</plugin>\n");
-    std::string module = mode == "recorder" ? RECORDER_MODULE : mode == "thrower" ? THROWER_MODULE : BLOCKER_MODULE;
+    std::string module = mode == "recorder"     ? RECORDER_MODULE
+                         : mode == "thrower"    ? THROWER_MODULE
+                         : mode == "controlled" ? CONTROLLED_MODULE
+                                                : BLOCKER_MODULE;
     fs::copy_file(module, dir / "libhooktest.so", fs::copy_options::overwrite_existing);
   }
 };
@@ -253,7 +272,7 @@ TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {
   auto r = host.run({"sync", "--json"});
   EXPECT_EQ(r.exitCode, 1) << "a run with plugin failures is not a clean run";
   value report = value::parse(r.out);
-  EXPECT_EQ(report.at("status").as_string(), "completed with errors");
+  EXPECT_EQ(report.at("status").as_string(), "completed with failures");
   const value* d = directoryReport(report, "Contoso");
   ASSERT_NE(d, nullptr);
   EXPECT_TRUE(d->at("completed").as_bool());
@@ -280,6 +299,7 @@ TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {
   EXPECT_FALSE(blk->at("reported").as_bool());
   ASSERT_GE(blk->at("failures").as_array().size(), 1u);
   EXPECT_EQ(blk->at("failures").at(0).at("kind").as_string(), "timed out");
+  EXPECT_EQ(blk->at("failures").as_array().size(), 1u) << "a timeout is reported once, the skipped calls not again";
 
   // The recorder set three avatars: exported as PNG files a person can open.
   std::string out = host.tmp.path() + "/avatars";
@@ -448,7 +468,7 @@ TEST(HostE2E, SigtermCancelsTheRunCleanlyWithoutDeactivatingAnyone) {
   }
   sync.kill(SIGTERM);
   value report = value::parse(sync.readAll());
-  EXPECT_EQ(sync.wait(), 1);
+  EXPECT_EQ(sync.wait(), 4) << "cancelled has its own exit code";
   EXPECT_EQ(report.at("status").as_string(), "cancelled");
   const value* d = directoryReport(report, "Contoso");
   ASSERT_NE(d, nullptr);
@@ -529,3 +549,308 @@ TEST(HostE2E, NoSecretInTheLogTheCliOutputOrTheStoreBytes) {
 }
 
 }  // namespace
+
+// --- Runs an admin can trust (issue 12): the mass-deactivation guard, held decisions, wrong-type
+// answers, settings checked on save, run statuses and exit codes.
+
+std::uint64_t u64At(const value& obj, const char* key) { return obj.at(key).as_number().to_uint64(); }
+
+std::size_t activeUsers(Host& host, const std::string& directory) {
+  std::size_t n = 0;
+  const value users = host.json({"users", "list", "--active", "--json"});
+  for (const auto& u : users.as_array())
+    n += u.at("directory").as_string() == directory ? 1 : 0;
+  return n;
+}
+
+TEST(HostE2E, AnEmptyListingHoldsTheDeactivationsUntilAnAdminDecides) {
+  Sim sim({"--users", "60"});
+  Host host;
+  host.addEntra(sim, "Contoso", 25);
+  host.addGoogle(sim, "Fabrikam", 25);
+  ASSERT_EQ(host.run({"sync"}).exitCode, 0);
+
+  // Both tenants now answer a well-formed listing without a single user.
+  sim.faults(R"({"graph.users":{"emptyListing":1},"google.users":{"emptyListing":1}})");
+  // A dry run says what the guard would do and holds nothing.
+  auto dry = host.run({"sync", "--dry-run", "--json"});
+  value dryReport = value::parse(dry.out);
+  EXPECT_EQ(u64At(*directoryReport(dryReport, "Contoso"), "held"), 60u);
+  EXPECT_EQ(u64At(*directoryReport(dryReport, "Contoso"), "deactivated"), 0u);
+  EXPECT_NE(directoryReport(dryReport, "Contoso")->at("notes").at(0).as_string().find("would hold 60 of 60"),
+            std::string::npos);
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("deactivations").size(), 0u) << "a dry run holds nothing";
+  auto r = host.run({"sync", "--json"});
+  EXPECT_EQ(r.exitCode, 1) << "held deactivations need an admin: not a clean run";
+  value report = value::parse(r.out);
+  EXPECT_EQ(report.at("status").as_string(), "completed with failures");
+  for (const char* name : {"Contoso", "Fabrikam"}) {
+    SCOPED_TRACE(name);
+    const value* d = directoryReport(report, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << d->at("error").as_string();
+    EXPECT_EQ(u64At(*d, "seen"), 0u) << "the fault must really have emptied the listing";
+    EXPECT_EQ(u64At(*d, "deactivated"), 0u);
+    EXPECT_EQ(u64At(*d, "held"), 60u);
+    ASSERT_EQ(d->at("notes").size(), 1u);
+    EXPECT_NE(d->at("notes").at(0).as_string().find("sample-host held list --directory " + std::string(name)),
+              std::string::npos)
+        << d->at("notes").at(0).as_string();
+    EXPECT_EQ(activeUsers(host, name), 60u) << "nobody deactivated";
+  }
+  auto shown = host.run({"runs", "show", report.at("runId").as_string()});
+  EXPECT_NE(shown.out.find("0 deactivated, 60 held"), std::string::npos) << shown.out;
+
+  // A second broken run keeps them held (seen twice), still deactivating nobody.
+  auto second = host.run({"sync", "--json"});
+  EXPECT_EQ(second.exitCode, 1);
+  value again = value::parse(second.out);
+  EXPECT_EQ(u64At(*directoryReport(again, "Contoso"), "held"), 60u);
+  EXPECT_EQ(u64At(*directoryReport(again, "Contoso"), "deactivated"), 0u);
+  value held = host.json({"held", "list", "--json"});
+  ASSERT_EQ(held.at("deactivations").size(), 120u);
+  EXPECT_EQ(u64At(held.at("deactivations").at(0), "runsSeen"), 2u);
+  const std::string someone = held.at("deactivations").at(0).at("username").as_string();
+  const std::string someonesDirectory = held.at("deactivations").at(0).at("directory").as_string();
+  auto text = host.run({"held", "list", "--directory", "Contoso"});
+  EXPECT_EQ(text.exitCode, 0) << text.err;
+  EXPECT_NE(text.out.find("deactivate the user"), std::string::npos) << text.out;
+
+  // Refused for one user: kept active, no longer held; confirmed for a directory: deactivated.
+  auto refuse = host.run({"held", "refuse", "--directory", someonesDirectory, "--user", someone});
+  ASSERT_EQ(refuse.exitCode, 0) << refuse.out << refuse.err;
+  EXPECT_NE(refuse.out.find("host: 1 held deactivation refused"), std::string::npos) << refuse.out;
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("deactivations").size(), 119u);
+  auto confirm = host.run({"held", "confirm", "--directory", "Contoso", "--all"});
+  ASSERT_EQ(confirm.exitCode, 0) << confirm.out << confirm.err;
+  EXPECT_EQ(activeUsers(host, "Contoso"), someonesDirectory == "Contoso" ? 1u : 0u);
+  EXPECT_EQ(activeUsers(host, "Fabrikam"), 60u);
+  auto nobody = host.run({"held", "confirm", "--directory", "Contoso", "--user", someone});
+  EXPECT_EQ(nobody.exitCode, 1) << "nothing held for that user any more: " << nobody.out;
+  EXPECT_EQ(host.run({"held", "confirm", "--directory", "Contoso"}).exitCode, 2) << "--user or --all";
+
+  // The listing is back: Fabrikam's users are seen again and their holds cleared.
+  sim.faults("{}");
+  value back = host.json({"sync", "--json"});
+  EXPECT_EQ(back.at("status").as_string(), "completed");
+  EXPECT_EQ(u64At(*directoryReport(back, "Fabrikam"), "held"), 0u);
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("deactivations").size(), 0u);
+  EXPECT_NE(host.run({"held", "list"}).out.find("nothing held"), std::string::npos);
+}
+
+TEST(HostE2E, AnHtmlPageOnAListingIsRetriedAndEveryTimeFailsTheImportClearly) {
+  Sim sim({"--users", "120"});
+  Host host;
+  host.addEntra(sim, "Contoso", 50);
+  host.addGoogle(sim, "Fabrikam", 50);
+  // One gateway page (status 200, text/html) per listing, then the real answers.
+  sim.faults(R"({"graph.users":{"htmlError":1,"maxFaults":1},"google.users":{"htmlError":1,"maxFaults":1}})");
+  value first = host.json({"sync", "--json"});
+  EXPECT_EQ(first.at("status").as_string(), "completed");
+  for (const char* name : {"Contoso", "Fabrikam"}) {
+    SCOPED_TRACE(name);
+    const value* d = directoryReport(first, name);
+    ASSERT_NE(d, nullptr);
+    EXPECT_TRUE(d->at("completed").as_bool()) << d->at("error").as_string();
+    EXPECT_EQ(u64At(*d, "created"), 120u);
+  }
+  EXPECT_EQ(sim.counters().at("faults").at("htmlError").as_number().to_uint64(), 2u);
+
+  // Every answer is the HTML page: the import fails after the retries, saying why; nobody goes.
+  sim.faults(R"({"graph.users":{"htmlError":1}})");
+  auto r = host.run({"sync", "--json"});
+  EXPECT_EQ(r.exitCode, 1);
+  value broken = value::parse(r.out);
+  const value* d = directoryReport(broken, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_FALSE(d->at("completed").as_bool());
+  const std::string error = d->at("error").as_string();
+  EXPECT_NE(error.find("not valid JSON"), std::string::npos) << error;
+  EXPECT_NE(error.find("text/html"), std::string::npos) << error;
+  EXPECT_NE(error.find("4 attempts"), std::string::npos) << error;
+  EXPECT_EQ(u64At(*d, "deactivated"), 0u);
+  EXPECT_EQ(u64At(*d, "held"), 0u);
+  EXPECT_EQ(activeUsers(host, "Contoso"), 120u);
+}
+
+TEST(HostE2E, SettingsAreCheckedOnSaveAndARefusedValueSavesNothing) {
+  Host host;
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "entra", "--name", "Contoso", "--set", "tenantId=t", "--set",
+                      "clientId=c"})
+                .exitCode,
+            0);
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "google", "--name", "Fabrikam", "--set", "adminEmail=a@b.c"})
+                .exitCode,
+            0);
+  struct Case {
+    const char* directory;  // empty: a host setting
+    const char* assignment;
+    const char* expected;   // in the error
+  };
+  const Case refused[] = {
+      {"Contoso", "pageSize=abc", "pageSize: \"abc\" is not a whole number; allowed: a whole number from 1 to 999"},
+      {"Contoso", "pageSize=0", "pageSize: 0 is out of range; allowed: a whole number from 1 to 999"},
+      {"Contoso", "pageSize=1000", "pageSize: 1000 is out of range"},
+      {"Contoso", "pageSize=-1", "pageSize: -1 is out of range"},
+      {"Contoso", "pageSize=1e12", "pageSize: \"1e12\" is not a whole number"},
+      {"Fabrikam", "pageSize=501", "pageSize: 501 is out of range; allowed: a whole number from 1 to 500"},
+      {"Contoso", "graphEndpoint=notaurl", "graphEndpoint: \"notaurl\" is not an absolute URL"},
+      {"Contoso", "authorityHost=http://login.example.com", "authorityHost: \"http://login.example.com\" uses plain http"},
+      {"Fabrikam", "apiEndpoint=ftp://x", "apiEndpoint: \"ftp://x\" is not an absolute URL"},
+      {"Contoso", "deactivationGuardPercent=101", "deactivationGuardPercent: 101 is out of range; allowed: a whole number from 0 to 100"},
+      {"Contoso", "credentialType=password", "credentialType: \"password\" is not a credential type"},
+      {"", "hookTimeoutSeconds=abc", "hookTimeoutSeconds: \"abc\" is not a whole number; allowed: a whole number from 1 to 3600"},
+      {"", "hookTimeoutSeconds=0", "hookTimeoutSeconds: 0 is out of range"},
+      {"", "hookTimeoutSeconds=1e12", "hookTimeoutSeconds: \"1e12\" is not a whole number"},
+      {"", "hookTimeoutSeconds=-1", "hookTimeoutSeconds: -1 is out of range"},
+      {"", "hookFinishTimeoutSeconds=86401", "hookFinishTimeoutSeconds: 86401 is out of range"},
+  };
+  for (const auto& c : refused) {
+    SCOPED_TRACE(c.assignment);
+    std::vector<std::string> args = {"settings", "set"};
+    if (*c.directory) args.insert(args.end(), {"--directory", c.directory});
+    args.push_back(c.assignment);
+    auto r = host.run(args);
+    EXPECT_EQ(r.exitCode, 1) << r.out;
+    EXPECT_NE(r.err.find(c.expected), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("nothing saved"), std::string::npos) << r.err;
+  }
+  // One bad value among good ones: none of them saved.
+  auto mixed = host.run({"settings", "set", "--directory", "Contoso", "pageSize=50", "graphEndpoint=notaurl"});
+  EXPECT_EQ(mixed.exitCode, 1);
+  auto saved = host.run({"settings", "get", "--directory", "Contoso"});
+  EXPECT_EQ(saved.out.find("pageSize"), std::string::npos) << saved.out;
+  auto hostMixed = host.run({"settings", "set", "hookFinishTimeoutSeconds=60", "hookTimeoutSeconds=0"});
+  EXPECT_EQ(hostMixed.exitCode, 1);
+  EXPECT_NE(host.run({"settings", "get", "hookFinishTimeoutSeconds"}).out.find("(default)"), std::string::npos);
+  auto badAdd = host.run({"directory", "add", "--kind", "entra", "--name", "Other", "--set", "pageSize=0"});
+  EXPECT_EQ(badAdd.exitCode, 1);
+  EXPECT_EQ(host.run({"directory", "list"}).out.find("Other"), std::string::npos) << "no directory half made";
+
+  // The values the import can use are saved.
+  for (const char* ok : {"pageSize=999", "graphEndpoint=https://graph.microsoft.com", "authorityHost=http://127.0.0.1:8",
+                         "deactivationGuardPercent=0"}) {
+    SCOPED_TRACE(ok);
+    auto r = host.run({"settings", "set", "--directory", "Contoso", ok});
+    EXPECT_EQ(r.exitCode, 0) << r.err;
+  }
+  EXPECT_EQ(host.run({"settings", "set", "hookTimeoutSeconds", "60"}).exitCode, 0);
+  EXPECT_NE(host.run({"settings", "get", "hookTimeoutSeconds"}).out.find("hookTimeoutSeconds=60"), std::string::npos);
+}
+
+TEST(HostE2E, APluginsRunControlDecidesTheStatusAndItsHeldChangesAreListedAndDecided) {
+  Sim sim({"--users", "30"});
+  Host host;
+  host.addEntra(sim, "Contoso", 10);
+  host.addEntra(sim, "SomeFail", 10);
+  host.addEntra(sim, "FailAll", 10);
+  host.installPlugin("controlled");
+
+  value ok = host.json({"sync", "--directory", "Contoso", "--json"});
+  EXPECT_EQ(ok.at("status").as_string(), "completed");
+  const value* p = pluginReport(ok, "controlled");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->at("outcome").as_string(), "completed");
+  ASSERT_EQ(p->at("routineOutcomes").size(), 1u);
+  EXPECT_EQ(p->at("routineOutcomes").at(0).as_string(), "withoutPhoto");
+  // Routine entries are a count line unless asked for, from the stored report alone.
+  const std::string runId = ok.at("runId").as_string();
+  auto shown = host.run({"runs", "show", runId});
+  EXPECT_NE(shown.out.find("28 users without photo (listed with --all)"), std::string::npos) << shown.out;
+  EXPECT_EQ(shown.out.find("withoutPhoto: "), std::string::npos) << shown.out;
+  EXPECT_NE(shown.out.find("heldBack: "), std::string::npos) << shown.out;
+  auto all = host.run({"runs", "show", runId, "--all"});
+  EXPECT_NE(all.out.find("withoutPhoto: "), std::string::npos) << all.out;
+
+  auto some = host.run({"sync", "--directory", "SomeFail", "--json"});
+  EXPECT_EQ(some.exitCode, 1);
+  EXPECT_EQ(value::parse(some.out).at("status").as_string(), "completed with failures");
+  auto failed = host.run({"sync", "--directory", "FailAll", "--json"});
+  EXPECT_EQ(failed.exitCode, 3) << "a failed run has its own exit code";
+  value f = value::parse(failed.out);
+  EXPECT_EQ(f.at("status").as_string(), "failed");
+  ASSERT_GE(f.at("notes").size(), 1u);
+  EXPECT_NE(f.at("notes").at(0).as_string().find("controlled reports its part of the run failed"), std::string::npos);
+
+  // The plugin held two users per directory: listed, then decided through its RunControl.
+  value held = host.json({"held", "list", "--directory", "Contoso", "--json"});
+  ASSERT_EQ(held.at("plugins").size(), 1u);
+  const auto& changes = held.at("plugins").at(0).at("held");
+  ASSERT_EQ(changes.size(), 2u);
+  EXPECT_EQ(changes.at(0).at("change").as_string(), "revert to the default avatar");
+  EXPECT_EQ(changes.at(0).at("directory").as_string(), "Contoso");
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("plugins").at(0).at("held").size(), 6u);
+  const std::string user = changes.at(0).at("username").as_string();
+  auto confirm = host.run({"held", "confirm", "--directory", "Contoso", "--user", user});
+  ASSERT_EQ(confirm.exitCode, 0) << confirm.out << confirm.err;
+  EXPECT_NE(confirm.out.find("plugin controlled: 1 applied, 0 refused"), std::string::npos) << confirm.out;
+  auto refuse = host.run({"held", "refuse", "--directory", "Contoso", "--all"});
+  ASSERT_EQ(refuse.exitCode, 0) << refuse.out << refuse.err;
+  EXPECT_NE(refuse.out.find("plugin controlled: 0 applied, 1 refused"), std::string::npos) << refuse.out;
+  EXPECT_EQ(host.json({"held", "list", "--directory", "Contoso", "--json"}).at("plugins").at(0).at("held").size(), 0u);
+  EXPECT_EQ(host.json({"held", "list", "--json"}).at("plugins").at(0).at("held").size(), 4u) << "other directories' stay";
+}
+
+TEST(HostE2E, PluginProgressOffATerminalIsAtMostAboutALineASecondPlusTheLast) {
+  Sim sim({"--users", "300"});
+  Host host;
+  host.addEntra(sim, "Contoso", 10);
+  host.installPlugin("recorder");
+  const auto start = std::chrono::steady_clock::now();
+  auto r = host.run({"sync"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+  std::vector<std::string> lines;
+  std::istringstream in(r.err);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("recorder: ", 0) == 0) lines.push_back(line);
+  ASSERT_FALSE(lines.empty()) << r.err;
+  EXPECT_LE(static_cast<double>(lines.size()), seconds + 2) << "30 pages reported in " << seconds << " s:\n" << r.err;
+  EXPECT_EQ(lines.back(), "recorder: 300 users") << "the last state is printed";
+  EXPECT_NE(r.err.find("import Contoso: 300 users"), std::string::npos) << "the import still prints each page";
+  EXPECT_NE(r.out.find("300 users in 30 pages"), std::string::npos) << r.out;
+}
+
+TEST(HostE2E, ScimDeactivationsBeyondTheGuardAreHeldUntilAnAdminDecides) {
+  Host host;
+  const std::string token = "scim-token-" + std::to_string(::getpid()) + "-guard-abcdef";
+  auto tokenFile = host.file("scim.token", token + "\n");
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret-file", "scimToken=" + tokenFile})
+                .exitCode,
+            0);
+  e2e::Child serve({kHost, "--data-dir", host.dataDir, "serve"}, host.tmp.path() + "/serve.err");
+  std::string base = serve.readLine();
+  ASSERT_EQ(base.rfind("http://127.0.0.1:", 0), 0u) << base;
+  web::http::client::http_client c(base.substr(0, base.find("/scim/v2")));
+  std::vector<std::string> ids;
+  for (int i = 0; i < 40; ++i)
+    ids.push_back(scimCall(c, web::http::methods::POST, "/scim/v2/Users", token,
+                           R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"u)" +
+                               std::to_string(i) + R"(@okta.example"})",
+                           201)
+                      .at("id")
+                      .as_string());
+  // The IdP deprovisions 15 of 40 within minutes: the first 10 go through (never "mass"), from
+  // the 11th on (more than 20% of 40) they are held and the users stay active.
+  for (int i = 0; i < 15; ++i) scimCall(c, web::http::methods::DEL, "/scim/v2/Users/" + ids[i], token, "", 204);
+  value kept = scimCall(c, web::http::methods::GET, "/scim/v2/Users/" + ids[14], token, "", 200);
+  EXPECT_TRUE(kept.at("active").as_bool()) << "held, not deactivated";
+  // An update that keeps a held user active drops its hold.
+  scimCall(c, web::http::methods::PATCH, "/scim/v2/Users/" + ids[13], token,
+           R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+               "Operations":[{"op":"replace","path":"active","value":true}]})",
+           200);
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0);
+
+  EXPECT_EQ(activeUsers(host, "Okta"), 30u);
+  value held = host.json({"held", "list", "--directory", "Okta", "--json"});
+  ASSERT_EQ(held.at("deactivations").size(), 4u);
+  EXPECT_NE(held.at("deactivations").at(0).at("reason").as_string().find("the IdP deactivated 11 of"),
+            std::string::npos)
+      << held.at("deactivations").at(0).at("reason").as_string();
+  auto confirm = host.run({"held", "confirm", "--directory", "Okta", "--all"});
+  ASSERT_EQ(confirm.exitCode, 0) << confirm.out << confirm.err;
+  EXPECT_NE(confirm.out.find("host: 4 held deactivations confirmed"), std::string::npos) << confirm.out;
+  EXPECT_EQ(activeUsers(host, "Okta"), 26u);
+}

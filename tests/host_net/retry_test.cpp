@@ -160,5 +160,43 @@ TEST(HostRetry, CancellingDuringAPauseStopsAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, 5s);
 }
 
+TEST(HostSendWithRetry, AWrongAnswerTheCallerRecognisesIsRetriedLikeA5xx) {
+  auto html = [] {
+    Response r = answer(200, {{"Content-Type", "text/html"}});
+    r.body = "<html>We'll be back soon</html>";
+    return r;
+  };
+  auto json = [] {
+    Response r = answer(200, {{"Content-Type", "application/json"}});
+    r.body = "{}";
+    return r;
+  };
+  RetryPolicy p = quick();
+  p.wrongAnswer = [](const Response& r) { return r.headers.get("Content-Type").value_or("") != "application/json"; };
+  {
+    ScriptedTransport t{html(), json()};
+    auto r = sendWithRetry(t, users(), p);
+    ASSERT_TRUE(r.isOk());
+    EXPECT_EQ(r->body, "{}");
+    EXPECT_EQ(t.calls, 2);
+  }
+  {
+    ScriptedTransport t{html(), html(), html(), html(), json()};
+    auto r = sendWithRetry(t, users(), p);
+    ASSERT_TRUE(r.isOk());
+    EXPECT_EQ(r->body.substr(0, 6), "<html>") << "after the last attempt the wrong answer is handed back";
+    EXPECT_EQ(t.calls, 4);
+  }
+  {
+    // Without the caller's test a 200 is an answer, and a 404 is never retried either way.
+    ScriptedTransport t{html(), json()};
+    EXPECT_TRUE(sendWithRetry(t, users(), quick()).isOk());
+    EXPECT_EQ(t.calls, 1);
+    ScriptedTransport n{answer(404), json()};
+    EXPECT_EQ(sendWithRetry(n, users(), p)->status, 404);
+    EXPECT_EQ(n.calls, 1);
+  }
+}
+
 }  // namespace
 }  // namespace samplehost::net

@@ -197,7 +197,7 @@ TEST(UserSync, UsersGoneAtTheIdpAreDeactivatedOnlyAfterACompleteListing) {
   auto broken = h.run({}, "r2");
   EXPECT_FALSE(broken.directories[0].completed);
   EXPECT_EQ(broken.directories[0].deactivated, 0u);
-  EXPECT_EQ(broken.status, "completed with errors");
+  EXPECT_EQ(broken.status, "completed with failures");
   for (const auto& [ext, u] : h.store.byExternal) EXPECT_TRUE(u.active) << ext;
 
   h.failAt = -1;
@@ -222,7 +222,7 @@ TEST(UserSync, APluginThatThrowsInEveryHookIsReportedAndTheCoreSyncCompletes) {
   auto r = h.run({{"bad", &bad}, {"good", &good}}, "r1");
   EXPECT_TRUE(r.directories[0].completed);
   EXPECT_EQ(h.store.byExternal.size(), 250u);
-  EXPECT_EQ(r.status, "completed with errors");
+  EXPECT_EQ(r.status, "completed with failures");
   ASSERT_EQ(r.plugins.size(), 2u);
   EXPECT_FALSE(r.plugins[0].reported);
   // started + 3 pages + finished
@@ -300,7 +300,7 @@ TEST(RunReport, JsonRoundTrip) {
   r.runId = "r9";
   r.trigger = "manual";
   r.status = "completed";
-  r.directories.push_back({"d1", "Contoso", "entra", true, "", 3, 250, 250, 0, 0, 2, 1});
+  r.directories.push_back({"d1", "Contoso", "entra", true, "", 3, 250, 250, 0, 0, 2, 1, 5, {"held 5 of 250"}});
   PluginRunReport p;
   p.pluginKey = "photosync";
   p.reported = true;
@@ -372,6 +372,137 @@ TEST(IdpPages, GooglePageAndHostileInput) {
     EXPECT_EQ(parseGraphUsersPage(c.body).isOk(), c.graphOk);
     EXPECT_EQ(parseGoogleUsersPage(c.body).isOk(), c.googleOk);
   }
+}
+
+TEST(UserSync, ATimeoutIsReportedOnceAndTheLaterSkippedCallsAddNothing) {
+  Harness h;
+  auto blocker = std::make_unique<TestPlugin>(Behaviour::kBlockOnUsers);
+  HookTimeouts t;
+  t.usersSynced = std::chrono::milliseconds(200);
+  auto r = h.run({{"blocker", blocker.get()}}, "r1", false, t);
+  ASSERT_EQ(r.plugins[0].failures.size(), 1u) << "two more pages and onSyncFinished were skipped silently";
+  EXPECT_EQ(r.plugins[0].failures[0].kind, "timed out");
+  EXPECT_NE(r.plugins[0].failures[0].detail.find("no further calls this run"), std::string::npos);
+  EXPECT_EQ(toText(r).find("(skipped)"), std::string::npos) << toText(r);
+  blocker->unblock();
+  while (abandonedCallsRunning() != 0) std::this_thread::yield();
+}
+
+TEST(RunReport, StatusCombinesTheImportsAndThePluginsOutcomes) {
+  auto dir = [](bool completed, std::uint64_t held, std::uint64_t seen = 10) {
+    DirectoryRunReport d;
+    d.name = "D";
+    d.completed = completed;
+    d.held = held;
+    d.seen = seen;
+    return d;
+  };
+  auto plugin = [](const char* outcome, bool failure) {
+    PluginRunReport p;
+    p.pluginKey = "p";
+    p.reported = true;
+    p.outcome = outcome;
+    if (failure) p.failures.push_back({"onUsersSynced", "threw", "x"});
+    return p;
+  };
+  struct Case {
+    const char* name;
+    std::vector<DirectoryRunReport> dirs;
+    std::vector<PluginRunReport> plugins;
+    bool cancelled;
+    const char* status;
+    int exitCode;
+  };
+  const Case cases[] = {
+      {"clean", {dir(true, 0)}, {plugin("", false)}, false, "completed", 0},
+      {"a 1.0 plugin's failed call", {dir(true, 0)}, {plugin("", true)}, false, "completed with failures", 1},
+      {"one of two directories", {dir(true, 0), dir(false, 0)}, {}, false, "completed with failures", 1},
+      {"held deactivations", {dir(true, 3)}, {}, false, "completed with failures", 1},
+      {"cut short after some pages", {dir(false, 0)}, {}, false, "completed with failures", 1},
+      {"nothing imported", {dir(false, 0, 0), dir(false, 0, 0)}, {}, false, "failed", 3},
+      {"the plugin's run failed", {dir(true, 0)}, {plugin("failed", false)}, false, "failed", 3},
+      {"the plugin's failures", {dir(true, 0)}, {plugin("completed with failures", false)}, false,
+       "completed with failures", 1},
+      {"cancelled", {dir(false, 0)}, {plugin("cancelled", false)}, true, "cancelled", 4},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    RunReport r;
+    r.directories = c.dirs;
+    r.plugins = c.plugins;
+    settleStatus(r, c.cancelled);
+    EXPECT_EQ(r.status, c.status);
+    EXPECT_EQ(exitCodeOf(r.status), c.exitCode);
+    EXPECT_EQ(r.notes.empty(), r.status == std::string("completed")) << "a status other than completed says why";
+  }
+}
+
+TEST(RunReport, RoutineEntriesAreACountUnlessAskedAndTheOutcomeIsStored) {
+  RunReport r;
+  r.runId = "r1";
+  r.directories.push_back({"d1", "Contoso", "entra", true, "", 1, 500, 0, 0, 500, 0, 0, 0, {}});
+  PluginRunReport p;
+  p.pluginKey = "photosync";
+  p.reported = true;
+  p.outcome = "completed with failures";
+  p.routineOutcomes = {"withoutPhoto"};
+  p.report.entries.push_back({"u0", "ada", "failed", "throttled"});
+  for (int i = 0; i < 12; ++i) p.report.entries.push_back({"u", "quiet" + std::to_string(i), "withoutPhoto", "none"});
+  r.plugins.push_back(p);
+  RunReport back;
+  ASSERT_TRUE(fromJson(toJson(r), back));
+  ASSERT_EQ(back.plugins.size(), 1u);
+  EXPECT_EQ(back.plugins[0].outcome, "completed with failures");
+  EXPECT_EQ(back.plugins[0].routineOutcomes, std::vector<std::string>{"withoutPhoto"});
+  std::string text = toText(back);
+  EXPECT_NE(text.find("500 users in 1 page;"), std::string::npos) << text;
+  EXPECT_NE(text.find("Plugin photosync: completed with failures"), std::string::npos) << text;
+  EXPECT_NE(text.find("failed: ada"), std::string::npos) << text;
+  EXPECT_EQ(text.find("quiet3"), std::string::npos) << text;
+  EXPECT_NE(text.find("12 users without photo (listed with --all)"), std::string::npos) << text;
+  std::string all = toText(back, SIZE_MAX, true);
+  EXPECT_NE(all.find("withoutPhoto: quiet3"), std::string::npos) << all;
+  EXPECT_EQ(all.find("(listed with --all)"), std::string::npos) << all;
+}
+
+TEST(UserSync, HeldDeactivationsAreCountedAndNamedWithTheCommandThatDecides) {
+  class GuardedStore final : public SyncStore {
+   public:
+    hostapi::Result<PageUpsert> upsertPage(const hostapi::DirectoryInfo&, const std::string&,
+                                           const std::vector<ImportedUser>& users, bool) override {
+      PageUpsert p;
+      p.unchanged = users.size();
+      return p;
+    }
+    hostapi::Result<std::uint64_t> deactivateNotSeen(const hostapi::DirectoryInfo&, const std::string&,
+                                                     bool) override {
+      return hostapi::internalError("the guarded form must be used");
+    }
+    hostapi::Result<DeactivationOutcome> deactivateNotSeenGuarded(const hostapi::DirectoryInfo&, const std::string&,
+                                                                 bool) override {
+      DeactivationOutcome o;
+      o.active = 2000;
+      o.held = 2000;
+      o.newlyHeld = 2000;
+      o.guardPercent = 20;
+      return o;
+    }
+  } store;
+  UserSync sync(store, [](const hostapi::DirectoryInfo&) -> hostapi::Result<std::unique_ptr<DirectorySource>> {
+    return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(0, 10));
+  }, {});
+  SyncOptions o;
+  o.runId = "r1";
+  auto r = sync.run(o, {{"d1", "Contoso", hostapi::DirectoryKind::kEntra}}, std::make_shared<NullProgress>(),
+                    std::make_shared<FlagCancel>());
+  ASSERT_EQ(r.directories.size(), 1u);
+  EXPECT_TRUE(r.directories[0].completed);
+  EXPECT_EQ(r.directories[0].deactivated, 0u);
+  EXPECT_EQ(r.directories[0].held, 2000u);
+  ASSERT_EQ(r.directories[0].notes.size(), 1u);
+  EXPECT_NE(r.directories[0].notes[0].find("held 2000 of 2000"), std::string::npos) << r.directories[0].notes[0];
+  EXPECT_NE(r.directories[0].notes[0].find("sample-host held list --directory Contoso"), std::string::npos);
+  EXPECT_EQ(r.status, "completed with failures");
 }
 
 }  // namespace

@@ -76,6 +76,32 @@ TEST_F(Faults, SocketLevelMisbehaviour) {
   for (const char* k : {"reset", "truncate", "slowBody", "wrongContentType", "htmlError"}) EXPECT_EQ(c["faults"][k].as_integer(), 1) << k;
 }
 
+TEST_F(Faults, AnEmptyListingIsWellFormedAndOnlyOnUsersLists) {
+  sim.admin("faults", R"({"graph":{"emptyListing":1}})");
+  HttpResult list = sim.graph("/v1.0/users?$top=10", token);
+  EXPECT_EQ(list.status, 200);
+  value v = list.json();
+  ASSERT_TRUE(v.has_field("value"));
+  EXPECT_EQ(v["value"].size(), 0u);
+  EXPECT_FALSE(v.has_field("@odata.nextLink")) << "a complete, empty listing";
+  EXPECT_TRUE(v.has_field("@odata.context"));
+  EXPECT_EQ(sim.graph(photo, token).status, 200) << "a photo is not a listing";
+  EXPECT_EQ(sim.admin("counters")["faults"]["emptyListing"].as_integer(), 1);
+}
+
+TEST_F(Faults, MaxFaultsCapsTheFaultsOfAClassThenAnswersNormally) {
+  sim.admin("faults", R"({"graph.users":{"htmlError":1,"maxFaults":2}})");
+  EXPECT_EQ(sim.graph("/v1.0/users?$top=1", token).header("content-type").rfind("text/html", 0), 0u);
+  EXPECT_EQ(sim.graph("/v1.0/users?$top=1", token).header("content-type").rfind("text/html", 0), 0u);
+  HttpResult third = sim.graph("/v1.0/users?$top=1", token);
+  EXPECT_EQ(third.json()["value"].size(), 1u);
+  sim.admin("faults", R"({"graph.users":{"htmlError":1,"maxFaults":1}})");
+  EXPECT_EQ(sim.graph("/v1.0/users?$top=1", token).header("content-type").rfind("text/html", 0), 0u)
+      << "a new configuration counts again";
+  EXPECT_EQ(sim.admin("counters")["faults"]["htmlError"].as_integer(), 3);
+  EXPECT_EQ(sim.postJson("/_admin/faults", R"({"graph.users":{"maxFaults":"x"}})").status, 400) << "numbers only";
+}
+
 TEST_F(Faults, TokensExpireMidRunByRate) {
   sim.admin("faults", R"({"*":{"expiredToken":1}})");
   HttpResult r = sim.graph("/v1.0/users?$top=1", token);

@@ -34,6 +34,8 @@ PageDescriptor testPage() {
       </field>
       <field key="percent" type="number" label="Percent" default="20" min="0" max="100"/>
       <field key="atLeast" type="number" label="At least" min="1"/>
+      <field key="bytes" type="number" label="Bytes" min="1024" max="104857600"/>
+      <field key="ratio" type="number" label="Ratio" min="0.125" max="1234567.5"/>
       <field key="endpoint" type="url" label="Endpoint" default="https://example.com"/>
     </page>
   </settings>
@@ -109,6 +111,9 @@ TEST(ValidatePageValues, EachTypeRefusesBadValues) {
       {"percent", "1e3", "\"Percent\" must be a number"},
       {"atLeast", "0", "\"At least\" must be at least 1"},
       {"atLeast", "1000000", ""},
+      // Bounds as an admin types them, never "1.04858e+08".
+      {"bytes", "104857601", "\"Bytes\" must be between 1024 and 104857600"},
+      {"ratio", "0.1", "\"Ratio\" must be between 0.125 and 1234567.5"},
       {"endpoint", "https://graph.microsoft.com", ""},
       {"endpoint", "http://127.0.0.1:8080/v1.0", ""},
       {"endpoint", "HTTPS://[::1]:443/x?y#z", ""},

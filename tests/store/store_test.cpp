@@ -435,6 +435,67 @@ TEST(Users, UsersGoneAtTheIdpAreDeactivatedNeverDeletedAndComeBack) {
   EXPECT_EQ(all->size(), 13u);
 }
 
+TEST(Users, TheGuardsRuleComparesTheShareOfActiveUsers) {
+  struct Case { std::uint64_t fresh, active; unsigned percent; bool held; };
+  for (const Case& c : {Case{20, 100, 20, false}, Case{21, 100, 20, true}, Case{2000, 2000, 20, true},
+                        Case{2000, 2000, 100, false}, Case{1, 1000, 0, true}, Case{0, 1000, 0, false},
+                        Case{0, 0, 20, false}, Case{50, 300, 20, false}}) {
+    SCOPED_TRACE(std::to_string(c.fresh) + " of " + std::to_string(c.active) + " at " + std::to_string(c.percent));
+    EXPECT_EQ(deactivationsExceedGuard(c.fresh, c.active, c.percent), c.held);
+  }
+}
+
+TEST(Users, TooManyGoneAreHeldUntilDecidedAndAListingThatSeesThemClearsTheHold) {
+  TempDir dir;
+  auto store = openStore(dir.path());
+  auto d = store->addDirectory(DirectoryKind::kEntra, "Contoso");
+  ASSERT_TRUE(store->upsertUsers(d->id, "run1", page(0, 10)).isOk());
+  // run2 lists 4 of 10: 6 gone is more than 20%.
+  ASSERT_TRUE(store->upsertUsers(d->id, "run2", page(0, 4)).isOk());
+  auto dry = store->deactivateUsersNotSeenGuarded(d->id, "run2", 20, true);
+  ASSERT_TRUE(dry.isOk()) << dry.status().toString();
+  EXPECT_EQ(dry->newlyHeld, 6u);
+  EXPECT_TRUE(store->heldDeactivations(d->id)->empty()) << "a dry run writes nothing";
+  auto r = store->deactivateUsersNotSeenGuarded(d->id, "run2", 20);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->active, 10u);
+  EXPECT_EQ(r->deactivated, 0u);
+  EXPECT_EQ(r->held, 6u);
+  EXPECT_EQ(r->newlyHeld, 6u);
+  EXPECT_EQ(*store->countUsers({d->id, true}), 10u) << "held users stay active";
+  auto held = store->heldDeactivations(d->id);
+  ASSERT_EQ(held->size(), 6u);
+  EXPECT_EQ(held->at(0).runsSeen, 1u);
+  EXPECT_EQ(held->at(0).directoryName, "Contoso");
+  EXPECT_NE(held->at(0).reason.find("listed 4 of the directory's 10 active users"), std::string::npos)
+      << held->at(0).reason;
+
+  // run3 lists 4 again and one held user (ext-9): its hold goes; the others are seen gone twice.
+  ASSERT_TRUE(store->upsertUsers(d->id, "run3", page(0, 4)).isOk());
+  ASSERT_TRUE(store->upsertUsers(d->id, "run3", page(9, 10)).isOk());
+  auto again = store->deactivateUsersNotSeenGuarded(d->id, "run3", 20);
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(again->deactivated, 0u);
+  EXPECT_EQ(again->newlyHeld, 0u) << "nobody new is gone";
+  EXPECT_EQ(again->held, 5u);
+  held = store->heldDeactivations(d->id);
+  ASSERT_EQ(held->size(), 5u);
+  EXPECT_EQ(held->at(0).runsSeen, 2u);
+
+  // Decisions: refuse one (stays active), confirm the rest (deactivated); a user not held is said.
+  auto refused = store->decideHeldDeactivations(d->id, {held->at(0).userId}, false);
+  ASSERT_TRUE(refused.isOk());
+  EXPECT_EQ(refused->refused, 1u);
+  auto notHeld = store->decideHeldDeactivations(d->id, {held->at(0).userId}, true);
+  ASSERT_EQ(notHeld->notHeld.size(), 1u);
+  EXPECT_EQ(notHeld->applied, 0u);
+  auto confirmed = store->decideHeldDeactivations(d->id, {}, true);
+  EXPECT_EQ(confirmed->applied, 4u);
+  EXPECT_EQ(*store->countUsers({d->id, true}), 6u);
+  EXPECT_TRUE(store->heldDeactivations()->empty());
+  EXPECT_EQ(store->decideHeldDeactivations("nope", {}, true).status().code(), StatusCode::kNotFound);
+}
+
 TEST(Users, UpsertRefusesUsersWithoutExternalIdAndUnknownDirectories) {
   TempDir dir;
   auto store = openStore(dir.path());

@@ -1,6 +1,8 @@
 // See cli_support.h.
 #include "cli_support.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -69,6 +71,18 @@ hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::
   std::filesystem::create_directories(dataDir, ec);
   if (ec) return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + ec.message());
   return store::Store::open(dataDir);
+}
+
+hostapi::Result<int> lockSync(const std::filesystem::path& dataDir) {
+  const std::string lockPath = (dataDir / "sync.lock").string();
+  int fd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0) return hostapi::unavailable("cannot open " + lockPath);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return hostapi::failedPrecondition("another sync is running on " + dataDir.string() +
+                                       "; wait for it or stop it first");
+  }
+  return fd;
 }
 
 int fail(std::ostream& err, const std::string& command, const std::string& message) {

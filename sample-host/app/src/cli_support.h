@@ -30,6 +30,13 @@ hostapi::Result<std::pair<std::string, std::string>> splitAssignment(const std::
 /// Opens the store of `dataDir` (creating the data directory and its key on first use).
 hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir);
 
+/// Takes the data directory's sync lock (`DATA/sync.lock`, flock): one sync, or one decision on
+/// held changes, at a time. It dies with the process (even on SIGKILL), so holding it also proves
+/// that a run still marked "running" belongs to a process that is gone. Returns the descriptor,
+/// which stays open (the lock held) until the process ends; FAILED_PRECONDITION ("another sync is
+/// running") when another process holds it.
+hostapi::Result<int> lockSync(const std::filesystem::path& dataDir);
+
 /// Prints "sample-host CMD: <message>" on `err`; returns kExitFailure.
 int fail(std::ostream& err, const std::string& command, const std::string& message);
 int fail(std::ostream& err, const std::string& command, const hostapi::Status& status);

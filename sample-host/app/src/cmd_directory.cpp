@@ -19,6 +19,10 @@ int add(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   if (!kind) return usage(err, kName, "--kind must be entra, google or scim");
   auto changes = directorySettingChanges(*kind, a);
   if (!changes) return usage(err, kName, changes.status().message());
+  if (auto problems = directorySettingProblems(*kind, *changes); !problems.empty()) {
+    for (const auto& p : problems) err << "  " << p << "\n";
+    return fail(err, kName, "refused " + std::to_string(problems.size()) + " of the values (nothing saved)");
+  }
   auto st = openStore(g.dataDir);
   if (!st) return fail(err, kName, st.status());
   auto dir = (*st)->addDirectory(*kind, *name);

@@ -49,7 +49,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
     }
     sync::RunReport report;
     if (!sync::fromJson(r->reportJson, report)) return fail(err, kName, "the stored report of " + r->id + " is unreadable");
-    out << sync::toText(report, a.flag("all") ? SIZE_MAX : 50);
+    out << sync::toText(report, a.flag("all") ? SIZE_MAX : 50, a.flag("all"));
     return kExitOk;
   }
   return usage(err, kName, "runs needs list or show ID");
@@ -62,7 +62,7 @@ Command runsCommand() {
   c.name = kName;
   c.summary = "list sync runs or show one run's report";
   c.usage = "list [--json] | show ID [--all] [--json]";
-  c.options = {{"json", "", "JSON output"}, {"all", "", "show: every per-user line (default: the first 50 per plugin)"}};
+  c.options = {{"json", "", "JSON output"}, {"all", "", "show: every per-user line, routine ones too (default: the first 50 per plugin, routine ones counted)"}};
   c.run = &run;
   return c;
 }

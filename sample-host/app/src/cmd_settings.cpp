@@ -21,11 +21,13 @@ struct HostKey {
   const char* key;
   const char* help;
   bool isSwitch;
+  long long min = 0, max = 0;  // whole seconds, for the others
 };
 const HostKey kHostKeys[] = {
     {"userPhotos", "the host-wide User Photos switch: on|off (default off)", true},
-    {"hookTimeoutSeconds", "how long onSyncStarted/onUsersSynced may block before abandoned (default 30)", false},
-    {"hookFinishTimeoutSeconds", "how long onSyncFinished may take (default 3600)", false},
+    {"hookTimeoutSeconds", "how long onSyncStarted/onUsersSynced may block before abandoned, 1-3600 (default 30)",
+     false, 1, 3600},
+    {"hookFinishTimeoutSeconds", "how long onSyncFinished may take, 1-86400 (default 3600)", false, 1, 86400},
 };
 
 std::optional<std::string> normaliseSwitch(const std::string& v) {
@@ -70,6 +72,8 @@ int hostSet(store::Store& st, const CommandLine& a, std::ostream& out, std::ostr
     }
   }
   if (pairs.empty()) return usage(err, kName, "settings set needs KEY VALUE or KEY=VALUE");
+  // Every value is checked before any is saved: one refused, nothing saved.
+  std::vector<std::string> problems;
   for (auto& [k, v] : pairs) {
     const HostKey* known = nullptr;
     for (const auto& hk : kHostKeys)
@@ -81,9 +85,17 @@ int hostSet(store::Store& st, const CommandLine& a, std::ostream& out, std::ostr
     }
     if (known->isSwitch) {
       auto n = normaliseSwitch(v);
-      if (!n) return usage(err, kName, k + " must be on or off");
-      v = *n;
+      if (!n) problems.push_back(k + ": \"" + v + "\" is not a switch; allowed: on or off");
+      else v = *n;
+    } else if (auto problem = wholeNumberProblem(k, v, known->min, known->max)) {
+      problems.push_back(*problem);
     }
+  }
+  if (!problems.empty()) {
+    for (const auto& problem : problems) err << "  " << problem << "\n";
+    return fail(err, kName, "refused " + std::to_string(problems.size()) + " of the values (nothing saved)");
+  }
+  for (const auto& [k, v] : pairs) {
     auto s = st.setHostSetting(k, v);
     if (!s) return fail(err, kName, s);
     out << k << " set\n";
@@ -123,6 +135,10 @@ int directoryGetSet(store::Store& st, const store::Directory& d, bool set, const
     changes->insert(changes->end(), more->begin(), more->end());
   }
   if (changes->empty()) return usage(err, kName, "nothing to set: give KEY=VALUE, --set, --secret or --unset");
+  if (auto problems = directorySettingProblems(d.kind, *changes); !problems.empty()) {
+    for (const auto& p : problems) err << "  " << p << "\n";
+    return fail(err, kName, "refused " + std::to_string(problems.size()) + " of the values (nothing saved)");
+  }
   auto s = st.setDirectorySettings(d.id, *changes);
   if (!s) return fail(err, kName, s);
   for (const auto& c : *changes) out << c.key << (c.value ? " set" : " removed") << "\n";

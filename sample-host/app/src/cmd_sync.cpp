@@ -2,15 +2,14 @@
 // the loaded plugins' hooks, a progress display, and the run's report at the end (also stored
 // with the run: `sample-host runs show ID`). SIGINT/SIGTERM cancel the run cleanly; a second
 // signal ends the process at once.
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <map>
 #include <mutex>
 
 #include "cli_support.h"
@@ -35,54 +34,82 @@ extern "C" void onStopSignal(int sig) {
   ::signal(sig, SIG_DFL);
 }
 
-/// Draws progress on stderr: a redrawn bar on a terminal, plain lines otherwise (at most one
-/// per phase per second, so logs of non-interactive runs stay readable).
+/// Draws progress on stderr: a redrawn bar on a terminal (done/total when the phase has a total),
+/// plain lines otherwise: one per imported page (`import NAME: N users`), and for the plugins'
+/// phases at most one line per phase per second, plus the phase's last state at the end, so logs
+/// of non-interactive runs stay readable.
 class ProgressDisplay {
  public:
   ProgressDisplay() : tty_(::isatty(STDERR_FILENO) != 0) {}
 
-  void update(const std::string& phase, std::uint64_t done, std::uint64_t total) {
+  /// `everyUpdate`: print each call off a terminal (the import's once-per-page lines).
+  void update(const std::string& phase, std::uint64_t done, std::uint64_t total, bool everyUpdate = false) {
     std::lock_guard lock(mu_);
     auto now = std::chrono::steady_clock::now();
     bool finished = total != 0 && done >= total;
+    Phase& p = phases_[phase];
+    p.done = done;
+    p.total = total;
     if (tty_) {
       if (!finished && now - lastDraw_ < std::chrono::milliseconds(100) && phase == lastPhase_) return;
-      std::string line = phase + ": " + std::to_string(done);
+      std::string line = text(phase, done, total);
       if (total) {
         int width = 30;
         int filled = static_cast<int>(static_cast<double>(done) / static_cast<double>(total) * width);
         if (filled > width) filled = width;
         line = "[" + std::string(static_cast<std::size_t>(filled), '#') +
-               std::string(static_cast<std::size_t>(width - filled), ' ') + "] " + phase + " " + std::to_string(done) +
-               "/" + std::to_string(total);
-      } else {
-        line += " users";
+               std::string(static_cast<std::size_t>(width - filled), ' ') + "] " + line;
       }
       if (line.size() > 100) line.resize(100);
       std::fprintf(stderr, "\r\033[K%s", line.c_str());
       std::fflush(stderr);
       drawn_ = true;
-    } else {
-      // Import lines (total unknown) come once per page: print each; plugin phases are throttled.
-      if (total != 0 && !finished && phase == lastPhase_ && now - lastDraw_ < std::chrono::seconds(1)) return;
-      if (total) std::fprintf(stderr, "%s: %llu/%llu\n", phase.c_str(), static_cast<unsigned long long>(done),
-                              static_cast<unsigned long long>(total));
-      else std::fprintf(stderr, "%s: %llu users\n", phase.c_str(), static_cast<unsigned long long>(done));
+      lastDraw_ = now;
+      lastPhase_ = phase;
+      return;
     }
-    lastDraw_ = now;
-    lastPhase_ = phase;
+    const bool due = everyUpdate || finished || p.printedAt == std::chrono::steady_clock::time_point{} ||
+                     now - p.printedAt >= std::chrono::seconds(1);
+    if (!due || (p.printed && p.printedDone == done && p.printedTotal == total)) return;
+    print(phase, p, now);
   }
   void finish() {
     std::lock_guard lock(mu_);
-    if (tty_ && drawn_) std::fprintf(stderr, "\r\033[K");
+    if (tty_) {
+      if (drawn_) std::fprintf(stderr, "\r\033[K");
+      return;
+    }
+    // The last state of every phase whose last update the throttle held back.
+    auto now = std::chrono::steady_clock::now();
+    for (auto& [name, p] : phases_)
+      if (!p.printed || p.printedDone != p.done || p.printedTotal != p.total) print(name, p, now);
   }
 
  private:
+  struct Phase {
+    std::uint64_t done = 0, total = 0;
+    bool printed = false;
+    std::uint64_t printedDone = 0, printedTotal = 0;
+    std::chrono::steady_clock::time_point printedAt{};
+  };
+  static std::string text(const std::string& phase, std::uint64_t done, std::uint64_t total) {
+    if (total) return phase + ": " + std::to_string(done) + "/" + std::to_string(total);
+    return phase + ": " + std::to_string(done) + (done == 1 ? " user" : " users");
+  }
+  void print(const std::string& phase, Phase& p, std::chrono::steady_clock::time_point now) {
+    std::fprintf(stderr, "%s\n", text(phase, p.done, p.total).c_str());
+    p.printed = true;
+    p.printedDone = p.done;
+    p.printedTotal = p.total;
+    p.printedAt = now;
+  }
+
   std::mutex mu_;
   bool tty_;
   bool drawn_ = false;
   std::string lastPhase_;
   std::chrono::steady_clock::time_point lastDraw_{};
+  std::map<std::string, Phase> phases_;
 };
 
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
@@ -112,16 +139,8 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   }
   if (dirs.empty()) return fail(err, kName, "no directories to sync: add one with `sample-host directory add`");
 
-  // One sync at a time per data directory: the lock dies with its process (even on SIGKILL), so
-  // holding it also proves that a run still marked "running" belongs to a process that is gone.
-  const std::string lockPath = (g.dataDir / "sync.lock").string();
-  int lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lockFd < 0) return fail(err, kName, "cannot open " + lockPath);
-  if (::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lockFd);
-    return fail(err, kName, "another sync is running on " + g.dataDir.string() + "; wait for it or stop it first");
-  }
-  // The descriptor stays open (and the lock held) until the process ends.
+  // One sync at a time per data directory (cli_support.h, lockSync).
+  if (auto lock = lockSync(g.dataDir); !lock) return fail(err, kName, lock.status().message());
 
   // A run left "running" by a killed process is over; say so before starting a new one.
   if (auto n = st.markInterruptedRuns(); n && *n > 0)
@@ -156,7 +175,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   options.timeouts = session.hookTimeouts();
   sync::RunReport report = userSync.run(options, dirs, progress, cancel,
                                         [display](const std::string& phase, std::uint64_t done) {
-                                          display->update(phase, done, 0);
+                                          display->update(phase, done, 0, true);
                                         });
   display->finish();
   for (const auto& p : session.pluginProblems()) report.plugins.push_back(p);
@@ -166,6 +185,12 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
                                         {"users", std::to_string(d.seen)}, {"created", std::to_string(d.created)},
                                         {"updated", std::to_string(d.updated)},
                                         {"deactivated", std::to_string(d.deactivated)}};
+    if (d.held > 0) {
+      // Not info: a listing this short is a broken answer until an admin says otherwise.
+      auto held = f;
+      held.push_back({"held", std::to_string(d.held)});
+      session.log().warn("deactivations held for a decision (sample-host held list)", held);
+    }
     if (d.completed) session.log().info("directory imported", f);
     else {
       f.push_back({"reason", d.error});
@@ -188,7 +213,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
 
   if (json) out << sync::toJson(report) << "\n";
   else out << sync::toText(report);
-  int code = report.status == "completed" ? kExitOk : kExitFailure;
+  int code = sync::exitCodeOf(report.status);
   session.shutdownPlugins();
   if (sync::abandonedCallsRunning() > 0) {
     // A plugin is still inside a call the run gave up on: static destruction would pull its
@@ -214,7 +239,10 @@ Command syncCommand() {
       "Google through the Admin SDK, SCIM from what the IdP provisioned through `serve`. Users gone at\n"
       "the IdP are deactivated, never deleted. Each loaded plugin sees every page; a plugin that fails\n"
       "or blocks is recorded in the report and the import completes. Progress goes to stderr, the\n"
-      "report to stdout. Ctrl-C cancels cleanly. Exit code 0 only when everything completed.";
+      "report to stdout. Ctrl-C cancels cleanly. A complete listing that leaves out more than the\n"
+      "directory's deactivationGuardPercent of its active users deactivates nobody: they are held\n"
+      "for `sample-host held`. Exit code: 0 completed, 1 completed with failures, 3 failed,\n"
+      "4 cancelled (docs/admin-guide.md, \"Run status and exit codes\").";
   c.options = {
       {"directory", "NAME", "sync only this directory"},
       {"dry-run", "", "report what would change; write nothing"},

@@ -1,7 +1,18 @@
 // See directory_keys.h.
 #include "directory_keys.h"
 
+#include <cerrno>
+#include <cstdlib>
+
+#include "samplehost/net/url.h"
+
 namespace samplehost::app {
+
+namespace {
+constexpr const char* kGuardHelp =
+    "the share of active users one import may deactivate; above it they are held for `sample-host held`, "
+    "0-100 (default 20; 100 turns the guard off)";
+}  // namespace
 
 const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind) {
   static const std::vector<SettingKey> entra = {
@@ -14,6 +25,7 @@ const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind)
       {"authorityHost", false, false, "default https://login.microsoftonline.com"},
       {"graphEndpoint", false, false, "default https://graph.microsoft.com"},
       {"pageSize", false, false, "users per Graph page, 1-999 (default 999)"},
+      {"deactivationGuardPercent", false, false, kGuardHelp},
   };
   static const std::vector<SettingKey> google = {
       {"serviceAccountKey", true, true, "the service account's JSON key file"},
@@ -21,9 +33,11 @@ const std::vector<SettingKey>& directorySettingKeys(hostapi::DirectoryKind kind)
       {"customer", false, false, "default my_customer"},
       {"apiEndpoint", false, false, "default https://admin.googleapis.com"},
       {"pageSize", false, false, "users per users.list page, 1-500 (default 500)"},
+      {"deactivationGuardPercent", false, false, kGuardHelp},
   };
   static const std::vector<SettingKey> scim = {
       {"scimToken", true, true, "the bearer token the IdP presents to /scim/v2"},
+      {"deactivationGuardPercent", false, false, kGuardHelp},
   };
   switch (kind) {
     case hostapi::DirectoryKind::kEntra: return entra;
@@ -93,6 +107,56 @@ hostapi::Result<std::vector<store::SettingChange>> directorySettingChanges(hosta
     if (!k) return unknownKey(kind, key);
     out.push_back({key, std::nullopt, k->secret});
   }
+  return out;
+}
+
+std::optional<std::string> wholeNumberProblem(const std::string& key, const std::string& value, long long min,
+                                              long long max) {
+  const std::string allowed = "allowed: a whole number from " + std::to_string(min) + " to " + std::to_string(max);
+  // Strictly digits (one leading '-'): no spaces, '+', fractions or exponents ("1e12").
+  const std::size_t start = !value.empty() && value[0] == '-' ? 1 : 0;
+  if (value.size() == start || value.find_first_not_of("0123456789", start) != std::string::npos)
+    return key + ": \"" + value + "\" is not a whole number; " + allowed;
+  errno = 0;
+  char* end = nullptr;
+  const long long n = std::strtoll(value.c_str(), &end, 10);
+  if (errno == ERANGE || n < min || n > max) return key + ": " + value + " is out of range; " + allowed;
+  return std::nullopt;
+}
+
+namespace {
+
+std::optional<std::string> urlProblem(const std::string& key, const std::string& value) {
+  const std::string allowed = "allowed: an absolute https URL (plain http only to 127.0.0.1, ::1 or localhost)";
+  auto url = net::parseUrl(value);
+  if (!url) return key + ": \"" + value + "\" is not an absolute URL (" + url.status().message() + "); " + allowed;
+  if (url->scheme != "https" && !net::isLoopbackHost(url->host))
+    return key + ": \"" + value + "\" uses plain http to a host that is not this machine; " + allowed;
+  return std::nullopt;
+}
+
+std::optional<std::string> settingProblem(hostapi::DirectoryKind kind, const std::string& key, const std::string& v) {
+  using K = hostapi::DirectoryKind;
+  if (key == "pageSize") return wholeNumberProblem(key, v, 1, kind == K::kGoogle ? 500 : 999);
+  if (key == store::kDeactivationGuardSetting) return wholeNumberProblem(key, v, 0, 100);
+  if (key == "authorityHost" || key == "graphEndpoint" || key == "apiEndpoint") return urlProblem(key, v);
+  if (key == "credentialType" && v != "secret" && v != "certificate")
+    return key + ": \"" + v + "\" is not a credential type; allowed: secret or certificate";
+  if (key == "adminEmail" && (v.find('@') == std::string::npos || v.front() == '@' || v.back() == '@'))
+    return key + ": \"" + v + "\" is not an email address; allowed: the administrator's primary email";
+  if ((key == "tenantId" || key == "clientId" || key == "customer" || key == "scimToken") && v.empty())
+    return key + ": must not be empty";
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::vector<std::string> directorySettingProblems(hostapi::DirectoryKind kind,
+                                                  const std::vector<store::SettingChange>& changes) {
+  std::vector<std::string> out;
+  for (const auto& c : changes)
+    if (c.value)
+      if (auto p = settingProblem(kind, c.key, *c.value)) out.push_back(*p);
   return out;
 }
 

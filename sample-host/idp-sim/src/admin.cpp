@@ -118,6 +118,8 @@ Response Sim::admin(Request& r, std::string& endpoint) {
       o["slowBody"] = value::number(f.slowBody);
       o["wrongContentType"] = value::number(f.wrongContentType);
       o["htmlError"] = value::number(f.htmlError);
+      o["emptyListing"] = value::number(f.emptyListing);
+      o["maxFaults"] = value::number(f.maxFaults);
       o["slowChunkBytes"] = value::number(f.slowChunkBytes);
       o["slowChunkIntervalMs"] = value::number(f.slowChunkIntervalMs);
       v[k] = o;

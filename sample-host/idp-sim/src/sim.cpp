@@ -440,11 +440,19 @@ FaultKind Sim::drawFault(const std::string& klass, std::chrono::milliseconds* de
       {f.expiredToken, FaultKind::ExpiredToken}, {f.rate429, FaultKind::Throttle}, {f.rate500, FaultKind::E500},
       {f.rate502, FaultKind::E502},  {f.rate503, FaultKind::E503},  {f.rate504, FaultKind::E504},
       {f.reset, FaultKind::Reset},   {f.truncate, FaultKind::Truncate}, {f.slowBody, FaultKind::SlowBody},
-      {f.wrongContentType, FaultKind::WrongContentType}, {f.htmlError, FaultKind::Html}};
+      {f.wrongContentType, FaultKind::WrongContentType}, {f.htmlError, FaultKind::Html},
+      {f.emptyListing, FaultKind::EmptyListing}};
   double acc = 0;
   for (const auto& [rate, kind] : table) {
     acc += rate;
-    if (u < acc) return kind;
+    if (u < acc) {
+      if (f.maxFaults > 0) {
+        std::lock_guard l(configMutex_);
+        if (faultsDrawn_[klass] >= f.maxFaults) return FaultKind::None;
+        ++faultsDrawn_[klass];
+      }
+      return kind;
+    }
   }
   return FaultKind::None;
 }
@@ -463,6 +471,7 @@ const char* faultName(FaultKind k) {
     case FaultKind::SlowBody: return "slowBody";
     case FaultKind::WrongContentType: return "wrongContentType";
     case FaultKind::Html: return "htmlError";
+    case FaultKind::EmptyListing: return "emptyListing";
     case FaultKind::None: break;
   }
   return "none";
@@ -557,6 +566,27 @@ void Sim::applyFault(FaultKind kind, const FaultSpec& spec, const std::string& r
       r.slowChunkBytes = std::max(1, spec.slowChunkBytes);
       r.slowChunkIntervalMs = std::max(0, spec.slowChunkIntervalMs);
       break;
+    case FaultKind::EmptyListing: {
+      // The answer of a tenant whose listing broke yet still looks right: Graph's `value` is an
+      // empty array, Google leaves `users` out (as it does when there are none); no next page.
+      if (r.status != 200) break;
+      value v;
+      try {
+        v = value::parse(r.body);
+      } catch (const std::exception&) {
+        break;
+      }
+      if (!v.is_object()) break;
+      if (v.has_field("value")) {
+        v["value"] = value::array();
+        v.erase("@odata.nextLink");
+      } else {
+        v.erase("users");
+        v.erase("nextPageToken");
+      }
+      r.body = v.serialize();
+      break;
+    }
     case FaultKind::ExpiredToken:
     case FaultKind::None: break;
   }
@@ -577,7 +607,8 @@ std::string Sim::setFaults(const value& v) {
     for (const auto& [field, val] : spec.as_object()) {
       static const char* kKnown[] = {"latencyMs", "jitterMs", "expiredToken", "rate429", "retryAfter", "rate500",
                                      "rate502", "rate503", "rate504", "reset", "truncate", "slowBody",
-                                     "wrongContentType", "htmlError", "slowChunkBytes", "slowChunkIntervalMs"};
+                                     "wrongContentType", "htmlError", "slowChunkBytes", "slowChunkIntervalMs",
+                                     "emptyListing", "maxFaults"};
       if (std::find_if(std::begin(kKnown), std::end(kKnown), [&](const char* s) { return field == s; }) == std::end(kKnown))
         return "unknown fault field '" + field + "' in class '" + k + "'";
       if (field != "retryAfter" && !val.is_number()) return "fault field '" + field + "' must be a number";
@@ -595,6 +626,8 @@ std::string Sim::setFaults(const value& v) {
     f.slowBody = num(spec, "slowBody", 0);
     f.wrongContentType = num(spec, "wrongContentType", 0);
     f.htmlError = num(spec, "htmlError", 0);
+    f.emptyListing = num(spec, "emptyListing", 0);
+    f.maxFaults = static_cast<int>(num(spec, "maxFaults", 0));
     f.slowChunkBytes = static_cast<int>(num(spec, "slowChunkBytes", 256));
     f.slowChunkIntervalMs = static_cast<int>(num(spec, "slowChunkIntervalMs", 50));
     if (spec.has_field("retryAfter")) {
@@ -611,6 +644,7 @@ std::string Sim::setFaults(const value& v) {
   }
   std::lock_guard l(configMutex_);
   faults_ = std::move(specs);
+  faultsDrawn_.clear();
   faultRng_.seed(seed);
   return {};
 }
@@ -692,6 +726,8 @@ Response Sim::handle(Request& r) {
                                                           : ErrorStyle::Google;
     bool isToken = route.klass.find("token") != std::string::npos;
     if (fault == FaultKind::ExpiredToken && isToken) fault = FaultKind::None;
+    if (fault == FaultKind::EmptyListing && endpoint != "graph.users.list" && endpoint != "google.users.list")
+      fault = FaultKind::None;  // only a users list can be empty
     FaultSpec spec = faultSpec(route.klass);
     if (fault != FaultKind::None) counters_.fault(faultName(fault));
     if (fault == FaultKind::Throttle || fault == FaultKind::E500 || fault == FaultKind::E502 ||

@@ -62,10 +62,13 @@ struct FaultSpec {
   std::vector<std::string> retryAfter = {"2.128"};
   double rate500 = 0, rate502 = 0, rate503 = 0, rate504 = 0;
   double reset = 0, truncate = 0, slowBody = 0, wrongContentType = 0, htmlError = 0;
+  double emptyListing = 0;  // users lists only: a well-formed listing without users
   int slowChunkBytes = 256, slowChunkIntervalMs = 50;
+  int maxFaults = 0;  // at most this many faults per endpoint class, then none (0: no cap)
 };
 
-enum class FaultKind { None, ExpiredToken, Throttle, E500, E502, E503, E504, Reset, Truncate, SlowBody, WrongContentType, Html };
+enum class FaultKind { None, ExpiredToken, Throttle, E500, E502, E503, E504, Reset, Truncate, SlowBody, WrongContentType, Html,
+                       EmptyListing };
 
 struct RuntimeConfig {
   bool graphPhotoPermission = true;   // ProfilePhoto.Read.All / User.Read.All granted
@@ -171,6 +174,7 @@ class Sim {
   RuntimeConfig config_;
   std::map<std::string, FaultSpec> faults_;
   std::mt19937_64 faultRng_;
+  std::map<std::string, int> faultsDrawn_;  // per endpoint class, for FaultSpec::maxFaults
 
   std::mutex mailboxMutex_;
   std::map<std::uint32_t, int> mailboxInflight_;

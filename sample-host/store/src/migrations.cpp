@@ -31,6 +31,13 @@
 //   sync_runs(id PK, directory_id FK→directories CASCADE or NULL = all, run_trigger, started_at,
 //             finished_at, status, report JSON)
 //
+// Version 2
+//   held_deactivations(user_id PK FK→users CASCADE, directory_id FK→directories CASCADE,
+//                      run_id, reason, first_held_at, runs_seen)
+//                                            deactivations the mass-deactivation guard held for
+//                                            an admin's decision (`sample-host held`); the user
+//                                            stays active while a row exists
+//
 // Times are Unix milliseconds. Sealed values are version(1) | nonce(12) | ciphertext | tag(16),
 // with the row's identity as AAD (see store.cpp, aadFor*).
 #include "migrations.h"
@@ -155,6 +162,17 @@ CREATE TABLE sync_runs (
 );
 CREATE INDEX sync_runs_by_start ON sync_runs(started_at);
 CREATE INDEX sync_runs_by_directory ON sync_runs(directory_id);
+)sql"},
+      {2, R"sql(
+CREATE TABLE held_deactivations (
+  user_id       TEXT PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+  directory_id  TEXT NOT NULL REFERENCES directories(id) ON DELETE CASCADE,
+  run_id        TEXT NOT NULL,
+  reason        TEXT NOT NULL,
+  first_held_at INTEGER NOT NULL,
+  runs_seen     INTEGER NOT NULL DEFAULT 1
+) WITHOUT ROWID;
+CREATE INDEX held_deactivations_by_directory ON held_deactivations(directory_id);
 )sql"},
   };
   return kMigrations;

@@ -135,6 +135,8 @@ Result<UpsertResult> Store::upsertUsers(const std::string& directoryId, const st
             continue;
           }
           const auto id = find.text(0);
+          // Listed again: whatever deactivation the guard held for this user is moot.
+          c.prepare("DELETE FROM held_deactivations WHERE user_id = ?").bind(1, id).run();
           const bool same = find.text(1) == in.username && find.text(2) == in.email &&
                             find.text(3) == in.displayName && (find.integer(4) != 0) == in.active &&
                             loadAttributes(c, id) == in.attributes;
@@ -172,6 +174,160 @@ Result<std::uint64_t> Store::deactivateUsersNotSeen(const std::string& directory
         return static_cast<std::uint64_t>(up.bind(1, impl_->nowMs()).bind(2, directoryId).bind(3, runId).run());
       },
       !dryRun);
+}
+
+bool deactivationsExceedGuard(std::uint64_t fresh, std::uint64_t active, unsigned percent) noexcept {
+  // In integers: fresh / active > percent / 100. An empty directory has nothing to guard.
+  // (Counts of users: far from overflowing 64 bits when multiplied by 100.)
+  return fresh > 0 && fresh * 100 > std::uint64_t{percent} * active;
+}
+
+Result<DeactivationResult> Store::deactivateUsersNotSeenGuarded(const std::string& directoryId,
+                                                                const std::string& runId, unsigned guardPercent,
+                                                                bool dryRun) {
+  if (runId.empty()) return hostapi::invalidArgument("deactivating users needs the id of the run that saw them");
+  return impl_->write<Result<DeactivationResult>>(
+      [&](Connection& c) -> Result<DeactivationResult> {
+        if (!detail::directoryExists(c, directoryId))
+          return hostapi::notFound("no directory with id '" + directoryId + "'");
+        DeactivationResult out;
+        auto count = [&](const std::string& sql, bool bindsRun) {
+          auto st = c.prepare(sql);
+          st.bind(1, directoryId);
+          if (bindsRun) st.bind(2, runId);
+          st.step();
+          return static_cast<std::uint64_t>(st.integer(0));
+        };
+        out.active = count("SELECT COUNT(*) FROM users WHERE directory_id = ?1 AND active = 1", false);
+        const std::uint64_t fresh = count(
+            "SELECT COUNT(*) FROM users u WHERE u.directory_id = ?1 AND u.active = 1 AND u.last_seen_run <> ?2 "
+            "AND NOT EXISTS (SELECT 1 FROM held_deactivations h WHERE h.user_id = u.id)",
+            true);
+        const auto now = impl_->nowMs();
+        // Users held by an earlier run and still missing: one more run has seen them gone.
+        c.prepare("UPDATE held_deactivations SET runs_seen = runs_seen + 1 WHERE directory_id = ?1 AND user_id IN "
+                  "(SELECT id FROM users WHERE directory_id = ?1 AND active = 1 AND last_seen_run <> ?2)")
+            .bind(1, directoryId).bind(2, runId).run();
+        if (deactivationsExceedGuard(fresh, out.active, guardPercent)) {
+          const std::string reason =
+              "the import listed " + std::to_string(out.active - fresh) + " of the directory's " +
+              std::to_string(out.active) + " active users; deactivating the other " + std::to_string(fresh) +
+              " is more than its guard (" + kDeactivationGuardSetting + " " + std::to_string(guardPercent) + "%)";
+          c.prepare("INSERT INTO held_deactivations(user_id, directory_id, run_id, reason, first_held_at, runs_seen) "
+                    "SELECT u.id, u.directory_id, ?2, ?3, ?4, 1 FROM users u WHERE u.directory_id = ?1 AND u.active = 1 "
+                    "AND u.last_seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM held_deactivations h WHERE h.user_id = u.id)")
+              .bind(1, directoryId).bind(2, runId).bind(3, reason).bind(4, now).run();
+          out.newlyHeld = fresh;
+        } else {
+          out.deactivated = static_cast<std::uint64_t>(
+              c.prepare("UPDATE users SET active = 0, updated_at = ?3 WHERE directory_id = ?1 AND active = 1 AND "
+                        "last_seen_run <> ?2 AND NOT EXISTS (SELECT 1 FROM held_deactivations h WHERE h.user_id = users.id)")
+                  .bind(1, directoryId).bind(2, runId).bind(3, now).run());
+        }
+        out.held = count("SELECT COUNT(*) FROM held_deactivations WHERE directory_id = ?1", false);
+        return out;
+      },
+      !dryRun);
+}
+
+Result<bool> Store::holdDeactivationIfMass(const std::string& directoryId, const std::string& userId,
+                                           unsigned guardPercent, std::chrono::milliseconds window,
+                                           std::uint64_t floor) {
+  return impl_->write<Result<bool>>([&](Connection& c) -> Result<bool> {
+    if (!detail::directoryExists(c, directoryId)) return hostapi::notFound("no directory with id '" + directoryId + "'");
+    const auto now = impl_->nowMs();
+    const auto since = now - window.count();
+    auto count = [&](const char* sql) {
+      auto st = c.prepare(sql);
+      st.bind(1, directoryId).bind(2, since);
+      st.step();
+      return static_cast<std::uint64_t>(st.integer(0));
+    };
+    const std::uint64_t deactivated =
+        count("SELECT COUNT(*) FROM users WHERE directory_id = ?1 AND active = 0 AND updated_at >= ?2");
+    auto heldSt = c.prepare(
+        "SELECT COUNT(*) FROM held_deactivations WHERE directory_id = ?1 AND first_held_at >= ?2 AND user_id <> ?3");
+    heldSt.bind(1, directoryId).bind(2, since).bind(3, userId);
+    heldSt.step();
+    const auto held = static_cast<std::uint64_t>(heldSt.integer(0));
+    auto activeSt = c.prepare("SELECT COUNT(*) FROM users WHERE directory_id = ?1 AND active = 1");
+    activeSt.bind(1, directoryId);
+    activeSt.step();
+    const auto active = static_cast<std::uint64_t>(activeSt.integer(0));
+    // With this one; over the users that were active when the window began.
+    const std::uint64_t fresh = deactivated + held + 1;
+    const std::uint64_t base = active + deactivated;
+    if (fresh <= floor || !deactivationsExceedGuard(fresh, base, guardPercent)) {
+      c.prepare("DELETE FROM held_deactivations WHERE user_id = ?").bind(1, userId).run();
+      return false;
+    }
+    const std::string reason = "the IdP deactivated " + std::to_string(fresh) + " of the directory's " +
+                               std::to_string(base) + " users within " +
+                               std::to_string(window.count() / 60000) + " minutes, more than its guard (" +
+                               kDeactivationGuardSetting + " " + std::to_string(guardPercent) + "%)";
+    auto up = c.prepare("UPDATE held_deactivations SET runs_seen = runs_seen + 1 WHERE user_id = ?");
+    if (up.bind(1, userId).run() == 0)
+      c.prepare("INSERT INTO held_deactivations(user_id, directory_id, run_id, reason, first_held_at, runs_seen) "
+                "VALUES (?, ?, 'scim', ?, ?, 1)")
+          .bind(1, userId).bind(2, directoryId).bind(3, reason).bind(4, now).run();
+    return true;
+  });
+}
+
+Result<std::vector<HeldDeactivation>> Store::heldDeactivations(const std::optional<std::string>& directoryId) const {
+  using R = Result<std::vector<HeldDeactivation>>;
+  return impl_->read<R>([&](Connection& c) -> R {
+    std::vector<HeldDeactivation> out;
+    auto st = c.prepare(
+        "SELECT h.user_id, u.username, h.directory_id, d.name, h.run_id, h.reason, h.first_held_at, h.runs_seen "
+        "FROM held_deactivations h JOIN users u ON u.id = h.user_id JOIN directories d ON d.id = h.directory_id " +
+        std::string(directoryId ? "WHERE h.directory_id = ?1 " : "") + "ORDER BY h.first_held_at, u.username");
+    if (directoryId) st.bind(1, *directoryId);
+    while (st.step()) {
+      HeldDeactivation h;
+      h.userId = st.text(0);
+      h.username = st.text(1);
+      h.directoryId = st.text(2);
+      h.directoryName = st.text(3);
+      h.runId = st.text(4);
+      h.reason = st.text(5);
+      h.firstHeldAtUnixMs = st.integer(6);
+      h.runsSeen = static_cast<std::uint32_t>(st.integer(7));
+      out.push_back(std::move(h));
+    }
+    return out;
+  });
+}
+
+Result<HeldDeactivationDecision> Store::decideHeldDeactivations(const std::string& directoryId,
+                                                                const std::vector<std::string>& userIds,
+                                                                bool confirm) {
+  using R = Result<HeldDeactivationDecision>;
+  return impl_->write<R>([&](Connection& c) -> R {
+    if (!detail::directoryExists(c, directoryId)) return hostapi::notFound("no directory with id '" + directoryId + "'");
+    std::vector<std::string> ids = userIds;
+    if (ids.empty()) {
+      auto all = c.prepare("SELECT user_id FROM held_deactivations WHERE directory_id = ? ORDER BY user_id");
+      all.bind(1, directoryId);
+      while (all.step()) ids.push_back(all.text(0));
+    }
+    HeldDeactivationDecision out;
+    const auto now = impl_->nowMs();
+    for (const auto& id : ids) {
+      auto gone = c.prepare("DELETE FROM held_deactivations WHERE user_id = ? AND directory_id = ?");
+      if (gone.bind(1, id).bind(2, directoryId).run() == 0) {
+        out.notHeld.push_back(id);
+        continue;
+      }
+      if (confirm) {
+        c.prepare("UPDATE users SET active = 0, updated_at = ? WHERE id = ?").bind(1, now).bind(2, id).run();
+        ++out.applied;
+      } else {
+        ++out.refused;
+      }
+    }
+    return out;
+  });
 }
 
 Result<hostapi::User> Store::user(const std::string& id) const {

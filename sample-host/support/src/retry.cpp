@@ -108,7 +108,8 @@ hostapi::Result<Response> sendWithRetry(Transport& transport, const Request& req
     std::optional<milliseconds> pause;
     if (result) {
       const int status = result->status;
-      if (!retryableStatus(status) || attempt >= attempts) return result;
+      const bool wrong = status / 100 == 2 && policy.wrongAnswer && policy.wrongAnswer(*result);
+      if ((!retryableStatus(status) && !wrong) || attempt >= attempts) return result;
       if (status == 429 || status == 503) {
         if (auto header = result->headers.get("Retry-After")) {
           if (auto asked = retryAfter(*header)) {

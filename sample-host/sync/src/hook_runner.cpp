@@ -20,9 +20,8 @@ bool HookRunner::call(const char* hook, std::function<void()> fn, std::chrono::m
       return false;
     case HookOutcome::Kind::kTimedOut:
       stuck_ = true;
-      report_->failures.push_back({hook, "timed out", out.detail});
-      report_->failures.push_back(
-          {hook, "skipped", "the plugin's earlier call is still running; no further calls this run"});
+      // One line says it all: the later calls of this run are not made and not reported again.
+      report_->failures.push_back({hook, "timed out", out.detail + "; no further calls this run"});
       return false;
     case HookOutcome::Kind::kStillRunning:
       stuck_ = true;

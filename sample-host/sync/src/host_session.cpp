@@ -93,7 +93,9 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     }
     s->hostLog_->info("plugin ready", {{"plugin", rec.key()}});
     s->services_.push_back(std::move(services));
-    s->ready_.push_back({rec.key(), plugin, std::move(calls)});
+    PluginSlot slot(rec.key(), plugin, std::move(calls));
+    slot.runControl = rec.runControl();
+    s->ready_.push_back(std::move(slot));
   }
   return s;
 }

@@ -5,6 +5,8 @@
 
 #include <cpprest/json.h>
 
+#include <algorithm>
+#include <cctype>
 #include <string>
 #include <utility>
 
@@ -60,11 +62,35 @@ std::string errorSummary(const std::string& body) {
   return out;
 }
 
+/// A listing answer that cannot be the API's JSON: another content type (a gateway's or a proxy's
+/// HTML page, often with status 200) or a body that does not start like a JSON object. Such an
+/// answer is transient, retried like a 5xx (net::RetryPolicy::wrongAnswer).
+bool notJson(const net::Response& r) {
+  if (auto type = r.headers.get("Content-Type")) {
+    std::string t = *type;
+    for (auto& ch : t) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (t.find("json") == std::string::npos) return true;
+  }
+  auto first = r.body.find_first_not_of(" \t\r\n");
+  return first == std::string::npos || r.body[first] != '{';
+}
+
+/// What the import says when the last answer, after the retries, was still not JSON.
+std::string wrongAnswerText(const net::Response& r, int attempts) {
+  std::string type = r.headers.get("Content-Type").value_or("no content type");
+  return "the response is not valid JSON (status " + std::to_string(r.status) + ", " + type.substr(0, 60) + ", " +
+         std::to_string(attempts) + (attempts == 1 ? " attempt" : " attempts") +
+         "): a gateway or proxy answered instead of the service; nothing was deactivated, try again later";
+}
+
 /// Shared GET-with-token logic.
 class TokenPager {
  public:
   TokenPager(SourceDeps deps, std::unique_ptr<AccessTokens> tokens, std::string origin)
-      : deps_(std::move(deps)), tokens_(std::move(tokens)), origin_(std::move(origin)) {}
+      : deps_(std::move(deps)), tokens_(std::move(tokens)), origin_(std::move(origin)) {
+    deps_.retry.wrongAnswer = notJson;
+  }
+  int attempts() const { return std::max(deps_.retry.maxAttempts, 1); }
 
   hostapi::Result<net::Response> get(const std::string& url, const hostapi::Cancellation& cancel) {
     auto o = net::originOf(url);
@@ -122,6 +148,8 @@ class EntraSource final : public DirectorySource {
     if (resp->status / 100 != 2)
       return hostapi::unavailable("Microsoft Graph answered " + std::to_string(resp->status) + " to the users list " +
                                   errorSummary(resp->body));
+    if (notJson(*resp))
+      return hostapi::unavailable("Microsoft Graph users list: " + wrongAnswerText(*resp, pager_->attempts()));
     auto page = parseGraphUsersPage(resp->body);
     if (!page) return page.status();
     next_ = page->next;
@@ -159,6 +187,8 @@ class GoogleSource final : public DirectorySource {
     if (resp->status / 100 != 2)
       return hostapi::unavailable("the Google Admin SDK answered " + std::to_string(resp->status) +
                                   " to users.list " + errorSummary(resp->body));
+    if (notJson(*resp))
+      return hostapi::unavailable("Google users.list: " + wrongAnswerText(*resp, pager_->attempts()));
     auto page = parseGoogleUsersPage(resp->body);
     if (!page) return page.status();
     if (page->next) token_ = *page->next;

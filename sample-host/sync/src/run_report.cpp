@@ -4,7 +4,11 @@
 
 #include <cpprest/json.h>
 
+#include "hostapi/run_control.h"
+
+#include <algorithm>
 #include <cstdio>
+#include <map>
 #include <sstream>
 
 namespace samplehost::sync {
@@ -116,7 +120,75 @@ std::string formatMetric(const hostapi::ReportMetric& m) {
   return s;
 }
 
+/// "1 page", "2 pages".
+std::string counted(std::uint64_t n, const char* one, const char* many) {
+  return std::to_string(n) + " " + (n == 1 ? one : many);
+}
+
+/// "withoutPhoto" -> "without photo": an entry outcome as words.
+std::string words(const std::string& camel) {
+  std::string out;
+  for (char c : camel) {
+    if (c >= 'A' && c <= 'Z') {
+      if (!out.empty()) out += ' ';
+      out += static_cast<char>(c - 'A' + 'a');
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
 }  // namespace
+
+void settleStatus(RunReport& report, bool cancelled) {
+  report.notes.clear();
+  bool failed = false, withFailures = false;
+  std::size_t nothingRead = 0;
+  for (const auto& d : report.directories) {
+    if (!d.completed) {
+      withFailures = true;
+      if (d.seen == 0) ++nothingRead;
+      report.notes.push_back("directory " + d.name + " was not imported completely" +
+                             (d.error.empty() ? std::string() : ": " + d.error));
+    }
+    if (d.held > 0) {
+      withFailures = true;
+      report.notes.push_back("directory " + d.name + ": " + std::to_string(d.held) +
+                             " deactivations held for a decision (sample-host held list)");
+    }
+  }
+  // Nothing imported at all (every directory failed before its first user, e.g. a wrong secret):
+  // the run did not happen. A listing cut short after some pages is a run with failures.
+  if (!report.directories.empty() && nothingRead == report.directories.size()) failed = true;
+  for (const auto& p : report.plugins) {
+    if (!p.failures.empty()) {
+      withFailures = true;
+      report.notes.push_back("plugin " + p.pluginKey + ": " + std::to_string(p.failures.size()) +
+                             (p.failures.size() == 1 ? " call failed" : " calls failed"));
+    }
+    if (p.outcome == hostapi::runOutcomeName(hostapi::RunOutcome::kFailed)) {
+      failed = true;
+      report.notes.push_back("plugin " + p.pluginKey + " reports its part of the run failed");
+    } else if (p.outcome == hostapi::runOutcomeName(hostapi::RunOutcome::kCompletedWithFailures)) {
+      withFailures = true;
+      report.notes.push_back("plugin " + p.pluginKey + " reports failures");
+    }
+  }
+  if (cancelled) report.status = kRunCancelled;
+  else if (failed) report.status = kRunFailed;
+  else if (withFailures) report.status = kRunCompletedWithFailures;
+  else report.status = kRunCompleted;
+  if (report.status == std::string(kRunCompleted)) report.notes.clear();
+}
+
+int exitCodeOf(const std::string& status) noexcept {
+  if (status == kRunCompleted) return 0;
+  if (status == kRunCompletedWithFailures) return 1;
+  if (status == kRunFailed) return 3;
+  if (status == kRunCancelled) return 4;
+  return 1;
+}
 
 std::string toJson(const RunReport& report) {
   value o = value::object();
@@ -141,7 +213,12 @@ std::string toJson(const RunReport& report) {
     e["updated"] = u64(d.updated);
     e["unchanged"] = u64(d.unchanged);
     e["deactivated"] = u64(d.deactivated);
+    e["held"] = u64(d.held);
     e["skipped"] = u64(d.skipped);
+    value notes = value::array();
+    std::size_t j = 0;
+    for (const auto& n : d.notes) notes[j++] = value::string(n);
+    e["notes"] = notes;
     dirs[i++] = e;
   }
   o["directories"] = dirs;
@@ -162,9 +239,20 @@ std::string toJson(const RunReport& report) {
       failures[j++] = fe;
     }
     e["failures"] = failures;
+    if (!p.outcome.empty()) e["outcome"] = value::string(p.outcome);
+    if (!p.routineOutcomes.empty()) {
+      value routine = value::array();
+      j = 0;
+      for (const auto& x : p.routineOutcomes) routine[j++] = value::string(x);
+      e["routineOutcomes"] = routine;
+    }
     plugins[i++] = e;
   }
   o["plugins"] = plugins;
+  value notes = value::array();
+  i = 0;
+  for (const auto& n : report.notes) notes[i++] = value::string(n);
+  o["notes"] = notes;
   return o.serialize();
 }
 
@@ -197,7 +285,11 @@ bool fromJson(const std::string& json, RunReport& out) {
       d.updated = num(e, "updated");
       d.unchanged = num(e, "unchanged");
       d.deactivated = num(e, "deactivated");
+      d.held = num(e, "held");
       d.skipped = num(e, "skipped");
+      if (auto* n = arr(e, "notes"))
+        for (const auto& x : *n)
+          if (x.is_string()) d.notes.push_back(x.as_string());
       out.directories.push_back(std::move(d));
     }
   if (auto* a = arr(o, "plugins"))
@@ -208,32 +300,44 @@ bool fromJson(const std::string& json, RunReport& out) {
       if (p.reported && e.has_field("report")) p.report = pluginReportFrom(e.at("report"));
       if (auto* f = arr(e, "failures"))
         for (const auto& fe : *f) p.failures.push_back({str(fe, "hook"), str(fe, "kind"), str(fe, "detail")});
+      p.outcome = str(e, "outcome");
+      if (auto* rt = arr(e, "routineOutcomes"))
+        for (const auto& x : *rt)
+          if (x.is_string()) p.routineOutcomes.push_back(x.as_string());
       out.plugins.push_back(std::move(p));
     }
+  if (auto* a = arr(o, "notes"))
+    for (const auto& x : *a)
+      if (x.is_string()) out.notes.push_back(x.as_string());
   return true;
 }
 
-std::string toText(const RunReport& r, std::size_t maxEntries) {
+std::string toText(const RunReport& r, std::size_t maxEntries, bool showRoutine) {
   std::ostringstream os;
   double secs = static_cast<double>(r.finishedAtUnixMs - r.startedAtUnixMs) / 1000.0;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f", secs < 0 ? 0.0 : secs);
   os << "Run " << r.runId << " (" << r.trigger << (r.dryRun ? ", dry run" : "") << "): " << r.status
      << " in " << buf << " s\n";
+  for (const auto& n : r.notes) os << "  note: " << n << "\n";
   for (const auto& d : r.directories) {
     os << "  Directory " << d.name << " [" << d.kind << "]: " << (d.completed ? "imported" : "NOT complete")
-       << " — " << d.seen << " users in " << d.pages << " pages; " << d.created << " created, " << d.updated
-       << " updated, " << d.unchanged << " unchanged, " << d.deactivated << " deactivated";
+       << " — " << counted(d.seen, "user", "users") << " in " << counted(d.pages, "page", "pages") << "; "
+       << d.created << " created, " << d.updated << " updated, " << d.unchanged << " unchanged, " << d.deactivated
+       << " deactivated";
+    if (d.held) os << ", " << d.held << " held";
     if (d.skipped) os << ", " << d.skipped << " skipped";
     os << "\n";
     if (!d.error.empty()) os << "    error: " << d.error << "\n";
+    for (const auto& n : d.notes) os << "    note: " << n << "\n";
   }
   for (const auto& p : r.plugins) {
     os << "  Plugin " << p.pluginKey << ": ";
     if (!p.reported) {
       os << "no report\n";
     } else {
-      os << (p.report.completed ? "completed" : "not completed") << "\n";
+      // A 1.2 plugin's own outcome; before it, whether its report says it completed.
+      os << (!p.outcome.empty() ? p.outcome : p.report.completed ? "completed" : "not completed") << "\n";
       if (!p.report.counts.empty()) {
         os << "    ";
         bool first = true;
@@ -245,16 +349,27 @@ std::string toText(const RunReport& r, std::size_t maxEntries) {
       }
       for (const auto& m : p.report.metrics) os << "    " << m.name << ": " << formatMetric(m) << "\n";
       for (const auto& n : p.report.notes) os << "    note: " << n << "\n";
-      std::size_t shown = 0;
+      // Routine entries (e.g. users without a photo) are a count unless asked for.
+      std::map<std::string, std::uint64_t> routine;
+      std::vector<const hostapi::ReportEntry*> listed;
       for (const auto& e : p.report.entries) {
+        bool isRoutine = !showRoutine && std::find(p.routineOutcomes.begin(), p.routineOutcomes.end(), e.outcome) !=
+                                             p.routineOutcomes.end();
+        if (isRoutine) ++routine[e.outcome];
+        else listed.push_back(&e);
+      }
+      std::size_t shown = 0;
+      for (const auto* e : listed) {
         if (shown++ == maxEntries) {
-          os << "    ... and " << (p.report.entries.size() - maxEntries)
+          os << "    ... and " << (listed.size() - maxEntries)
              << " more (all of them: sample-host runs show " << r.runId << " --all, or --json)\n";
           break;
         }
-        os << "    " << e.outcome << ": " << (e.username.empty() ? e.userId : e.username) << " — " << e.reason
+        os << "    " << e->outcome << ": " << (e->username.empty() ? e->userId : e->username) << " — " << e->reason
            << "\n";
       }
+      for (const auto& [outcome, n] : routine)
+        os << "    " << counted(n, "user", "users") << " " << words(outcome) << " (listed with --all)\n";
     }
     for (const auto& f : p.failures) os << "    FAILURE in " << f.hook << " (" << f.kind << "): " << f.detail << "\n";
   }

@@ -96,6 +96,63 @@ hostapi::Result<std::uint64_t> StoreSyncStore::deactivateNotSeen(const hostapi::
   return wouldGo;
 }
 
+namespace {
+unsigned deactivationGuardPercent(const store::Store& st, const std::string& directoryId) {
+  auto settings = st.directorySettings(directoryId);
+  if (!settings) return store::kDefaultDeactivationGuardPercent;
+  auto it = settings->values.find(store::kDeactivationGuardSetting);
+  if (it == settings->values.end()) return store::kDefaultDeactivationGuardPercent;
+  const std::string& v = it->second;
+  if (v.empty() || v.size() > 3 || v.find_first_not_of("0123456789") != std::string::npos)
+    return store::kDefaultDeactivationGuardPercent;
+  unsigned n = static_cast<unsigned>(std::stoul(v));
+  return n <= 100 ? n : store::kDefaultDeactivationGuardPercent;
+}
+}  // namespace
+
+hostapi::Result<DeactivationOutcome> StoreSyncStore::deactivateNotSeenGuarded(const hostapi::DirectoryInfo& dir,
+                                                                             const std::string& runId, bool dryRun) {
+  DeactivationOutcome out;
+  out.guardPercent = deactivationGuardPercent(store_, dir.id);
+  if (!dryRun) {
+    auto r = store_.deactivateUsersNotSeenGuarded(dir.id, runId, out.guardPercent, false);
+    if (!r) return r.status();
+    out.active = r->active;
+    out.deactivated = r->deactivated;
+    out.held = r->held;
+    out.newlyHeld = r->newlyHeld;
+    return out;
+  }
+  // A dry run marked nobody seen: the same rule over the ids the run listed.
+  auto held = store_.heldDeactivations(dir.id);
+  if (!held) return held.status();
+  std::set<std::string> heldIds;
+  for (const auto& h : *held) heldIds.insert(h.userId);
+  const auto& seen = dryRunSeen_[dir.id];
+  std::uint64_t fresh = 0, stillHeld = 0;
+  store::UserQuery q;
+  q.directoryId = dir.id;
+  q.activeOnly = true;
+  q.limit = 1000;
+  for (;;) {
+    auto page = store_.listUsers(q);
+    if (!page) return page.status();
+    out.active += page->size();
+    for (const auto& u : *page) {
+      const bool listed = seen.count(u.externalId) > 0;
+      if (heldIds.count(u.id)) stillHeld += listed ? 0 : 1;
+      else if (!listed) ++fresh;
+    }
+    if (page->size() < q.limit) break;
+    q.offset += page->size();
+  }
+  dryRunSeen_.erase(dir.id);
+  if (store::deactivationsExceedGuard(fresh, out.active, out.guardPercent)) out.newlyHeld = fresh;
+  else out.deactivated = fresh;
+  out.held = stillHeld + out.newlyHeld;
+  return out;
+}
+
 hostapi::Result<hostapi::DirectoryInfo> StoreScimRepository::directoryForToken(const std::string& bearerToken) {
   if (bearerToken.empty()) return hostapi::unauthenticated("no token");
   auto d = store_.directoryBySecret(hostapi::DirectoryKind::kScim, kScimTokenSetting, bearerToken);
@@ -137,7 +194,22 @@ hostapi::Result<hostapi::User> StoreScimRepository::replace(const hostapi::Direc
   auto u = store_.user(id);
   if (!u) return u.status();
   if (auto s = belongs(*u, dir); !s) return s;
-  return store_.replaceUser(dir.id, id, toImport(user));
+  store::UserImport next = toImport(user);
+  if (u->active) {
+    // The mass-deactivation guard for deactivations that arrive one request at a time; an
+    // update that keeps the user active drops a hold (holdDeactivationIfMass with nothing new
+    // is not asked: the user is simply listed active again).
+    if (!next.active) {
+      auto held = store_.holdDeactivationIfMass(dir.id, id, deactivationGuardPercent(store_, dir.id),
+                                                kScimGuardWindow, kScimGuardFloor);
+      if (!held) return held.status();
+      if (*held) next.active = true;  // held for `sample-host held`: the user stays active
+    } else {
+      auto dropped = store_.decideHeldDeactivations(dir.id, {id}, false);
+      if (!dropped) return dropped.status();
+    }
+  }
+  return store_.replaceUser(dir.id, id, next);
 }
 
 SourceFactory makeStoreSourceFactory(store::Store& store, SourceDeps deps, std::uint64_t scimPageSize) {

@@ -42,6 +42,35 @@ struct PluginRun {
   }
 };
 
+/// The note an admin needs when the guard held deactivations: how many, why, and the commands.
+void noteHeldDeactivations(DirectoryRunReport& d, const DeactivationOutcome& g, bool dryRun) {
+  if (g.held == 0) return;
+  const std::string decide = "decide with `sample-host held list --directory " + d.name +
+                             "`, then `sample-host held confirm --directory " + d.name +
+                             " --all` (deactivate them) or `held refuse` (keep them active)";
+  if (g.newlyHeld > 0)
+    d.notes.push_back(std::string(dryRun ? "would hold " : "held ") + std::to_string(g.newlyHeld) + " of " +
+                      std::to_string(g.active) + " active users' deactivations: the listing left out more than " +
+                      std::to_string(g.guardPercent) + "% of them (deactivationGuardPercent), so nobody was " +
+                      "deactivated; " + decide);
+  if (g.held > g.newlyHeld)
+    d.notes.push_back(std::to_string(g.held - g.newlyHeld) +
+                      " deactivations held by an earlier run still wait for a decision; " + decide);
+}
+
+/// A 1.2 plugin's own word on its run (RunControl, contained like the hooks): the outcome of the
+/// report it returned and its routine entry outcomes, kept in the run's report.
+void askRunControl(PluginRun& r, std::chrono::milliseconds timeout) {
+  hostapi::RunControl* rc = r.slot.runControl;
+  auto report = std::make_shared<const hostapi::SyncReport>(r.report.report);
+  auto outcome = std::make_shared<hostapi::RunOutcome>(hostapi::RunOutcome::kCompleted);
+  auto routine = std::make_shared<std::vector<std::string>>();
+  if (r.hooks->call("outcomeOf", [rc, report, outcome] { *outcome = rc->outcomeOf(*report); }, timeout))
+    r.report.outcome = hostapi::runOutcomeName(*outcome);
+  if (r.hooks->call("routineOutcomes", [rc, routine] { *routine = rc->routineOutcomes(); }, timeout))
+    r.report.routineOutcomes = *routine;
+}
+
 }  // namespace
 
 const char* triggerName(hostapi::SyncTrigger t) noexcept {
@@ -90,7 +119,6 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
     r.call("onSyncStarted", shared, options.timeouts.started,
            [](hostapi::Plugin& p, RunShared& s) { p.onSyncStarted(s.ctx); });
 
-  bool anyDirectoryFailed = false;
   for (const auto& dir : directories) {
     DirectoryRunReport d;
     d.directoryId = dir.id;
@@ -157,12 +185,16 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
                [pageUsers](hostapi::Plugin& p, RunShared& s) { p.onUsersSynced(s.ctx, *pageUsers); });
     }
     if (listingComplete && source && !source->providesStoredUsers()) {
-      auto gone = store_.deactivateNotSeen(dir, options.runId, options.dryRun);
-      if (gone) d.deactivated = *gone;
-      else d.error = "deactivating users gone at the IdP failed: " + gone.status().toString();
+      auto gone = store_.deactivateNotSeenGuarded(dir, options.runId, options.dryRun);
+      if (gone) {
+        d.deactivated = gone->deactivated;
+        d.held = gone->held;
+        noteHeldDeactivations(d, *gone, options.dryRun);
+      } else {
+        d.error = "deactivating users gone at the IdP failed: " + gone.status().toString();
+      }
     }
     d.completed = listingComplete && d.error.empty();
-    anyDirectoryFailed = anyDirectoryFailed || !d.completed;
     report.directories.push_back(std::move(d));
   }
 
@@ -174,17 +206,12 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
       r.report.reported = true;
       r.report.report = *result;
       if (r.report.report.pluginKey.empty()) r.report.report.pluginKey = r.slot.key;
+      if (r.slot.runControl) askRunControl(r, options.timeouts.started);
     }
   }
 
-  bool anyPluginFailed = false;
-  for (auto& r : runs) {
-    anyPluginFailed = anyPluginFailed || !r.report.failures.empty();
-    report.plugins.push_back(std::move(r.report));
-  }
-  if (shared->cancel->isCancelled()) report.status = "cancelled";
-  else if (anyDirectoryFailed || anyPluginFailed) report.status = "completed with errors";
-  else report.status = "completed";
+  for (auto& r : runs) report.plugins.push_back(std::move(r.report));
+  settleStatus(report, shared->cancel->isCancelled());
   report.finishedAtUnixMs = nowMs();
   return report;
 }

@@ -13,6 +13,7 @@
 // SecretRegistry that the logger scrubs with.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -86,6 +87,41 @@ struct UpsertResult {
   std::uint64_t created = 0, updated = 0, unchanged = 0;
   std::vector<hostapi::User> users;     // as stored, with host ids, in the page's order
   std::vector<UpsertChange> changes;    // per user, same order
+};
+
+/// Directory setting (every kind): the share, in percent, of a directory's active users that one
+/// complete import may deactivate; above it the deactivations are held for an admin (default 20;
+/// 100 turns the guard off, 0 holds every deactivation).
+inline constexpr const char* kDeactivationGuardSetting = "deactivationGuardPercent";
+inline constexpr unsigned kDefaultDeactivationGuardPercent = 20;
+
+/// The guard's rule: `fresh` deactivations among `active` active users are more than `percent`.
+bool deactivationsExceedGuard(std::uint64_t fresh, std::uint64_t active, unsigned percent) noexcept;
+
+/// What deactivateUsersNotSeenGuarded did.
+struct DeactivationResult {
+  std::uint64_t active = 0;       // the directory's active users before the call
+  std::uint64_t deactivated = 0;  // deactivated now
+  std::uint64_t held = 0;         // not seen and held for a decision (this call's and earlier ones)
+  std::uint64_t newlyHeld = 0;    // of `held`, held by this call for the first time
+};
+
+/// A deactivation the guard held (the user is still active).
+struct HeldDeactivation {
+  std::string userId;
+  std::string username;
+  std::string directoryId;
+  std::string directoryName;
+  std::string runId;  // the run that first held it
+  std::string reason;
+  std::int64_t firstHeldAtUnixMs = 0;
+  std::uint32_t runsSeen = 0;  // complete imports that did not list the user since (1 the first time)
+};
+
+struct HeldDeactivationDecision {
+  std::uint64_t applied = 0;  // confirmed: deactivated
+  std::uint64_t refused = 0;  // refused: the user stays active, the hold is dropped
+  std::vector<std::string> notHeld;  // user ids named that had nothing held
 };
 
 struct UserQuery {
@@ -187,6 +223,31 @@ class Store {
   /// Deactivates (never deletes) the directory's active users not seen by `runId`; how many.
   hostapi::Result<std::uint64_t> deactivateUsersNotSeen(const std::string& directoryId,
                                                         const std::string& runId, bool dryRun = false);
+  /// The guarded form, for complete imports: the directory's active users not seen by `runId`
+  /// and not held already are deactivated, unless there are more of them than `guardPercent` of
+  /// its active users (deactivationsExceedGuard); then they are held (held_deactivations) and
+  /// stay active. Users held earlier and still not seen stay held (runs_seen + 1). ONE
+  /// transaction; with `dryRun` only counts.
+  hostapi::Result<DeactivationResult> deactivateUsersNotSeenGuarded(const std::string& directoryId,
+                                                                   const std::string& runId, unsigned guardPercent,
+                                                                   bool dryRun = false);
+  /// The guard for deactivations that come one by one (SCIM `active: false` or DELETE): holds
+  /// the deactivation of `userId` (and returns true) when, with it, the directory's deactivations
+  /// of the last `window` (deactivated users updated since, and holds made since) are more than
+  /// `floor` and more than `guardPercent` of its active users at the window's start. The caller
+  /// then keeps the user active. A user held already stays held (runs_seen + 1). ONE transaction.
+  hostapi::Result<bool> holdDeactivationIfMass(const std::string& directoryId, const std::string& userId,
+                                               unsigned guardPercent, std::chrono::milliseconds window,
+                                               std::uint64_t floor);
+  /// The held deactivations of one directory (every directory when unset), oldest first.
+  hostapi::Result<std::vector<HeldDeactivation>> heldDeactivations(
+      const std::optional<std::string>& directoryId = {}) const;
+  /// An admin's decision on held deactivations of `directoryId`: those of `userIds` (host ids),
+  /// or all when empty. Confirm deactivates the users; refuse keeps them active. Either way the
+  /// hold is dropped. ONE transaction.
+  hostapi::Result<HeldDeactivationDecision> decideHeldDeactivations(const std::string& directoryId,
+                                                                    const std::vector<std::string>& userIds,
+                                                                    bool confirm);
   hostapi::Result<hostapi::User> user(const std::string& id) const;  // NOT_FOUND
   hostapi::Result<std::optional<hostapi::User>> userByUsername(const std::string& directoryId,
                                                                const std::string& username) const;

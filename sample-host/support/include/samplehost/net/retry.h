@@ -1,11 +1,13 @@
 // samplehost::net retry — how the host resends what an IdP asks it to resend: 429 and 503 after
 // the Retry-After the server gave (delta seconds, fractional ones as Graph sends "2.128", or an
 // HTTP-date), other 5xx (not 501) and failed exchanges (reset, cut-off body, timeout) after a
-// capped exponential backoff with full jitter. Never another 4xx. Every wait ends early when the
-// caller cancels.
+// capped exponential backoff with full jitter. Never another 4xx. A 2xx answer the caller
+// recognises as the wrong kind of answer (RetryPolicy::wrongAnswer, e.g. a gateway's HTML page
+// where JSON was asked for) is retried like a 5xx. Every wait ends early when the caller cancels.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string_view>
 
@@ -20,6 +22,9 @@ struct RetryPolicy {
   /// A server that wants a longer pause than this gets its 429/503 back instead.
   std::chrono::milliseconds maxRetryAfter{120000};
   bool jitter = true;  // false: exactly base * 2^(n-1), capped (tests)
+  /// True for a 2xx answer that is not what was asked for (a transient fault of a gateway or a
+  /// proxy, not the service's answer): retried with backoff, the last one returned as it is.
+  std::function<bool(const Response&)> wrongAnswer;
 };
 
 /// Sends `request` through `transport` and retries as described above. After the last attempt

@@ -3,6 +3,8 @@
 // setting `scimToken` (a secret).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <map>
 #include <memory>
 #include <set>
@@ -28,11 +30,21 @@ class StoreSyncStore final : public SyncStore {
                                          const std::vector<ImportedUser>& users, bool dryRun) override;
   hostapi::Result<std::uint64_t> deactivateNotSeen(const hostapi::DirectoryInfo& dir, const std::string& runId,
                                                    bool dryRun) override;
+  /// The directory's guard is its setting deactivationGuardPercent (default 20; an unreadable
+  /// value counts as the default, never as "off").
+  hostapi::Result<DeactivationOutcome> deactivateNotSeenGuarded(const hostapi::DirectoryInfo& dir,
+                                                               const std::string& runId, bool dryRun) override;
 
  private:
   store::Store& store_;
   std::map<std::string, std::set<std::string>> dryRunSeen_;  // directory id -> external ids
 };
+
+/// The SCIM mass-deactivation guard: deactivations (PATCH active:false, DELETE) of the last
+/// window count together; once they are more than kScimGuardFloor and more than the directory's
+/// deactivationGuardPercent of its users, further ones are held (store::holdDeactivationIfMass).
+inline constexpr std::chrono::milliseconds kScimGuardWindow{3'600'000};  // one hour
+inline constexpr std::uint64_t kScimGuardFloor = 10;  // a handful of leavers is never "mass"
 
 class StoreScimRepository final : public ScimRepository {
  public:

@@ -18,6 +18,7 @@
 
 #include "hostapi/host/contained_call.h"
 #include "hostapi/plugin.h"
+#include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/status.h"
 #include "hostapi/user.h"
@@ -48,6 +49,15 @@ struct PageUpsert {
   std::vector<hostapi::User> users;  // the page as stored, with host ids, in the page's order
 };
 
+/// What the guarded deactivation of a complete listing did (see Store::deactivateUsersNotSeenGuarded).
+struct DeactivationOutcome {
+  std::uint64_t active = 0;       // the directory's active users before
+  std::uint64_t deactivated = 0;
+  std::uint64_t held = 0;         // held for an admin's decision, this run's and earlier ones
+  std::uint64_t newlyHeld = 0;    // held by this run
+  unsigned guardPercent = 100;    // the directory's guard
+};
+
 /// What the sync needs of the host's store.
 class SyncStore {
  public:
@@ -60,6 +70,17 @@ class SyncStore {
   /// many. Never deletes. With `dryRun` only counts.
   virtual hostapi::Result<std::uint64_t> deactivateNotSeen(const hostapi::DirectoryInfo& dir,
                                                            const std::string& runId, bool dryRun) = 0;
+  /// The mass-deactivation guard's form, which the sync calls after a complete listing: too
+  /// many users gone at once are held for an admin instead of deactivated. A store without a
+  /// guard deactivates them all (deactivateNotSeen).
+  virtual hostapi::Result<DeactivationOutcome> deactivateNotSeenGuarded(const hostapi::DirectoryInfo& dir,
+                                                                       const std::string& runId, bool dryRun) {
+    auto n = deactivateNotSeen(dir, runId, dryRun);
+    if (!n) return n.status();
+    DeactivationOutcome out;
+    out.deactivated = *n;
+    return out;
+  }
 };
 
 /// A loaded plugin the run calls. The plugin object is owned elsewhere (the loader) and outlives
@@ -75,6 +96,9 @@ struct PluginSlot {
   std::string key;
   hostapi::Plugin* plugin = nullptr;
   std::shared_ptr<hostapi::host::PluginCalls> calls;
+  /// Since host-api 1.2: the plugin's RunControl (outcomes, held changes), null when it has none.
+  /// Called contained and through `calls`, like the hooks.
+  hostapi::RunControl* runControl = nullptr;
 };
 
 struct HookTimeouts {
