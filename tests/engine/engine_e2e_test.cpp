@@ -277,9 +277,12 @@ TEST(PhotoSyncE2E, SwitchesOffMeanNotOnePhotoRequest) {
   EXPECT_NE(notes(r).find("User Photos"), std::string::npos) << notes(r);
 }
 
-TEST(PhotoSyncE2E, MassRevertGuardHoldsThenTheNextSyncApplies) {
+// Issue 12: the next sync used to apply every held revert with no one asked. Held reverts now wait
+// for an admin across syncs (sample-host held confirm|refuse) and every report says so.
+TEST(PhotoSyncE2E, MassRevertGuardHoldsAcrossSyncsUntilAnAdminDecides) {
   Env env;  // guard at the default 20%
-  (void)env.sync();
+  value first = env.sync();
+  const auto photographed = count(first, "updated");
   value gen = env.post("/_admin/generation", R"({"change":0,"remove":0.5})");
   const auto removed = gen.at("removed").as_number().to_uint64();
   ASSERT_GT(removed, 5u);
@@ -287,12 +290,25 @@ TEST(PhotoSyncE2E, MassRevertGuardHoldsThenTheNextSyncApplies) {
   value held = env.sync();
   EXPECT_EQ(count(held, "heldBack"), removed) << reasons(held);
   EXPECT_EQ(count(held, "reverted"), 0u);
-  EXPECT_NE(notes(held).find("held back"), std::string::npos) << notes(held);
+  const std::string n = std::to_string(removed);
+  EXPECT_NE(notes(held).find("held back " + n + " of " + n + " reverts (" + std::to_string(removed * 100 / photographed) +
+                             "% of the " + std::to_string(photographed) + " users with a PhotoSync photo"),
+            std::string::npos)
+      << notes(held);
   EXPECT_EQ(env.avatars(), before) << "nothing reverted while held";
 
   value next = env.sync();
-  EXPECT_EQ(count(next, "reverted"), removed) << reasons(next) << notes(next);
-  expectAvatarsMatch(env);
+  EXPECT_EQ(count(next, "reverted"), 0u) << reasons(next) << notes(next);
+  EXPECT_EQ(count(next, "heldBack"), removed) << reasons(next);
+  EXPECT_NE(notes(next).find(n + " reverts are held back since"), std::string::npos) << notes(next);
+  EXPECT_NE(notes(next).find("sample-host held"), std::string::npos) << notes(next);
+  EXPECT_EQ(env.avatars(), before) << "a second sync applies nothing without an admin";
+
+  // Turning the guard off does not release what it holds either: only an admin (or auto-apply).
+  env.setPage({"massRevertGuardPercent=100"});
+  value third = env.sync();
+  EXPECT_EQ(count(third, "heldBack"), removed) << reasons(third);
+  EXPECT_EQ(env.avatars(), before);
 }
 
 TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -200,6 +201,23 @@ class FakeLogger final : public Logger {
 class FakeProgress final : public Progress {
  public:
   void report(std::string_view, std::uint64_t, std::uint64_t) override {}
+};
+
+/// A clock a test moves by hand.
+class FakeClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    std::lock_guard lk(mu);
+    return t;
+  }
+  void advance(std::chrono::system_clock::duration d) {
+    std::lock_guard lk(mu);
+    t += d;
+  }
+
+ private:
+  mutable std::mutex mu;
+  std::chrono::system_clock::time_point t = std::chrono::system_clock::time_point(std::chrono::hours(480000));
 };
 
 class FakeCancellation final : public Cancellation {

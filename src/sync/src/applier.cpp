@@ -5,6 +5,8 @@
 #include <utility>
 
 #include "photosync/common/crypto.h"
+#include "photosync/common/text.h"
+#include "photosync/sync/held_store.h"
 
 namespace photosync::sync {
 
@@ -53,7 +55,7 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
       continue;
     }
     if (p.state == providers::PhotoState::kNoPhoto) {
-      settle(run_, d, w, it, decideNoPhoto(it.current, d.cfg, run_.pluginKey));
+      settle(run_, d, w, it, decideNoPhoto(it.current, d.cfg, run_.pluginKey, it.state));
       continue;
     }
     auto img = run_.images.prepare(p.bytes, {d.cfg.maxImageBytes, d.cfg.maxImagePixels});
@@ -124,15 +126,23 @@ void Applier::complete(DirectoryRun& d, Work& w) {
 
 void Applier::applyReverts(DirectoryRun& d) {
   std::vector<PendingRevert> reverts = d.guard.take();
+  if (!run_.dryRun())
+    for (const auto& userId : d.takeCleared()) eraseKey(d, heldKey(d.info.id, userId));
   if (reverts.empty()) return;
   if (run_.cancelled()) {
     run_.tally.notProcessed(reverts.size());
-    run_.tally.note("directory '" + d.info.name + "': cancelled before " + std::to_string(reverts.size()) +
-                    " reverts were applied; the next run decides again");
+    run_.tally.note("directory '" + d.info.name + "': cancelled before " + countOf(reverts.size(), "revert", "reverts") +
+                    " could be decided; the next run decides again");
     return;
   }
-  RevertPlan plan = planReverts(std::move(reverts), d.guard.base(), d.cfg.massRevertGuardPercent);
+  const std::int64_t now = run_.nowMs();
+  RevertPlan plan = planReverts(std::move(reverts), d.guard.base(), d.cfg.massRevertGuardPercent,
+                                AutoApply{d.cfg.heldAutoApplyRuns, d.cfg.heldAutoApplyHours}, now);
   if (!plan.note.empty()) run_.tally.note("directory '" + d.info.name + "': " + plan.note);
+  if (plan.autoApplied > 0)
+    run_.tally.note("directory '" + d.info.name + "': applied " + countOf(plan.autoApplied, "held revert", "held reverts") +
+                    " automatically (held for at least " + countOf(d.cfg.heldAutoApplyRuns, "run", "runs") + " and " +
+                    countOf(d.cfg.heldAutoApplyHours, "hour", "hours") + ")");
   std::vector<std::pair<std::string, std::string>> rows;
   for (auto& step : plan.steps) {
     const PendingRevert& r = step.revert;
@@ -141,6 +151,16 @@ void Applier::applyReverts(DirectoryRun& d) {
     u.username = r.username;
     if (step.verdict == RevertPlan::Verdict::kHold) {
       rows.emplace_back(stateKey(r.userId), serializeUserState(r.state));
+      HeldRecord h;
+      h.directoryId = d.info.id;
+      h.userId = r.userId;
+      h.username = r.username;
+      h.provider = d.providerName;
+      h.expectSha = r.expectSha;
+      h.reason = step.reason;
+      h.sinceMs = r.state.heldSinceMs;
+      h.runs = r.state.heldRuns;
+      rows.emplace_back(heldKey(d.info.id, r.userId), serializeHeld(h));
       run_.tally.record(Outcome::kHeldBack, u, d.info.name, step.reason);
     } else if (run_.cancelled()) {
       run_.tally.notProcessed(1);
@@ -148,12 +168,17 @@ void Applier::applyReverts(DirectoryRun& d) {
       run_.tally.record(Outcome::kReverted, u, d.info.name, "no photo at the IdP; would revert to the host default");
     } else {
       hostapi::Status st = run_.services.avatars->resetToDefault(r.userId, run_.pluginKey, r.expectSha);
+      // Reverted, or no longer revertible: the held record has served.
+      if (r.heldBefore && (st.isOk() || st.code() == hostapi::StatusCode::kFailedPrecondition ||
+                           st.code() == hostapi::StatusCode::kNotFound))
+        eraseKey(d, heldKey(d.info.id, r.userId));
       if (st.isOk()) {
         UserState s;
         s.provider = d.providerName;
         s.lastOutcome = "reverted";
         rows.emplace_back(stateKey(r.userId), serializeUserState(s));
-        run_.tally.record(Outcome::kReverted, u, d.info.name, "no photo at the IdP; reverted to the host default");
+        run_.tally.record(Outcome::kReverted, u, d.info.name,
+                          step.reason.empty() ? "no photo at the IdP; reverted to the host default" : step.reason);
       } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
         run_.tally.record(Outcome::kSkipped, u, d.info.name,
                           "no photo at the IdP, but the avatar changed meanwhile; not reverted");
@@ -167,6 +192,33 @@ void Applier::applyReverts(DirectoryRun& d) {
     }
   }
   writeRows(d, rows);
+}
+
+void Applier::noteHeld(const DirectoryRun& d) {
+  if (run_.services.state == nullptr) return;
+  hostapi::Result<std::vector<HeldRecord>> held = hostapi::internalError("state store threw");
+  try {
+    held = listHeld(*run_.services.state, d.info.id);
+  } catch (...) {
+  }
+  if (!held.isOk()) {
+    run_.tally.note("directory '" + d.info.name + "': could not read the held reverts: " + held.status().message());
+    return;
+  }
+  if (held.value().empty()) return;
+  run_.tally.note("directory '" + d.info.name + "': " + countOf(held.value().size(), "revert is", "reverts are") +
+                  " held back since " + utcMinute(held.value().front().sinceMs) +
+                  ", waiting for an admin: sample-host held list, then sample-host held confirm or refuse");
+}
+
+void Applier::eraseKey(const DirectoryRun& d, const std::string& key) {
+  hostapi::Status st = hostapi::internalError("state store threw");
+  try {
+    st = run_.services.state->erase(key);
+  } catch (...) {
+  }
+  if (!st.isOk())
+    run_.tally.log(LogLevel::kError, "plugin state not saved", {{"directory", d.info.name}, {"reason", st.message()}});
 }
 
 }  // namespace photosync::sync

@@ -27,13 +27,16 @@ std::string policyRefusal(OverridePolicy p, const AvatarInfo& cur) {
 
 Decision make(Action a, std::string reason = {}) { return Decision{a, std::move(reason), std::nullopt}; }
 
+bool refused(const std::optional<UserState>& row) { return row && row->revertRefused; }
+
 }  // namespace
 
 bool setByPlugin(const AvatarInfo& current, std::string_view pluginKey) {
   return current.origin == AvatarOrigin::kSetByPlugin && current.pluginKey == pluginKey;
 }
 
-Decision decideNoPhoto(const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey) {
+Decision decideNoPhoto(const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey,
+                       const std::optional<UserState>& row) {
   // Only an avatar this plugin set is ever reverted, and only after the guard saw the whole run.
   if (!setByPlugin(current, pluginKey))
     return make(Action::kWithoutPhoto,
@@ -43,6 +46,10 @@ Decision decideNoPhoto(const AvatarInfo& current, const PageConfig& page, std::s
   if (page.noPhotoAction == NoPhotoAction::kKeep)
     return make(Action::kWithoutPhoto,
                 "no photo at the IdP; the avatar PhotoSync set earlier is kept (setting: keep)");
+  if (refused(row))
+    return make(Action::kWithoutPhoto,
+                "no photo at the IdP; an admin refused the revert, so the avatar PhotoSync set is kept "
+                "until the IdP has a photo again");
   return make(Action::kPendingRevert);
 }
 
@@ -55,9 +62,9 @@ Decision decide(const providers::VersionInfo& version, const std::optional<UserS
     case providers::PhotoState::kNoPhoto:
       // Inferred without a photo request (e.g. Google's users.list): confirmed by download()
       // before an avatar is reverted on it; nothing to confirm when no avatar would change.
-      if (version.confirmNoPhoto && ours && page.noPhotoAction != NoPhotoAction::kKeep)
+      if (version.confirmNoPhoto && ours && page.noPhotoAction != NoPhotoAction::kKeep && !refused(row))
         return make(Action::kDownload);
-      return decideNoPhoto(current, page, pluginKey);
+      return decideNoPhoto(current, page, pluginKey, row);
     case providers::PhotoState::kPhoto:
       break;
   }
@@ -68,9 +75,12 @@ Decision decide(const providers::VersionInfo& version, const std::optional<UserS
                            ours && row->avatarSha256 == current.sha256;
   if (!sameVersion) return make(Action::kDownload);
   Decision d = make(Action::kUnchanged);
-  if (row->revertHeld) {  // the photo came back: forget the held revert
+  if (row->revertHeld || row->revertRefused) {  // the photo came back: forget the held revert
     UserState s = *row;
     s.revertHeld = false;
+    s.heldSinceMs = 0;
+    s.heldRuns = 0;
+    s.revertRefused = false;
     s.lastOutcome = "unchanged";
     d.row = std::move(s);
   }

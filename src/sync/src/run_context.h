@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -42,6 +43,11 @@ struct RunContext {
     return stop.load() || (sync.cancellation != nullptr && sync.cancellation->isCancelled());
   }
   bool dryRun() const { return sync.dryRun; }
+  /// The host's clock (the system clock when the host gave none), Unix ms.
+  std::int64_t nowMs() const {
+    const auto t = services.clock != nullptr ? services.clock->now() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
 
   const hostapi::HostServices& services;
   providers::ProviderFactory& factory;
@@ -75,6 +81,21 @@ struct DirectoryRun {
   std::vector<hostapi::User> pending;                  // the next chunk (hook thread only)
   std::unique_ptr<RunQueue> queue;                     // with the provider
   RevertGuard guard;
+
+  /// A user held by an earlier run whose held revert no longer applies (the photo is back, the
+  /// avatar is no longer PhotoSync's, the user is gone): its held record is removed at the end.
+  void clearHeld(const std::string& userId) const {
+    std::lock_guard lk(heldMu);
+    heldCleared.push_back(userId);
+  }
+  std::vector<std::string> takeCleared() const {
+    std::lock_guard lk(heldMu);
+    std::vector<std::string> out;
+    out.swap(heldCleared);
+    return out;
+  }
+  mutable std::mutex heldMu;
+  mutable std::vector<std::string> heldCleared;  // guarded by heldMu
 };
 
 /// One user of a chunk in progress.

@@ -28,8 +28,8 @@ enum class Action {
 struct Decision {
   Action action = Action::kFail;
   std::string reason;  // kSkip, kWithoutPhoto, kFail: for the report, in an admin's words
-  /// A state row to write although no avatar changes (kUnchanged for a user whose held revert
-  /// is forgotten because the photo is back).
+  /// A state row to write although no avatar changes (kUnchanged for a user whose held or
+  /// refused revert is forgotten because the photo is back).
   std::optional<UserState> row;
 };
 
@@ -43,8 +43,9 @@ Decision decide(const providers::VersionInfo& version, const std::optional<UserS
                 std::string_view pluginKey);
 
 /// The IdP said for certain that the user has no photo (from versions() or from download()):
-/// withoutPhoto unless the avatar is PhotoSync's and the page says revert (kPendingRevert).
+/// withoutPhoto unless the avatar is PhotoSync's and the page says revert (kPendingRevert). An
+/// admin's refusal of the held revert (`row` revertRefused) keeps the avatar: withoutPhoto.
 Decision decideNoPhoto(const hostapi::AvatarInfo& current, const PageConfig& page,
-                       std::string_view pluginKey);
+                       std::string_view pluginKey, const std::optional<UserState>& row = std::nullopt);
 
 }  // namespace photosync::sync
