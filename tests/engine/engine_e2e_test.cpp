@@ -318,6 +318,10 @@ TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
   EXPECT_NE(reasons(r).find("permission missing: ProfilePhoto.Read.All or User.Read.All (application) with admin consent"),
             std::string::npos)
       << reasons(r);
+  // Issue 12: 60 identical lines were all an admin got. The report leads with the cause and fix.
+  EXPECT_EQ(notes(r).rfind("every photo request failed: permission missing: ProfilePhoto.Read.All", 0), 0u) << notes(r);
+  EXPECT_NE(notes(r).find("grant the permission named above (with admin consent)"), std::string::npos) << notes(r);
+  EXPECT_NE(notes(r).find("60 users failed: permission missing"), std::string::npos) << notes(r);
   for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
 }
 

@@ -555,6 +555,48 @@ TEST(Engine, CancellationStopsAndLeavesAvatarAndStateConsistent) {
   }
 }
 
+// Issue 12: Ctrl-C marked the in-flight users as failed "... was cancelled". They are not
+// processed (a note), and the failures are only real ones.
+TEST(Engine, CancelledInFlightUsersAreANoteNotFailures) {
+  Harness h;
+  h.setPage("concurrency", "1");
+  h.addUsers(40);
+  for (int i = 0; i < 40; ++i) h.idpError(i, cancelled("request to graph.microsoft.com was cancelled"));
+  h.idp->onVersions = [&] { h.cancel.flag = true; };  // the host cancels while the first chunk is out
+  auto r = h.run();
+  EXPECT_FALSE(r.completed);
+  EXPECT_EQ(r.count("failed"), 0u);
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_TRUE(hasNote(r, "40 users not processed: the run was cancelled")) << ::testing::PrintToString(r.notes);
+}
+
+TEST(Engine, PageToggleOffIsSaidInTheReport) {
+  Harness h;
+  h.setPage("syncPhotos", "false");
+  h.addUsers(3);
+  auto r = h.run();
+  EXPECT_EQ(*h.creates, 0);
+  EXPECT_TRUE(hasNote(r, "photo sync is off on page 'entra' for directory 'Contoso'")) << ::testing::PrintToString(r.notes);
+}
+
+// Issue 12: the progress total was 0, so a host could never draw a bar.
+TEST(Engine, ProgressHasATotalOfTheUsersQueuedSoFar) {
+  Harness h;
+  h.addUsers(45);
+  for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  auto seen = h.progress.seen();
+  ASSERT_FALSE(seen.empty());
+  for (const auto& [done, total] : seen) {
+    EXPECT_GT(total, 0u);
+    EXPECT_LE(done, total);
+    EXPECT_LE(total, 45u);
+  }
+  std::uint64_t last = 0;
+  for (const auto& [done, total] : seen) last = std::max(last, done);
+  EXPECT_EQ(last, 45u);
+}
+
 TEST(Engine, ShutdownDuringARunReturnsPromptly) {
   Harness h;
   h.addUsers(50);

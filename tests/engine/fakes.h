@@ -200,7 +200,18 @@ class FakeLogger final : public Logger {
 
 class FakeProgress final : public Progress {
  public:
-  void report(std::string_view, std::uint64_t, std::uint64_t) override {}
+  void report(std::string_view, std::uint64_t done, std::uint64_t total) override {
+    std::lock_guard lk(mu);
+    calls.emplace_back(done, total);
+  }
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen() {
+    std::lock_guard lk(mu);
+    return calls;
+  }
+
+ private:
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;  // (done, total)
 };
 
 /// A clock a test moves by hand.

@@ -1,5 +1,6 @@
 #include "applier.h"
 
+#include <algorithm>
 #include <exception>
 #include <string>
 #include <utility>
@@ -51,7 +52,9 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
     Item& it = *w.toDownload[i];
     auto& p = photos[offset + i];
     if (p.state == providers::PhotoState::kError) {
-      finishItem(run_, d, it, Outcome::kFailed, p.error.message() + "; avatar left as is");
+      // Cut off by a cancellation: not processed (a note), not a failure of the user's photo.
+      if (p.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled()) markNotProcessed(run_, {&it});
+      else finishItem(run_, d, it, Outcome::kFailed, p.error.message() + "; avatar left as is");
       continue;
     }
     if (p.state == providers::PhotoState::kNoPhoto) {
@@ -119,7 +122,9 @@ void Applier::complete(DirectoryRun& d, Work& w) {
   writeRows(d, w.newStates);
   const auto done = run_.processed.fetch_add(w.users.size()) + w.users.size();
   try {
-    if (run_.sync.progress != nullptr) run_.sync.progress->report("photos", done, 0);
+    // The total grows while the host is still importing: the users queued so far.
+    if (run_.sync.progress != nullptr)
+      run_.sync.progress->report("photos", done, std::max<std::uint64_t>(done, run_.queued.load()));
   } catch (...) {
   }
 }

@@ -105,6 +105,11 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     it.ours = setByPlugin(it.current, run_.pluginKey);
     if (it.ours) d_.guard.countPhotographed();
     const auto& v = versions[i];
+    if (v.state == providers::PhotoState::kError &&
+        (v.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled())) {
+      markNotProcessed(run_, {&it});  // cut off by a cancellation: a note, not a failure
+      continue;
+    }
     if (v.state == providers::PhotoState::kPhoto) it.versionTag = v.versionTag;
     if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey))) continue;
     w.toDownload.push_back(&it);

@@ -68,6 +68,7 @@ class Engine::Run {
         continue;
       }
       d.pending.push_back(u);
+      ++run_.queued;
       if (d.pending.size() >= run_.options.chunkSize) flush(d);
     }
   }
@@ -102,7 +103,12 @@ class Engine::Run {
       return;
     }
     d.page = std::move(page.value());
-    if (!syncPhotosOn(d.page)) return;
+    if (!syncPhotosOn(d.page)) {
+      // As for User Photos off: an all-zero report must say why.
+      run_.tally.note("photo sync is off on page '" + pageKeyFor(info.kind) + "' for directory '" + info.name +
+                      "' (turn on 'Sync user photos' there to sync its photos)");
+      return;
+    }
     auto cfg = parsePageConfig(info.kind, d.page);
     if (!cfg.isOk()) {
       d.brokenReason = "photo settings are invalid: " + cfg.status().message();

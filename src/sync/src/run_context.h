@@ -59,6 +59,7 @@ struct RunContext {
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   Tally tally;
   std::atomic<std::uint64_t> processed{0};  // users whose chunk is finished (progress)
+  std::atomic<std::uint64_t> queued{0};     // users queued so far (the progress total)
 };
 
 /// One directory of the run. Every call to its provider's versions() and download() goes through
