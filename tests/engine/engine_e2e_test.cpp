@@ -311,6 +311,32 @@ TEST(PhotoSyncE2E, MassRevertGuardHoldsAcrossSyncsUntilAnAdminDecides) {
   EXPECT_EQ(env.avatars(), before);
 }
 
+// Issue 12: with every $batch answering 503 the hook ran past the host's 30 s and no report was
+// stored. The circuit breaker stops the photo work after 5 failed calls in a row; the report has
+// the counts, the reason, and the users not processed. Then the same with every sub-request 500.
+TEST(PhotoSyncE2E, SustainedGraphOutageStopsEarlyWithAReport) {
+  for (const char* faults : {R"({"graph.batch":{"rate503":1.0,"retryAfter":["0.02"]}})",
+                             R"({"graph.photo":{"rate500":1.0}})"}) {
+    SCOPED_TRACE(faults);
+    Env env({"--users", "400"}, {"massRevertGuardPercent=100"});
+    env.post("/_admin/faults", faults);
+    const auto t0 = std::chrono::steady_clock::now();
+    value r = env.sync();
+    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(secs, 30.0) << "within the host's hook limit";
+    const auto failed = count(r, "failed");
+    EXPECT_GE(failed, 100u) << reasons(r);
+    EXPECT_LT(failed, 400u) << "stopped before every user was tried";
+    EXPECT_NE(notes(r).find("stopped early: Microsoft Graph failed 5 requests in a row (last: "), std::string::npos)
+        << notes(r);
+    EXPECT_NE(notes(r).find(std::to_string(400 - failed) + " users not processed: the run stopped early"),
+              std::string::npos)
+        << notes(r);
+    EXPECT_LT(env.counted("requests", "graph.batch"), 20u * 5u) << "20 chunks, most of them never sent";
+    for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
+  }
+}
+
 TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
   Env env({"--config", R"({"graphPhotoPermission":false})"});
   value r = env.sync();

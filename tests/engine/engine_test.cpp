@@ -7,6 +7,7 @@
 
 #include "fakes.h"
 #include "photosync/sync/engine.h"
+#include "photosync/sync/outcome.h"
 #include "photosync/sync/user_state.h"
 
 namespace enginetest {
@@ -595,6 +596,43 @@ TEST(Engine, ProgressHasATotalOfTheUsersQueuedSoFar) {
   std::uint64_t last = 0;
   for (const auto& [done, total] : seen) last = std::max(last, done);
   EXPECT_EQ(last, 45u);
+}
+
+// Issue 12: a sustained outage (every $batch 503) held onUsersSynced past the host's limit. The
+// breaker stops the directory's photo work after 5 calls in a row failed for every user.
+TEST(Engine, CircuitBreakerStopsASustainedOutageEarly) {
+  Harness h;
+  h.setPage("concurrency", "2");
+  h.addUsers(300);  // 15 chunks
+  for (int i = 0; i < 300; ++i) h.idpError(i, unavailable("Microsoft Graph answered 503 four times"));
+  auto r = h.run();
+  EXPECT_TRUE(r.completed) << "not cancelled: stopped";
+  const auto failed = r.count("failed");
+  EXPECT_GE(failed, 100u) << "5 calls of 20 users failed before it tripped";
+  EXPECT_LE(failed, 140u) << "at most the calls already in flight on the other worker";
+  EXPECT_LT(h.idp->versionCalls.load(), 8);
+  EXPECT_GE(h.idp->cancelCalls.load(), 1) << "in-flight requests are cancelled";
+  EXPECT_TRUE(hasNote(r, "directory 'Contoso': stopped early: Microsoft Graph failed 5 requests in a row (last: "
+                         "Microsoft Graph answered 503 four times)"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_TRUE(hasNote(r, std::to_string(300 - failed) + " users not processed: the run stopped early"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_FALSE(hasNote(r, "the run was cancelled"));
+  EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kFailed);
+
+  // Mixed answers keep it closed: a call with one good user resets the count.
+  Harness ok;
+  ok.setPage("concurrency", "1");
+  ok.addUsers(300);
+  for (int i = 0; i < 300; ++i) {
+    if (i % 20 == 0) ok.idpPhoto(i, 1);
+    else ok.idpError(i, unavailable("Microsoft Graph answered 503 four times"));
+  }
+  auto r2 = ok.run();
+  EXPECT_EQ(r2.count("failed"), 285u);
+  EXPECT_EQ(r2.count("updated"), 15u);
+  EXPECT_FALSE(hasNote(r2, "stopped early"));
+  EXPECT_EQ(photosync::sync::runOutcome(r2), RunOutcome::kFailed) << "95% of the attempts failed";
 }
 
 TEST(Engine, ShutdownDuringARunReturnsPromptly) {

@@ -15,8 +15,8 @@ using hostapi::AvatarOrigin;
 using hostapi::LogLevel;
 
 void Applier::downloadAndApply(DirectoryRun& d, std::vector<std::unique_ptr<Work>>& open) {
-  if (run_.cancelled()) {
-    for (auto& w : open) markNotProcessed(run_, w->toDownload);
+  if (stopped(run_, d)) {
+    for (auto& w : open) markNotProcessed(run_, w->toDownload, whyNotProcessed(d));
   } else {
     std::vector<providers::PhotoRef> refs;
     for (auto& w : open) refs.insert(refs.end(), w->downloadRefs.begin(), w->downloadRefs.end());
@@ -53,7 +53,8 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
     auto& p = photos[offset + i];
     if (p.state == providers::PhotoState::kError) {
       // Cut off by a cancellation: not processed (a note), not a failure of the user's photo.
-      if (p.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled()) markNotProcessed(run_, {&it});
+      if (p.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled())
+        markNotProcessed(run_, {&it}, whyNotProcessed(d));
       else finishItem(run_, d, it, Outcome::kFailed, p.error.message() + "; avatar left as is");
       continue;
     }

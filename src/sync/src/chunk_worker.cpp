@@ -19,8 +19,8 @@ void ChunkWorker::run() {
       pending = 0;
       continue;
     }
-    if (run_.cancelled()) {
-      run_.tally.notProcessed(c->users.size());
+    if (stopped(run_, d_)) {
+      run_.tally.notProcessed(c->users.size(), whyNotProcessed(d_));
       continue;
     }
     auto w = std::make_unique<Work>();
@@ -74,7 +74,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     refs.push_back({w.users[i].id, it.identifier, &w.users[i]});
   }
   if (live.empty()) return;
-  if (run_.cancelled()) return markNotProcessed(run_, live);
+  if (stopped(run_, d_)) return markNotProcessed(run_, live, whyNotProcessed(d_));
 
   auto versions = d_.versions(refs);
   if (versions.size() != refs.size())
@@ -107,7 +107,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     const auto& v = versions[i];
     if (v.state == providers::PhotoState::kError &&
         (v.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled())) {
-      markNotProcessed(run_, {&it});  // cut off by a cancellation: a note, not a failure
+      markNotProcessed(run_, {&it}, whyNotProcessed(d_));  // cut off: a note, not a failure
       continue;
     }
     if (v.state == providers::PhotoState::kPhoto) it.versionTag = v.versionTag;

@@ -78,6 +78,8 @@ class Engine::Run {
       if (d->provider && !d->pending.empty()) flush(*d);
     closeAndJoin();
     for (auto& [id, d] : dirs_)
+      if (const auto note = d->breakerNote(); !note.empty()) run_.tally.note("directory '" + d->info.name + "': " + note);
+    for (auto& [id, d] : dirs_)
       if (d->provider) applier_.applyReverts(*d);
     for (auto& [id, d] : dirs_) applier_.noteHeld(*d);
     return report();
@@ -120,7 +122,8 @@ class Engine::Run {
     pc.directory = info;
     pc.page = d.page;
     pc.logger = run_.services.logger;
-    pc.isCancelled = [this] { return run_.cancelled(); };
+    DirectoryRun* self = &d;
+    pc.isCancelled = [this, self] { return stopped(run_, *self); };
     hostapi::Result<std::unique_ptr<providers::PhotoProvider>> made =
         hostapi::internalError("provider factory threw");
     try {
@@ -135,6 +138,7 @@ class Engine::Run {
       return;
     }
     d.provider = std::move(made.value());
+    d.breakerCalls = run_.options.breakerCalls;
     const std::size_t capacity = std::max<std::size_t>(
         1, static_cast<std::size_t>(d.cfg.concurrency) * run_.options.queueChunksPerWorker);
     d.queue = std::make_unique<RunQueue>(capacity, [this] { return run_.cancelled(); });
@@ -146,7 +150,8 @@ class Engine::Run {
     Chunk c;
     c.users.swap(d.pending);
     const auto n = c.users.size();
-    if (!d.queue->push(std::move(c))) run_.tally.notProcessed(n);
+    if (d.tripped()) return run_.tally.notProcessed(n, NotProcessed::kBreaker);  // the IdP is down
+    if (!d.queue->push(std::move(c))) run_.tally.notProcessed(n, whyNotProcessed(d));
   }
 
   void closeAndJoin() {

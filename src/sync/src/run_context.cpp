@@ -1,5 +1,7 @@
 #include "run_context.h"
 
+#include "photosync/sync/outcome.h"
+
 namespace photosync::sync {
 
 void finishItem(RunContext& run, const DirectoryRun& d, Item& it, Outcome o, const std::string& reason) {
@@ -15,12 +17,23 @@ void failRemaining(RunContext& run, const DirectoryRun& d, std::vector<Item>& it
     if (it.user != nullptr && !it.done) finishItem(run, d, it, Outcome::kFailed, reason);
 }
 
-void markNotProcessed(RunContext& run, const std::vector<Item*>& items) {
+void markNotProcessed(RunContext& run, const std::vector<Item*>& items, NotProcessed why) {
   for (auto* it : items)
     if (!it->done) {
       it->done = true;
-      run.tally.notProcessed(1);
+      run.tally.notProcessed(1, why);
     }
+}
+
+std::string DirectoryRun::breakerNote() const {
+  if (!tripped()) return {};
+  const char* service = providerName == "graph"    ? "Microsoft Graph"
+                        : providerName == "google" ? "the Google Admin SDK"
+                                                   : "the SCIM photo hosts";
+  std::lock_guard lk(breakerMu_);
+  return std::string(kStoppedEarly) + service + " failed " + std::to_string(trippedAfter_) +
+         " requests in a row (last: " + lastError_ +
+         "); the remaining users were not processed and are tried again next run";
 }
 
 bool settle(RunContext& run, DirectoryRun& d, Work& w, Item& it, const Decision& decision) {

@@ -63,16 +63,49 @@ struct RunContext {
 };
 
 /// One directory of the run. Every call to its provider's versions() and download() goes through
-/// the two members below, so a policy over those calls (e.g. a circuit breaker that answers
-/// kError without calling) has one place.
+/// the two members below, and so does the circuit breaker: once `breakerCalls` calls in a row
+/// failed for every user they asked about (after the retries the client already does; a
+/// cancellation is no failure), the directory is tripped, the provider's in-flight requests are
+/// cancelled, and its remaining users are not processed (a note, not failures), so that a
+/// sustained IdP outage cannot hold the host's hooks past their time limits.
 struct DirectoryRun {
   std::vector<providers::VersionInfo> versions(const std::vector<providers::PhotoRef>& refs) {
-    return provider->versions(refs);
+    auto out = provider->versions(refs);
+    observe(out);
+    return out;
   }
   std::vector<providers::PhotoData> download(const std::vector<providers::PhotoRef>& refs) {
-    return provider->download(refs);
+    auto out = provider->download(refs);
+    observe(out);
+    return out;
+  }
+  bool tripped() const { return tripped_.load(); }
+  /// The run note of a tripped directory: "stopped early: Microsoft Graph failed 5 requests in a
+  /// row (last: ...)"; empty when it did not trip.
+  std::string breakerNote() const;
+
+  template <typename R>
+  void observe(const std::vector<R>& results) {
+    if (results.empty()) return;
+    bool allFailed = true;
+    for (const auto& r : results) {
+      if (r.state == providers::PhotoState::kError && r.error.code() == hostapi::StatusCode::kCancelled) return;
+      allFailed = allFailed && r.state == providers::PhotoState::kError;
+    }
+    if (!allFailed) {
+      consecutive_.store(0);
+      return;
+    }
+    const auto n = ++consecutive_;
+    {
+      std::lock_guard lk(breakerMu_);
+      lastError_ = results.back().error.message();
+      if (n >= breakerCalls && !tripped_.load()) trippedAfter_ = n;
+    }
+    if (n >= breakerCalls && !tripped_.exchange(true)) provider->cancel();
   }
 
+  std::size_t breakerCalls = 5;
   hostapi::DirectoryInfo info;
   hostapi::PageValues page;
   PageConfig cfg;
@@ -97,6 +130,13 @@ struct DirectoryRun {
   }
   mutable std::mutex heldMu;
   mutable std::vector<std::string> heldCleared;  // guarded by heldMu
+
+ private:
+  std::atomic<std::size_t> consecutive_{0};  // calls in a row that failed for every user
+  std::atomic<bool> tripped_{false};
+  mutable std::mutex breakerMu_;
+  std::string lastError_;        // guarded by breakerMu_
+  std::size_t trippedAfter_ = 0;  // guarded by breakerMu_
 };
 
 /// One user of a chunk in progress.
@@ -124,8 +164,14 @@ void finishItem(RunContext& run, const DirectoryRun& d, Item& it, Outcome o, con
 /// Fails every user of `items` not settled yet with `reason`.
 void failRemaining(RunContext& run, const DirectoryRun& d, std::vector<Item>& items,
                    const std::string& reason);
-/// Counts the users of `items` not settled yet as not processed (a cancellation).
-void markNotProcessed(RunContext& run, const std::vector<Item*>& items);
+/// Why users of `d` are left unprocessed now: its circuit breaker tripped, or a cancellation.
+inline NotProcessed whyNotProcessed(const DirectoryRun& d) {
+  return d.tripped() ? NotProcessed::kBreaker : NotProcessed::kCancelled;
+}
+/// The run was cancelled or `d`'s circuit breaker tripped: no more calls for `d`.
+inline bool stopped(const RunContext& run, const DirectoryRun& d) { return run.cancelled() || d.tripped(); }
+/// Counts the users of `items` not settled yet as not processed (a cancellation or the breaker).
+void markNotProcessed(RunContext& run, const std::vector<Item*>& items, NotProcessed why = NotProcessed::kCancelled);
 /// Settles `it` of `w` by `decision`: unchanged (with the row it carries), skipped, withoutPhoto,
 /// failed, or a revert left to the guard. False for kDownload, which is the caller's to fetch.
 bool settle(RunContext& run, DirectoryRun& d, Work& w, Item& it, const Decision& decision);
