@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -335,6 +336,33 @@ TEST(PhotoSyncE2E, SustainedGraphOutageStopsEarlyWithAReport) {
     EXPECT_LT(env.counted("requests", "graph.batch"), 20u * 5u) << "20 chunks, most of them never sent";
     for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
   }
+}
+
+// Issue 12: a refused photo (over the byte cap) was downloaded again on every sync while its tag
+// was unchanged. It is remembered with the tag: the next sync asks for its metadata only.
+TEST(PhotoSyncE2E, RefusedPhotoIsNotDownloadedAgainWhileItsTagIsTheSame) {
+  e2e::TempDir fx;
+  {
+    std::ofstream big(fx.path() + "/0.jpg", std::ios::binary);
+    big << testsupport::gradientJpeg(800, 800, 3);
+    std::ofstream small(fx.path() + "/1.jpg", std::ios::binary);
+    small << testsupport::gradientJpeg(32, 32, 4);
+  }
+  ASSERT_GT(fs::file_size(fx.path() + "/0.jpg"), 4096u);
+  ASSERT_LT(fs::file_size(fx.path() + "/1.jpg"), 4096u);
+  Env env({"--fixtures", fx.path()}, {"massRevertGuardPercent=100", "maxImageBytes=4096"});
+  value first = env.sync();
+  EXPECT_EQ(count(first, "updated"), 1u) << reasons(first);
+  EXPECT_EQ(count(first, "failed"), 1u) << reasons(first);
+  const auto valuesFirst = env.counted("subrequests", "graph.photo.value");
+  EXPECT_EQ(valuesFirst, 2u);
+
+  env.post("/_admin/counters/reset", "{}");
+  value second = env.sync();
+  EXPECT_EQ(count(second, "failed"), 0u) << reasons(second);
+  EXPECT_EQ(count(second, "skipped"), 1u) << reasons(second);
+  EXPECT_NE(reasons(second).find("refused before ("), std::string::npos) << reasons(second);
+  EXPECT_EQ(env.counted("subrequests", "graph.photo.value"), 0u) << "the refused photo is not downloaded again";
 }
 
 TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {

@@ -452,6 +452,52 @@ TEST(Engine, RefusedImageKeepsThePreviousAvatar) {
   EXPECT_NE(h.entry(r, "u0").reason.find("HTML"), std::string::npos);
 }
 
+// Issue 12: a refused photo was downloaded again on every sync while its tag was unchanged. It is
+// remembered with the tag: skipped while the tag is the same, tried again when it changes or after
+// the page's refusedRetryDays (default 7).
+TEST(Engine, RefusedPhotoIsRememberedWithItsTag) {
+  Harness h;
+  FakeClock clock;
+  h.services.clock = &clock;
+  h.newEngine();
+  h.addUsers(2);
+  h.idpPhoto(0, 1);
+  auto setHtml = [&](const std::string& tag) {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["oid-1"] = IdpPhoto{PhotoState::kPhoto, tag, "<html>login</html>", {}, false};
+  };
+  setHtml("etag-html-1");
+  auto r1 = h.run();
+  EXPECT_EQ(r1.count("failed"), 1u);
+  const int downloadsAfterFirst = h.idp->downloadedUsers.load();
+
+  clock.advance(std::chrono::hours(24));
+  auto r2 = h.run();
+  EXPECT_EQ(r2.count("failed"), 0u);
+  EXPECT_EQ(r2.count("skipped"), 1u);
+  EXPECT_EQ(h.entry(r2, "u1").reason.rfind("refused before (not an image: looks like HTML", 0), 0u)
+      << h.entry(r2, "u1").reason;
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst) << "the same refused photo is not downloaded again";
+
+  setHtml("etag-html-2");  // the photo changed at the IdP: tried again (and refused again)
+  auto r3 = h.run();
+  EXPECT_EQ(r3.count("failed"), 1u);
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst + 1);
+
+  clock.advance(std::chrono::hours(24 * 6));
+  EXPECT_EQ(h.run().count("skipped"), 1u) << "6 days: still remembered";
+  clock.advance(std::chrono::hours(25));
+  EXPECT_EQ(h.run().count("failed"), 1u) << "7 days and an hour: tried again";
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst + 2);
+
+  h.setPage("refusedRetryDays", "0");
+  EXPECT_EQ(h.run().count("failed"), 1u) << "0: tried on every run";
+  h.idpPhoto(1, 3);  // a good photo at last: stored, and the refusal forgotten
+  EXPECT_EQ(h.run().count("updated"), 1u);
+  EXPECT_EQ(photosync::sync::parseUserState(h.state.rows.at("u/u1"))->refusedTag, "");
+  EXPECT_EQ(h.avatars.bytes("u0"), img("u0", 1));
+}
+
 TEST(Engine, DryRunWritesNothing) {
   Harness h;
   h.addUsers(10);

@@ -38,6 +38,8 @@ class Applier {
                    std::size_t offset);
   void writeRows(const DirectoryRun& d, const std::vector<std::pair<std::string, std::string>>& rows);
   void eraseKey(const DirectoryRun& d, const std::string& key);
+  /// Writes `it`'s row with the refused photo's version tag (nothing without a tag).
+  void rememberRefusal(const DirectoryRun& d, Work& w, const Item& it, const std::string& reason);
 
   RunContext& run_;
 };

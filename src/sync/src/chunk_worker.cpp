@@ -90,6 +90,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     return failRemaining(run_, d_, w.items,
                          "the plugin state store could not be read: " + rows.status().message());
 
+  const std::int64_t now = run_.nowMs();
   for (std::size_t i = 0; i < live.size(); ++i) {
     Item& it = *live[i];
     if (rows.value()[i]) it.state = parseUserState(*rows.value()[i]);
@@ -111,7 +112,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
       continue;
     }
     if (v.state == providers::PhotoState::kPhoto) it.versionTag = v.versionTag;
-    if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey))) continue;
+    if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey, now))) continue;
     w.toDownload.push_back(&it);
     w.downloadRefs.push_back({it.user->id, it.identifier, it.user});
   }

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "photosync/sync/held_store.h"
+
 namespace photosync::sync {
 namespace {
 
@@ -54,7 +56,8 @@ Decision decideNoPhoto(const AvatarInfo& current, const PageConfig& page, std::s
 }
 
 Decision decide(const providers::VersionInfo& version, const std::optional<UserState>& row,
-                const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey) {
+                const AvatarInfo& current, const PageConfig& page, std::string_view pluginKey,
+                std::int64_t nowMs) {
   const bool ours = setByPlugin(current, pluginKey);
   switch (version.state) {
     case providers::PhotoState::kError:
@@ -71,6 +74,14 @@ Decision decide(const providers::VersionInfo& version, const std::optional<UserS
   // Decided before any download: a refused user costs no request.
   if (!policyAllows(page.overridePolicy, current, ours))
     return make(Action::kSkip, policyRefusal(page.overridePolicy, current));
+  // Refused before with this very tag: the same bytes would be refused again.
+  if (row && !version.versionTag.empty() && row->refusedTag == version.versionTag) {
+    const std::int64_t retryAtMs = row->refusedAtMs + static_cast<std::int64_t>(page.refusedRetryDays) * 86'400'000;
+    if (nowMs < retryAtMs)
+      return make(Action::kSkip, "refused before (" + row->refusedReason + ", " + utcMinute(row->refusedAtMs) +
+                                     "); not downloaded again until the photo changes at the IdP or " +
+                                     utcMinute(retryAtMs));
+  }
   const bool sameVersion = !version.versionTag.empty() && row && row->versionTag == version.versionTag &&
                            ours && row->avatarSha256 == current.sha256;
   if (!sameVersion) return make(Action::kDownload);
