@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <sstream>
+#include <string>
 #include <system_error>
 
 namespace hostapi {
@@ -37,9 +38,13 @@ bool isHexOrColon(char c) {
          c == ':' || c == '.';
 }
 
-/// Formats a bound without a trailing ".000000": 20 -> "20", 1.5 -> "1.5".
+/// Formats a bound as an admin writes it: 20 -> "20", 1.5 -> "1.5", 104857600 -> "104857600"
+/// (the stream's default 6 digits printed "1.04858e+08").
 std::string numberText(double v) {
+  if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e15)
+    return std::to_string(static_cast<long long>(v));
   std::ostringstream out;
+  out.precision(15);
   out << v;
   return out.str();
 }
