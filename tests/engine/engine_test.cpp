@@ -666,6 +666,20 @@ TEST(Engine, CircuitBreakerStopsASustainedOutageEarly) {
   EXPECT_FALSE(hasNote(r, "the run was cancelled"));
   EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kFailed);
 
+  // Google: the tags come from the host's listing (versions() never fails), every photo 5xx.
+  Harness g;
+  g.setPage("concurrency", "1");
+  g.addUsers(300);
+  for (int i = 0; i < 300; ++i) {
+    g.idpPhoto(i, 1);
+    std::lock_guard lk(g.idp->mu);
+    g.idp->idp["oid-" + std::to_string(i)].downloadError = true;
+  }
+  auto rg = g.run();
+  EXPECT_EQ(rg.count("failed"), 100u) << "5 download calls of 20 users, one worker";
+  EXPECT_TRUE(hasNote(rg, "stopped early: Microsoft Graph failed 5 requests in a row")) << ::testing::PrintToString(rg.notes);
+  EXPECT_TRUE(hasNote(rg, "200 users not processed: the run stopped early"));
+
   // Mixed answers keep it closed: a call with one good user resets the count.
   Harness ok;
   ok.setPage("concurrency", "1");

@@ -65,18 +65,20 @@ struct RunContext {
 /// One directory of the run. Every call to its provider's versions() and download() goes through
 /// the two members below, and so does the circuit breaker: once `breakerCalls` calls in a row
 /// failed for every user they asked about (after the retries the client already does; a
-/// cancellation is no failure), the directory is tripped, the provider's in-flight requests are
+/// cancellation is no failure), counted for versions() and download() apart (Google's tags come
+/// from the host's listing without a request, so only its downloads can fail), the directory is
+/// tripped, the provider's in-flight requests are
 /// cancelled, and its remaining users are not processed (a note, not failures), so that a
 /// sustained IdP outage cannot hold the host's hooks past their time limits.
 struct DirectoryRun {
   std::vector<providers::VersionInfo> versions(const std::vector<providers::PhotoRef>& refs) {
     auto out = provider->versions(refs);
-    observe(out);
+    observe(out, versionsInRow_);
     return out;
   }
   std::vector<providers::PhotoData> download(const std::vector<providers::PhotoRef>& refs) {
     auto out = provider->download(refs);
-    observe(out);
+    observe(out, downloadsInRow_);
     return out;
   }
   bool tripped() const { return tripped_.load(); }
@@ -85,7 +87,7 @@ struct DirectoryRun {
   std::string breakerNote() const;
 
   template <typename R>
-  void observe(const std::vector<R>& results) {
+  void observe(const std::vector<R>& results, std::atomic<std::size_t>& inRow) {
     if (results.empty()) return;
     bool allFailed = true;
     for (const auto& r : results) {
@@ -93,10 +95,10 @@ struct DirectoryRun {
       allFailed = allFailed && r.state == providers::PhotoState::kError;
     }
     if (!allFailed) {
-      consecutive_.store(0);
+      inRow.store(0);
       return;
     }
-    const auto n = ++consecutive_;
+    const auto n = ++inRow;
     {
       std::lock_guard lk(breakerMu_);
       lastError_ = results.back().error.message();
@@ -132,7 +134,9 @@ struct DirectoryRun {
   mutable std::vector<std::string> heldCleared;  // guarded by heldMu
 
  private:
-  std::atomic<std::size_t> consecutive_{0};  // calls in a row that failed for every user
+  // Calls in a row that failed for every user they asked about.
+  std::atomic<std::size_t> versionsInRow_{0};
+  std::atomic<std::size_t> downloadsInRow_{0};
   std::atomic<bool> tripped_{false};
   mutable std::mutex breakerMu_;
   std::string lastError_;        // guarded by breakerMu_
