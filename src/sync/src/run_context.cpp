@@ -31,7 +31,7 @@ std::string DirectoryRun::breakerNote() const {
                         : providerName == "google" ? "the Google Admin SDK"
                                                    : "the SCIM photo hosts";
   std::lock_guard lk(breakerMu_);
-  return std::string(kStoppedEarly) + service + " failed " + std::to_string(trippedAfter_) +
+  return std::string(kStoppedEarly) + service + " failed " + std::to_string(breakerCalls) +
          " requests in a row (last: " + lastError_ +
          "); the remaining users were not processed and are tried again next run";
 }

@@ -101,8 +101,7 @@ struct DirectoryRun {
     const auto n = ++inRow;
     {
       std::lock_guard lk(breakerMu_);
-      lastError_ = results.back().error.message();
-      if (n >= breakerCalls && !tripped_.load()) trippedAfter_ = n;
+      if (!tripped_.load()) lastError_ = results.back().error.message();
     }
     if (n >= breakerCalls && !tripped_.exchange(true)) provider->cancel();
   }
@@ -139,8 +138,7 @@ struct DirectoryRun {
   std::atomic<std::size_t> downloadsInRow_{0};
   std::atomic<bool> tripped_{false};
   mutable std::mutex breakerMu_;
-  std::string lastError_;        // guarded by breakerMu_
-  std::size_t trippedAfter_ = 0;  // guarded by breakerMu_
+  std::string lastError_;  // guarded by breakerMu_: the last failure before it tripped
 };
 
 /// One user of a chunk in progress.
