@@ -481,6 +481,9 @@ TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
         EXPECT_FALSE(p.at("report").at("completed").as_bool()) << out;
         EXPECT_LT(count(p, "updated"), withPhoto(env.simPhotos())) << "stopped before the end";
         EXPECT_GT(count(p, "updated"), 0u) << "stopped after the first chunk's photos were stored";
+        // Issue 12: the in-flight users were "failed ... was cancelled". They are a note.
+        EXPECT_EQ(count(p, "failed"), 0u) << reasons(p);
+        EXPECT_NE(notes(p).find("users not processed: the run was cancelled"), std::string::npos) << notes(p);
       }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "no report from the cancelled sync: " << e.what() << "\n" << out;
