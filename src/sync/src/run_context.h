@@ -1,7 +1,8 @@
 // photosync::sync (internal) — what one run shares between the host's hook thread and the
 // workers: the services and options (RunContext), each directory with photos on (DirectoryRun:
-// its settings, provider, queue and revert guard), and a chunk in progress (Work: its users and
-// what was decided for each so far). The helpers settle a user's outcome into the run's tally.
+// its settings, provider, circuit breaker, queue, revert guard and the held reverts the run found
+// obsolete), and a chunk in progress (Work: its users and what was decided for each so far). The
+// helpers settle a user's outcome into the run's tally.
 #pragma once
 
 #include <atomic>
