@@ -9,6 +9,7 @@
 #include "embedded_manifest.h"
 #include "photosync/providers/provider.h"
 #include "photosync/sync/engine.h"
+#include "photosync/sync/outcome.h"
 
 namespace photosync {
 namespace {
@@ -170,6 +171,54 @@ void PhotoSyncPlugin::shutdown() {
     shutDown_ = true;
     services_ = {};
   } catch (...) {
+  }
+}
+
+hostapi::RunOutcome PhotoSyncPlugin::outcomeOf(const hostapi::SyncReport& report) const {
+  try {
+    return sync::runOutcome(report);
+  } catch (...) {
+    return hostapi::RunOutcome::kFailed;
+  }
+}
+
+std::vector<std::string> PhotoSyncPlugin::routineOutcomes() const {
+  try {
+    return sync::routineOutcomes();
+  } catch (...) {
+    return {};
+  }
+}
+
+hostapi::Result<std::vector<hostapi::HeldChange>> PhotoSyncPlugin::heldChanges(const std::string& directoryId) {
+  try {
+    if (!engine_) return hostapi::failedPrecondition("PhotoSync is not initialized");
+    return engine_->heldChanges(directoryId);
+  } catch (const std::exception& e) {
+    return hostapi::internalError(std::string("PhotoSync could not list the held reverts: ") + e.what());
+  } catch (...) {
+    return hostapi::internalError("PhotoSync could not list the held reverts");
+  }
+}
+
+hostapi::Result<hostapi::HeldDecisionResult> PhotoSyncPlugin::decideHeld(const std::string& directoryId,
+                                                                         const std::vector<std::string>& userIds,
+                                                                         hostapi::HeldDecision decision) {
+  try {
+    if (!engine_) return hostapi::failedPrecondition("PhotoSync is not initialized");
+    auto r = engine_->decideHeld(directoryId, userIds, decision);
+    if (r.isOk())
+      log(hostapi::LogLevel::kInfo, "held reverts decided",
+          {{"directory", directoryId},
+           {"decision", decision == hostapi::HeldDecision::kConfirm ? "confirm" : "refuse"},
+           {"applied", std::to_string(r.value().applied)},
+           {"refused", std::to_string(r.value().refused)},
+           {"errors", std::to_string(r.value().errors.size())}});
+    return r;
+  } catch (const std::exception& e) {
+    return hostapi::internalError(std::string("PhotoSync could not decide the held reverts: ") + e.what());
+  } catch (...) {
+    return hostapi::internalError("PhotoSync could not decide the held reverts");
   }
 }
 

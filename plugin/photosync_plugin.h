@@ -1,7 +1,9 @@
 // The PhotoSync plugin object the host talks to: the hostapi::Plugin implementation behind the
-// module's factory (entry.cpp). It owns the settings pages (parsed from the manifest embedded at
-// build time) and the host services; the sync hooks are where the photo engine (src/sync) plugs
-// in. Every member is noexcept in practice: nothing thrown may cross into the host.
+// module's factory (entry.cpp), and since host-api 1.2 also hostapi::RunControl (a run's outcome,
+// the reverts the mass-revert guard holds for an admin). It owns the settings pages (parsed from
+// the manifest embedded at build time) and the host services; the sync hooks and the held
+// decisions are where the photo engine (src/sync) plugs in. Every member is noexcept in practice:
+// nothing thrown may cross into the host.
 #pragma once
 
 #include <memory>
@@ -11,6 +13,7 @@
 
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
+#include "hostapi/run_control.h"
 
 namespace photosync {
 
@@ -20,7 +23,7 @@ class Engine;
 
 inline constexpr const char* kPluginKey = "photosync";
 
-class PhotoSyncPlugin final : public hostapi::Plugin {
+class PhotoSyncPlugin final : public hostapi::Plugin, public hostapi::RunControl {
  public:
   /// The factory the module exports (BOOST_DLL_ALIAS hostapi_create_plugin). Never throws;
   /// returns null only when memory runs out.
@@ -40,6 +43,14 @@ class PhotoSyncPlugin final : public hostapi::Plugin {
                      const std::vector<hostapi::User>& users) override;
   hostapi::SyncReport onSyncFinished(const hostapi::SyncContext& ctx) override;
   void shutdown() override;
+
+  // hostapi::RunControl
+  hostapi::RunOutcome outcomeOf(const hostapi::SyncReport& report) const override;
+  std::vector<std::string> routineOutcomes() const override;
+  hostapi::Result<std::vector<hostapi::HeldChange>> heldChanges(const std::string& directoryId) override;
+  hostapi::Result<hostapi::HeldDecisionResult> decideHeld(const std::string& directoryId,
+                                                          const std::vector<std::string>& userIds,
+                                                          hostapi::HeldDecision decision) override;
 
   /// The manifest the pages come from, or why the embedded one did not parse (a build defect).
   const hostapi::Result<hostapi::Manifest>& manifest() const { return manifest_; }

@@ -1,6 +1,7 @@
 // The per-user decision (photosync::sync::decide) as one table: every row of the override policy
 // table and every "no photo" case of docs/architecture.md, the unchanged test, and errors that
-// must never count as "no photo".
+// must never count as "no photo"; then an admin's refusal of a held revert and a photo refused
+// before with the same tag.
 #include <gtest/gtest.h>
 
 #include <optional>
@@ -220,6 +221,53 @@ TEST(Decide, OursMeansOurPluginKey) {
   EXPECT_EQ(decide(version(Idp::kTag1), row(Row::kTag1), cur, p, "photosync-other").action, Action::kSkip);
   EXPECT_EQ(decide(version(Idp::kNoPhoto), row(Row::kTag1), cur, p, "photosync-other").action,
             Action::kWithoutPhoto);
+}
+
+}  // namespace
+
+namespace {
+
+// An admin refused the held revert: the avatar PhotoSync set stays while the IdP says "no photo"
+// (certain or inferred: nothing to confirm), and a photo back forgets the refusal.
+TEST(Decide, ARefusedRevertKeepsTheAvatarUntilThePhotoIsBack) {
+  auto r = row(Row::kTag1);
+  r->revertRefused = true;
+  const AvatarInfo cur = current(Cur::kOurs);
+  const PageConfig p = page(kIdp, kRevert);
+  for (Idp idp : {Idp::kNoPhoto, Idp::kNoPhotoInferred}) {
+    const auto d = decide(version(idp), r, cur, p, kKey);
+    EXPECT_EQ(actionName(d.action), std::string("withoutPhoto"));
+    EXPECT_NE(d.reason.find("an admin refused the revert"), std::string::npos) << d.reason;
+  }
+  EXPECT_EQ(decideNoPhoto(cur, p, kKey, r).action, Action::kWithoutPhoto);
+  EXPECT_EQ(decideNoPhoto(cur, p, kKey, row(Row::kTag1)).action, Action::kPendingRevert) << "not refused";
+  const auto back = decide(version(Idp::kTag1), r, cur, p, kKey);
+  EXPECT_EQ(back.action, Action::kUnchanged);
+  ASSERT_TRUE(back.row.has_value());
+  EXPECT_FALSE(back.row->revertRefused);
+}
+
+// A photo refused with this very tag is skipped (no download) until the page's interval passed.
+TEST(Decide, APhotoRefusedWithTheSameTagIsSkippedUntilTheInterval) {
+  constexpr std::int64_t kDay = 86'400'000;
+  auto r = row(Row::kTag1);
+  r->refusedTag = "t2";
+  r->refusedAtMs = 10 * kDay;
+  r->refusedReason = "image too large";
+  PageConfig p = page(kIdp, kRevert);  // refusedRetryDays 7
+  const AvatarInfo cur = current(Cur::kOurs);
+  const auto skip = decide(version(Idp::kTag2), r, cur, p, kKey, 16 * kDay);
+  EXPECT_EQ(skip.action, Action::kSkip);
+  EXPECT_NE(skip.reason.find("refused before (image too large, 1970-01-11 00:00 UTC)"), std::string::npos) << skip.reason;
+  EXPECT_EQ(decide(version(Idp::kTag2), r, cur, p, kKey, 17 * kDay).action, Action::kDownload) << "7 days passed";
+  EXPECT_EQ(decide(version(Idp::kTag1), r, cur, p, kKey, 11 * kDay).action, Action::kUnchanged) << "another tag";
+  EXPECT_EQ(decide(version(Idp::kNoTag), r, cur, p, kKey, 11 * kDay).action, Action::kDownload) << "no tag";
+  p.refusedRetryDays = 0;
+  EXPECT_EQ(decide(version(Idp::kTag2), r, cur, p, kKey, 10 * kDay).action, Action::kDownload) << "0: every run";
+  // The override policy is decided first: its reason is the one an admin needs.
+  EXPECT_NE(decide(version(Idp::kTag2), r, current(Cur::kUploaded), page(kUnless, kRevert), kKey, 11 * kDay)
+                .reason.find("uploaded their own"),
+            std::string::npos);
 }
 
 }  // namespace

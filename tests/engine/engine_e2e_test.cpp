@@ -11,6 +11,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <set>
 #include <thread>
@@ -277,9 +278,12 @@ TEST(PhotoSyncE2E, SwitchesOffMeanNotOnePhotoRequest) {
   EXPECT_NE(notes(r).find("User Photos"), std::string::npos) << notes(r);
 }
 
-TEST(PhotoSyncE2E, MassRevertGuardHoldsThenTheNextSyncApplies) {
+// Issue 12: the next sync used to apply every held revert with no one asked. Held reverts now wait
+// for an admin across syncs (sample-host held confirm|refuse) and every report says so.
+TEST(PhotoSyncE2E, MassRevertGuardHoldsAcrossSyncsUntilAnAdminDecides) {
   Env env;  // guard at the default 20%
-  (void)env.sync();
+  value first = env.sync();
+  const auto photographed = count(first, "updated");
   value gen = env.post("/_admin/generation", R"({"change":0,"remove":0.5})");
   const auto removed = gen.at("removed").as_number().to_uint64();
   ASSERT_GT(removed, 5u);
@@ -287,12 +291,78 @@ TEST(PhotoSyncE2E, MassRevertGuardHoldsThenTheNextSyncApplies) {
   value held = env.sync();
   EXPECT_EQ(count(held, "heldBack"), removed) << reasons(held);
   EXPECT_EQ(count(held, "reverted"), 0u);
-  EXPECT_NE(notes(held).find("held back"), std::string::npos) << notes(held);
+  const std::string n = std::to_string(removed);
+  EXPECT_NE(notes(held).find("held back " + n + " of " + n + " reverts (" + std::to_string(removed * 100 / photographed) +
+                             "% of the " + std::to_string(photographed) + " users with a PhotoSync photo"),
+            std::string::npos)
+      << notes(held);
   EXPECT_EQ(env.avatars(), before) << "nothing reverted while held";
 
   value next = env.sync();
-  EXPECT_EQ(count(next, "reverted"), removed) << reasons(next) << notes(next);
-  expectAvatarsMatch(env);
+  EXPECT_EQ(count(next, "reverted"), 0u) << reasons(next) << notes(next);
+  EXPECT_EQ(count(next, "heldBack"), removed) << reasons(next);
+  EXPECT_NE(notes(next).find(n + " reverts are held back since"), std::string::npos) << notes(next);
+  EXPECT_NE(notes(next).find("sample-host held"), std::string::npos) << notes(next);
+  EXPECT_EQ(env.avatars(), before) << "a second sync applies nothing without an admin";
+
+  // Turning the guard off does not release what it holds either: only an admin (or auto-apply).
+  env.setPage({"massRevertGuardPercent=100"});
+  value third = env.sync();
+  EXPECT_EQ(count(third, "heldBack"), removed) << reasons(third);
+  EXPECT_EQ(env.avatars(), before);
+}
+
+// Issue 12: with every $batch answering 503 the hook ran past the host's 30 s and no report was
+// stored. The circuit breaker stops the photo work after 5 failed calls in a row; the report has
+// the counts, the reason, and the users not processed. Then the same with every sub-request 500.
+TEST(PhotoSyncE2E, SustainedGraphOutageStopsEarlyWithAReport) {
+  for (const char* faults : {R"({"graph.batch":{"rate503":1.0,"retryAfter":["0.02"]}})",
+                             R"({"graph.photo":{"rate500":1.0}})"}) {
+    SCOPED_TRACE(faults);
+    Env env({"--users", "400"}, {"massRevertGuardPercent=100"});
+    env.post("/_admin/faults", faults);
+    const auto t0 = std::chrono::steady_clock::now();
+    value r = env.sync();
+    const auto secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    EXPECT_LT(secs, 30.0) << "within the host's hook limit";
+    const auto failed = count(r, "failed");
+    EXPECT_GE(failed, 100u) << reasons(r);
+    EXPECT_LT(failed, 400u) << "stopped before every user was tried";
+    EXPECT_NE(notes(r).find("stopped early: Microsoft Graph failed 5 requests in a row (last: "), std::string::npos)
+        << notes(r);
+    EXPECT_NE(notes(r).find(std::to_string(400 - failed) + " users not processed: the run stopped early"),
+              std::string::npos)
+        << notes(r);
+    EXPECT_LT(env.counted("requests", "graph.batch"), 20u * 5u) << "20 chunks, most of them never sent";
+    for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
+  }
+}
+
+// Issue 12: a refused photo (over the byte cap) was downloaded again on every sync while its tag
+// was unchanged. It is remembered with the tag: the next sync asks for its metadata only.
+TEST(PhotoSyncE2E, RefusedPhotoIsNotDownloadedAgainWhileItsTagIsTheSame) {
+  e2e::TempDir fx;
+  {
+    std::ofstream big(fx.path() + "/0.jpg", std::ios::binary);
+    big << testsupport::gradientJpeg(800, 800, 3);
+    std::ofstream small(fx.path() + "/1.jpg", std::ios::binary);
+    small << testsupport::gradientJpeg(32, 32, 4);
+  }
+  ASSERT_GT(fs::file_size(fx.path() + "/0.jpg"), 4096u);
+  ASSERT_LT(fs::file_size(fx.path() + "/1.jpg"), 4096u);
+  Env env({"--fixtures", fx.path()}, {"massRevertGuardPercent=100", "maxImageBytes=4096"});
+  value first = env.sync();
+  EXPECT_EQ(count(first, "updated"), 1u) << reasons(first);
+  EXPECT_EQ(count(first, "failed"), 1u) << reasons(first);
+  const auto valuesFirst = env.counted("subrequests", "graph.photo.value");
+  EXPECT_EQ(valuesFirst, 2u);
+
+  env.post("/_admin/counters/reset", "{}");
+  value second = env.sync();
+  EXPECT_EQ(count(second, "failed"), 0u) << reasons(second);
+  EXPECT_EQ(count(second, "skipped"), 1u) << reasons(second);
+  EXPECT_NE(reasons(second).find("refused before ("), std::string::npos) << reasons(second);
+  EXPECT_EQ(env.counted("subrequests", "graph.photo.value"), 0u) << "the refused photo is not downloaded again";
 }
 
 TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
@@ -302,6 +372,10 @@ TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
   EXPECT_NE(reasons(r).find("permission missing: ProfilePhoto.Read.All or User.Read.All (application) with admin consent"),
             std::string::npos)
       << reasons(r);
+  // Issue 12: 60 identical lines were all an admin got. The report leads with the cause and fix.
+  EXPECT_EQ(notes(r).rfind("every photo request failed: permission missing: ProfilePhoto.Read.All", 0), 0u) << notes(r);
+  EXPECT_NE(notes(r).find("grant the permission named above (with admin consent)"), std::string::npos) << notes(r);
+  EXPECT_NE(notes(r).find("60 users failed: permission missing"), std::string::npos) << notes(r);
   for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
 }
 
@@ -407,6 +481,9 @@ TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
         EXPECT_FALSE(p.at("report").at("completed").as_bool()) << out;
         EXPECT_LT(count(p, "updated"), withPhoto(env.simPhotos())) << "stopped before the end";
         EXPECT_GT(count(p, "updated"), 0u) << "stopped after the first chunk's photos were stored";
+        // Issue 12: the in-flight users were "failed ... was cancelled". They are a note.
+        EXPECT_EQ(count(p, "failed"), 0u) << reasons(p);
+        EXPECT_NE(notes(p).find("users not processed: the run was cancelled"), std::string::npos) << notes(p);
       }
   } catch (const std::exception& e) {
     ADD_FAILURE() << "no report from the cancelled sync: " << e.what() << "\n" << out;

@@ -7,6 +7,7 @@
 
 #include "fakes.h"
 #include "photosync/sync/engine.h"
+#include "photosync/sync/outcome.h"
 #include "photosync/sync/user_state.h"
 
 namespace enginetest {
@@ -257,7 +258,16 @@ TEST(Engine, UserUploadBetweenReadAndWriteWins) {
   EXPECT_NE(h.entry(r, "u0").reason.find("changed while"), std::string::npos);
 }
 
-TEST(Engine, MassRevertGuardHoldsThenNextRunApplies) {
+bool hasNote(const SyncReport& r, const std::string& part) {
+  for (const auto& n : r.notes)
+    if (n.find(part) != std::string::npos) return true;
+  return false;
+}
+
+// Issue 12: run 1 of a tenant-wide "no photo" held the reverts and run 2 applied them all. Held
+// reverts now wait for an admin across runs, are shown in every report, and go when the photo
+// comes back; Confirm reverts with compare-and-swap, Refuse keeps the avatar until a photo is back.
+TEST(Engine, MassRevertGuardHoldsAcrossRunsUntilAnAdminDecides) {
   Harness h;
   h.addUsers(10);
   for (int i = 0; i < 10; ++i) h.idpPhoto(i, 1);
@@ -268,20 +278,110 @@ TEST(Engine, MassRevertGuardHoldsThenNextRunApplies) {
   EXPECT_EQ(r.count("reverted"), 0u);
   EXPECT_EQ(r.count("unchanged"), 5u);
   EXPECT_EQ(h.avatars.resetCalls, 0);
-  bool noted = false;
-  for (const auto& n : r.notes) noted |= n.find("held back 5 of 10 reverts") != std::string::npos;
-  EXPECT_TRUE(noted);
+  EXPECT_TRUE(hasNote(r, "held back 5 of 5 reverts (50% of the 10 users with a PhotoSync photo lost it in one run"));
+  EXPECT_TRUE(hasNote(r, "5 reverts are held back since")) << "the held set is in the report";
+  EXPECT_TRUE(hasNote(r, "sample-host held list"));
   EXPECT_TRUE(photosync::sync::parseUserState(h.state.rows.at("u/u0"))->revertHeld);
+  EXPECT_EQ(h.state.rows.count("held/d1/u0"), 1u);
   for (int i = 0; i < 5; ++i) EXPECT_EQ(h.avatars.info("u" + std::to_string(i)).origin, AvatarOrigin::kSetByPlugin);
 
-  // u0 got its photo back; u1..u4 are still without: the next run applies those 4.
+  // u0 got its photo back; u1..u4 are still without: the next run still holds those 4.
   h.idpPhoto(0, 1);
   auto r2 = h.run();
-  EXPECT_EQ(r2.count("reverted"), 4u);
-  EXPECT_EQ(r2.count("heldBack"), 0u);
+  EXPECT_EQ(r2.count("reverted"), 0u);
+  EXPECT_EQ(r2.count("heldBack"), 4u);
+  EXPECT_EQ(h.avatars.resetCalls, 0);
   EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kSetByPlugin);
   EXPECT_FALSE(photosync::sync::parseUserState(h.state.rows.at("u/u0"))->revertHeld);
-  for (int i = 1; i < 5; ++i) EXPECT_EQ(h.avatars.info("u" + std::to_string(i)).origin, AvatarOrigin::kDefault);
+  EXPECT_EQ(h.state.rows.count("held/d1/u0"), 0u) << "the photo came back: no longer held";
+  EXPECT_TRUE(hasNote(r2, "4 reverts are held back since"));
+  EXPECT_FALSE(hasNote(r2, "held back 4 of")) << "nothing fresh tripped the guard";
+  for (int i = 1; i < 5; ++i) EXPECT_EQ(h.avatars.info("u" + std::to_string(i)).origin, AvatarOrigin::kSetByPlugin);
+
+  auto held = h.engine->heldChanges("d1");
+  ASSERT_TRUE(held.isOk()) << held.status().toString();
+  ASSERT_EQ(held.value().size(), 4u);
+  for (const auto& c : held.value()) {
+    SCOPED_TRACE(c.username);
+    EXPECT_EQ(c.directoryId, "d1");
+    EXPECT_EQ(c.change, "revert to the default avatar");
+    EXPECT_EQ(c.runsSeen, 2u);
+    EXPECT_GT(c.firstHeldUnixMs, 0);
+    EXPECT_NE(c.reason.find("mass-revert guard"), std::string::npos) << c.reason;
+  }
+  EXPECT_EQ(h.engine->heldChanges("").value().size(), 4u) << "every directory";
+  EXPECT_TRUE(h.engine->heldChanges("other").value().empty());
+
+  // u2 uploads their own avatar: confirming u2 must not remove it. u1 by username, u4 by id.
+  h.avatars.setUploaded("u2", "IMG my own");
+  auto c = h.engine->decideHeld("d1", {"user1", "u2", "u4", "nobody"}, HeldDecision::kConfirm);
+  ASSERT_TRUE(c.isOk()) << c.status().toString();
+  EXPECT_EQ(c.value().applied, 2u);
+  EXPECT_EQ(c.value().notHeld, 1u);
+  ASSERT_EQ(c.value().errors.size(), 1u);
+  EXPECT_NE(c.value().errors[0].find("user2: the avatar changed since"), std::string::npos) << c.value().errors[0];
+  EXPECT_EQ(h.avatars.info("u1").origin, AvatarOrigin::kDefault);
+  EXPECT_EQ(h.avatars.info("u4").origin, AvatarOrigin::kDefault);
+  EXPECT_EQ(h.avatars.bytes("u2"), "IMG my own");
+  auto refused = h.engine->decideHeld("d1", {}, HeldDecision::kRefuse);
+  ASSERT_TRUE(refused.isOk());
+  EXPECT_EQ(refused.value().refused, 1u) << "u3 was the only one left";
+  EXPECT_TRUE(h.engine->heldChanges("d1").value().empty());
+
+  // The refused u3 is neither held nor reverted while the IdP still has no photo for it ...
+  auto r3 = h.run();
+  EXPECT_EQ(r3.count("heldBack"), 0u);
+  EXPECT_EQ(r3.count("reverted"), 0u);
+  EXPECT_EQ(h.avatars.info("u3").origin, AvatarOrigin::kSetByPlugin);
+  EXPECT_NE(h.entry(r3, "u3").reason.find("an admin refused the revert"), std::string::npos);
+  EXPECT_FALSE(hasNote(r3, "held back since"));
+  // ... until its photo comes back: then a later "no photo" is an ordinary revert again.
+  h.idpPhoto(3, 2);
+  auto r4 = h.run();
+  EXPECT_EQ(r4.count("updated"), 1u);
+  EXPECT_FALSE(photosync::sync::parseUserState(h.state.rows.at("u/u3"))->revertRefused);
+  h.idpNoPhoto(3);
+  auto r5 = h.run();
+  EXPECT_EQ(r5.count("reverted"), 1u) << "1 of 7 is below the guard's share";
+  EXPECT_EQ(h.avatars.info("u3").origin, AvatarOrigin::kDefault);
+}
+
+TEST(Engine, HeldDecisionsWaitForTheRunToFinish) {
+  Harness h;
+  SyncContext ctx;
+  ctx.directories = {h.dir};
+  ctx.progress = &h.progress;
+  ctx.cancellation = &h.cancel;
+  h.engine->onSyncStarted(ctx);
+  auto d = h.engine->decideHeld("d1", {}, HeldDecision::kConfirm);
+  EXPECT_EQ(d.status().code(), StatusCode::kFailedPrecondition);
+  (void)h.engine->onSyncFinished(ctx);
+  EXPECT_TRUE(h.engine->decideHeld("d1", {}, HeldDecision::kConfirm).isOk());
+  EXPECT_EQ(h.engine->decideHeld("", {}, HeldDecision::kConfirm).status().code(), StatusCode::kInvalidArgument);
+}
+
+// The page's auto-apply (runs AND hours, off by default) against the host's clock.
+TEST(Engine, HeldRevertsApplyAutomaticallyOnlyWhenThePageSaysSo) {
+  Harness h;
+  FakeClock clock;
+  h.services.clock = &clock;
+  h.newEngine();
+  h.addUsers(4);
+  for (int i = 0; i < 4; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  h.idpNoPhoto(0);
+  h.idpNoPhoto(1);
+  EXPECT_EQ(h.run().count("heldBack"), 2u);
+  clock.advance(std::chrono::hours(30));
+  EXPECT_EQ(h.run().count("heldBack"), 2u) << "off by default";
+  h.setPage("heldAutoApplyRuns", "3");
+  h.setPage("heldAutoApplyHours", "24");
+  EXPECT_EQ(h.run().count("heldBack"), 2u) << "held by 2 runs so far";
+  auto r = h.run();
+  EXPECT_EQ(r.count("reverted"), 2u) << "held by 3 runs, 30 hours ago";
+  EXPECT_TRUE(hasNote(r, "applied 2 held reverts automatically"));
+  EXPECT_EQ(h.avatars.info("u0").origin, AvatarOrigin::kDefault);
+  EXPECT_TRUE(h.engine->heldChanges("d1").value().empty());
 }
 
 TEST(Engine, GuardAtHundredPercentNeverHolds) {
@@ -350,6 +450,52 @@ TEST(Engine, RefusedImageKeepsThePreviousAvatar) {
   EXPECT_EQ(r.count("failed"), 1u);
   EXPECT_EQ(h.avatars.bytes("u0"), img("u0", 1));
   EXPECT_NE(h.entry(r, "u0").reason.find("HTML"), std::string::npos);
+}
+
+// Issue 12: a refused photo was downloaded again on every sync while its tag was unchanged. It is
+// remembered with the tag: skipped while the tag is the same, tried again when it changes or after
+// the page's refusedRetryDays (default 7).
+TEST(Engine, RefusedPhotoIsRememberedWithItsTag) {
+  Harness h;
+  FakeClock clock;
+  h.services.clock = &clock;
+  h.newEngine();
+  h.addUsers(2);
+  h.idpPhoto(0, 1);
+  auto setHtml = [&](const std::string& tag) {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->idp["oid-1"] = IdpPhoto{PhotoState::kPhoto, tag, "<html>login</html>", {}, false};
+  };
+  setHtml("etag-html-1");
+  auto r1 = h.run();
+  EXPECT_EQ(r1.count("failed"), 1u);
+  const int downloadsAfterFirst = h.idp->downloadedUsers.load();
+
+  clock.advance(std::chrono::hours(24));
+  auto r2 = h.run();
+  EXPECT_EQ(r2.count("failed"), 0u);
+  EXPECT_EQ(r2.count("skipped"), 1u);
+  EXPECT_EQ(h.entry(r2, "u1").reason.rfind("refused before (not an image: looks like HTML", 0), 0u)
+      << h.entry(r2, "u1").reason;
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst) << "the same refused photo is not downloaded again";
+
+  setHtml("etag-html-2");  // the photo changed at the IdP: tried again (and refused again)
+  auto r3 = h.run();
+  EXPECT_EQ(r3.count("failed"), 1u);
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst + 1);
+
+  clock.advance(std::chrono::hours(24 * 6));
+  EXPECT_EQ(h.run().count("skipped"), 1u) << "6 days: still remembered";
+  clock.advance(std::chrono::hours(25));
+  EXPECT_EQ(h.run().count("failed"), 1u) << "7 days and an hour: tried again";
+  EXPECT_EQ(h.idp->downloadedUsers.load(), downloadsAfterFirst + 2);
+
+  h.setPage("refusedRetryDays", "0");
+  EXPECT_EQ(h.run().count("failed"), 1u) << "0: tried on every run";
+  h.idpPhoto(1, 3);  // a good photo at last: stored, and the refusal forgotten
+  EXPECT_EQ(h.run().count("updated"), 1u);
+  EXPECT_EQ(photosync::sync::parseUserState(h.state.rows.at("u/u1"))->refusedTag, "");
+  EXPECT_EQ(h.avatars.bytes("u0"), img("u0", 1));
 }
 
 TEST(Engine, DryRunWritesNothing) {
@@ -454,6 +600,99 @@ TEST(Engine, CancellationStopsAndLeavesAvatarAndStateConsistent) {
       EXPECT_EQ(it, h.state.rows.end()) << u.id;
     }
   }
+}
+
+// Issue 12: Ctrl-C marked the in-flight users as failed "... was cancelled". They are not
+// processed (a note), and the failures are only real ones.
+TEST(Engine, CancelledInFlightUsersAreANoteNotFailures) {
+  Harness h;
+  h.setPage("concurrency", "1");
+  h.addUsers(40);
+  for (int i = 0; i < 40; ++i) h.idpError(i, cancelled("request to graph.microsoft.com was cancelled"));
+  h.idp->onVersions = [&] { h.cancel.flag = true; };  // the host cancels while the first chunk is out
+  auto r = h.run();
+  EXPECT_FALSE(r.completed);
+  EXPECT_EQ(r.count("failed"), 0u);
+  EXPECT_TRUE(r.entries.empty());
+  EXPECT_TRUE(hasNote(r, "40 users not processed: the run was cancelled")) << ::testing::PrintToString(r.notes);
+}
+
+TEST(Engine, PageToggleOffIsSaidInTheReport) {
+  Harness h;
+  h.setPage("syncPhotos", "false");
+  h.addUsers(3);
+  auto r = h.run();
+  EXPECT_EQ(*h.creates, 0);
+  EXPECT_TRUE(hasNote(r, "photo sync is off on page 'entra' for directory 'Contoso'")) << ::testing::PrintToString(r.notes);
+}
+
+// Issue 12: the progress total was 0, so a host could never draw a bar.
+TEST(Engine, ProgressHasATotalOfTheUsersQueuedSoFar) {
+  Harness h;
+  h.addUsers(45);
+  for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  auto seen = h.progress.seen();
+  ASSERT_FALSE(seen.empty());
+  for (const auto& [done, total] : seen) {
+    EXPECT_GT(total, 0u);
+    EXPECT_LE(done, total);
+    EXPECT_LE(total, 45u);
+  }
+  std::uint64_t last = 0;
+  for (const auto& [done, total] : seen) last = std::max(last, done);
+  EXPECT_EQ(last, 45u);
+}
+
+// Issue 12: a sustained outage (every $batch 503) held onUsersSynced past the host's limit. The
+// breaker stops the directory's photo work after 5 calls in a row failed for every user.
+TEST(Engine, CircuitBreakerStopsASustainedOutageEarly) {
+  Harness h;
+  h.setPage("concurrency", "2");
+  h.addUsers(300);  // 15 chunks
+  for (int i = 0; i < 300; ++i) h.idpError(i, unavailable("Microsoft Graph answered 503 four times"));
+  auto r = h.run();
+  EXPECT_TRUE(r.completed) << "not cancelled: stopped";
+  const auto failed = r.count("failed");
+  EXPECT_GE(failed, 100u) << "5 calls of 20 users failed before it tripped";
+  EXPECT_LE(failed, 140u) << "at most the calls already in flight on the other worker";
+  EXPECT_LT(h.idp->versionCalls.load(), 8);
+  EXPECT_GE(h.idp->cancelCalls.load(), 1) << "in-flight requests are cancelled";
+  EXPECT_TRUE(hasNote(r, "directory 'Contoso': stopped early: Microsoft Graph failed 5 requests in a row (last: "
+                         "Microsoft Graph answered 503 four times)"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_TRUE(hasNote(r, std::to_string(300 - failed) + " users not processed: the run stopped early"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_FALSE(hasNote(r, "the run was cancelled"));
+  EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kFailed);
+
+  // Google: the tags come from the host's listing (versions() never fails), every photo 5xx.
+  Harness g;
+  g.setPage("concurrency", "1");
+  g.addUsers(300);
+  for (int i = 0; i < 300; ++i) {
+    g.idpPhoto(i, 1);
+    std::lock_guard lk(g.idp->mu);
+    g.idp->idp["oid-" + std::to_string(i)].downloadError = true;
+  }
+  auto rg = g.run();
+  EXPECT_EQ(rg.count("failed"), 100u) << "5 download calls of 20 users, one worker";
+  EXPECT_TRUE(hasNote(rg, "stopped early: Microsoft Graph failed 5 requests in a row")) << ::testing::PrintToString(rg.notes);
+  EXPECT_TRUE(hasNote(rg, "200 users not processed: the run stopped early"));
+
+  // Mixed answers keep it closed: a call with one good user resets the count.
+  Harness ok;
+  ok.setPage("concurrency", "1");
+  ok.addUsers(300);
+  for (int i = 0; i < 300; ++i) {
+    if (i % 20 == 0) ok.idpPhoto(i, 1);
+    else ok.idpError(i, unavailable("Microsoft Graph answered 503 four times"));
+  }
+  auto r2 = ok.run();
+  EXPECT_EQ(r2.count("failed"), 285u);
+  EXPECT_EQ(r2.count("updated"), 15u);
+  EXPECT_FALSE(hasNote(r2, "stopped early"));
+  EXPECT_EQ(photosync::sync::runOutcome(r2), RunOutcome::kFailed) << "95% of the attempts failed";
 }
 
 TEST(Engine, ShutdownDuringARunReturnsPromptly) {

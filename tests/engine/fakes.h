@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <functional>
 #include <map>
 #include <memory>
@@ -199,7 +200,35 @@ class FakeLogger final : public Logger {
 
 class FakeProgress final : public Progress {
  public:
-  void report(std::string_view, std::uint64_t, std::uint64_t) override {}
+  void report(std::string_view, std::uint64_t done, std::uint64_t total) override {
+    std::lock_guard lk(mu);
+    calls.emplace_back(done, total);
+  }
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> seen() {
+    std::lock_guard lk(mu);
+    return calls;
+  }
+
+ private:
+  std::mutex mu;
+  std::vector<std::pair<std::uint64_t, std::uint64_t>> calls;  // (done, total)
+};
+
+/// A clock a test moves by hand.
+class FakeClock final : public Clock {
+ public:
+  std::chrono::system_clock::time_point now() const override {
+    std::lock_guard lk(mu);
+    return t;
+  }
+  void advance(std::chrono::system_clock::duration d) {
+    std::lock_guard lk(mu);
+    t += d;
+  }
+
+ private:
+  mutable std::mutex mu;
+  std::chrono::system_clock::time_point t = std::chrono::system_clock::time_point(std::chrono::hours(480000));
 };
 
 class FakeCancellation final : public Cancellation {

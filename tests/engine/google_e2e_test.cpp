@@ -6,6 +6,7 @@
 
 #include <cpprest/json.h>
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -20,6 +21,7 @@ namespace {
 
 using web::json::value;
 using e2e_report::count;
+using e2e_report::notes;
 using e2e_report::reasons;
 using e2e_report::withPhoto;
 namespace fs = std::filesystem;
@@ -38,9 +40,9 @@ struct Env {
   value creds;
   e2e_report::SimAdmin admin;
 
-  explicit Env(bool switchesOn = true, std::vector<std::string> page = {}) {
+  explicit Env(bool switchesOn = true, std::vector<std::string> page = {}, const std::string& users = "60") {
     sim = std::make_unique<e2e::Child>(
-        std::vector<std::string>{kSim, "--users", "60", "--no-photo-share", "0.25", "--seed", "11"});
+        std::vector<std::string>{kSim, "--users", users, "--no-photo-share", "0.25", "--seed", "11"});
     std::string first = sim->readLine();
     url = first.substr(first.find("http://"));
     creds = get("/_admin/credentials");
@@ -173,6 +175,24 @@ TEST(GoogleE2E, FirstUnchangedChangedRemoved) {
   EXPECT_EQ(env.requests("google.photo", "200"), changed);
   EXPECT_EQ(env.requests("google.photo", "404"), removed) << "each revert confirmed by the photo endpoint";
   expectAvatarsMatch(env);
+}
+
+// Issue 12: every Google photo answering 503. The tags come from the host's users.list, so only
+// the photo requests fail; the circuit breaker stops after 5 failed download calls in a row.
+TEST(GoogleE2E, EveryPhotoFailingStopsEarlyWithAReport) {
+  Env env(true, {}, "400");
+  env.post("/_admin/faults", R"({"google.photo":{"rate503":1.0,"retryAfter":["0.005"]}})");
+  const auto t0 = std::chrono::steady_clock::now();
+  value r = env.sync();
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 30.0);
+  const auto failed = count(r, "failed");
+  EXPECT_GE(failed, 100u) << reasons(r);
+  EXPECT_LT(failed, 250u) << reasons(r);
+  EXPECT_NE(notes(r).find("stopped early: the Google Admin SDK failed 5 requests in a row (last: "), std::string::npos)
+      << notes(r);
+  EXPECT_NE(notes(r).find("users not processed: the run stopped early"), std::string::npos) << notes(r);
+  EXPECT_LT(env.requests("google.photo"), 4u * 250u) << "most photos never asked for";
+  for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
 }
 
 TEST(GoogleE2E, SwitchesOffMakeNoPhotoRequest) {

@@ -198,6 +198,25 @@ TEST(GoogleIdpSim, ThrottlingAndServerErrorsAreRetriedNeverNoPhoto) {
   EXPECT_GT(p->stats().retries, 0u);
 }
 
+// Issue 12: idp-sim's "We'll be back soon" HTML page with status 200 was taken as a final answer.
+// It is retried like a 5xx: with a third of the answers HTML, every user with a photo gets it.
+TEST(GoogleIdpSim, HtmlPagesWithStatus200AreRetried) {
+  IdpSim sim;
+  sim.post("/_admin/faults", R"({"seed":7,"google.photo":{"htmlError":0.35}})");
+  auto users = sim.hostUsers();
+  auto truth = sim.truth();
+  auto p = sim.provider();
+  auto d = p->download(refsOf(users));
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    SCOPED_TRACE(users[i].email);
+    ASSERT_NE(d[i].state, PhotoState::kError) << d[i].error.toString();
+    EXPECT_EQ(d[i].state == PhotoState::kPhoto, truth.at(users[i].email).at("hasPhoto").as_bool());
+  }
+  auto c = sim.get("/_admin/counters");
+  EXPECT_FALSE(http::getObject(c, "faults")->as_object().empty()) << "idp-sim did send HTML pages";
+  EXPECT_GT(p->stats().retries, 0u);
+}
+
 TEST(GoogleIdpSim, QuotaForbiddenIsBackedOff) {
   IdpSim sim;
   auto users = sim.hostUsers();  // before the quota: the list is not what is tested here

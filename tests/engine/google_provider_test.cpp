@@ -225,6 +225,28 @@ TEST(GoogleProvider, NotFoundWithGoogleBodyIsNoPhotoAnythingElseIsAnError) {
   EXPECT_EQ(f.google->seen["/admin/directory/v1/users/fay%40fabrikam.example/photos/thumbnail"], 3) << "5xx retried";
 }
 
+// Issue 12: an HTML page with status 200 where JSON was asked is transient, retried like a 5xx.
+TEST(GoogleProvider, AnHtmlPageWithStatus200IsRetriedLikeA5xx) {
+  Fixture f;
+  f.google->answer = [](const std::string& path, int attempt, const http::Request&) {
+    const http::Response html{200, {{"Content-Type", "text/html"}}, "<html>We'll be back soon</html>"};
+    if (path.find("/users/ada%40") != std::string::npos && attempt == 1) return html;
+    if (path.find("/users/bob%40") != std::string::npos) return html;
+    return userPhoto("-_8*");
+  };
+  auto p = f.make();
+  auto d = p->download({{"h1", "ada@fabrikam.example"}, {"h2", "bob@fabrikam.example"}});
+  EXPECT_EQ(d[0].state, PhotoState::kPhoto) << d[0].error.toString();
+  EXPECT_EQ(f.google->seen[kPhotoPath], 2);
+  ASSERT_EQ(d[1].state, PhotoState::kError);
+  EXPECT_EQ(d[1].error.code(), hostapi::StatusCode::kUnavailable);
+  EXPECT_NE(d[1].error.message().find("an HTML page) 3 times; retried next run"), std::string::npos)
+      << d[1].error.message();
+  EXPECT_EQ(f.google->seen["/admin/directory/v1/users/bob%40fabrikam.example/photos/thumbnail"], 3)
+      << "bounded by the retry policy's attempts";
+  EXPECT_EQ(p->stats().retries, 1u + 2u);
+}
+
 TEST(GoogleProvider, QuotaForbiddenIsBackedOffAndRetriedNeverNoPhoto) {
   Fixture f;
   f.google->answer = [](const std::string& path, int attempt, const http::Request&) {

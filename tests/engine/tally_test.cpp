@@ -1,6 +1,7 @@
 // The run's tally on its own: counts in the report's order, entries only for users neither
-// updated nor unchanged (capped, then "... and N more"), notes, users not processed, metrics,
-// and one log line per outcome naming the user.
+// updated nor unchanged (by importance, capped, then "... and N more"), notes (the all-failed lead
+// note, repeated failure reasons), users not processed, metrics, and one log line per outcome
+// naming the user.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -46,7 +47,8 @@ TEST(Tally, CountsEntriesAndLogLines) {
   EXPECT_EQ(r.entries[0].userId, "u3");
   EXPECT_EQ(r.entries[0].outcome, "failed");
   EXPECT_EQ(r.entries[0].reason, "permission missing: ProfilePhoto.Read.All");
-  EXPECT_EQ(r.entries[1].outcome, "heldBack");
+  EXPECT_EQ(r.entries[1].userId, "u5") << "failures first";
+  EXPECT_EQ(r.entries[2].outcome, "heldBack");
   EXPECT_TRUE(r.notes.empty());
   EXPECT_EQ(logger.count("avatar updated", "ada"), 1);
   EXPECT_EQ(logger.count("photo unchanged", "bob"), 1);
@@ -67,7 +69,78 @@ TEST(Tally, CapsEntriesAndNotesWhatIsLeftOut) {
   EXPECT_EQ(r.notes, (std::vector<std::string>{
                          "directory 'D': something to say",
                          "... and 3 more users not updated or unchanged (see the log for each)",
-                         "cancelled: 10 users were not processed; their avatars and state are as before"}));
+                         "10 users not processed: the run was cancelled; their avatars and state are as before"}));
+}
+
+// Issue 12: in a 10,000-user run the 1,000 entries were all "withoutPhoto" and the one failure was
+// only in the log. Entries go by importance before the cap.
+TEST(Tally, TheCapNeverHidesAFailure) {
+  Tally t(nullptr, false, 1000);
+  for (int i = 0; i < 10000; ++i) {
+    const std::string id = "u" + std::to_string(i);
+    if (i == 9000) t.record(Outcome::kFailed, user(id, "late"), "D", "throttled");
+    else if (i % 1000 == 7) t.record(Outcome::kSkipped, user(id, ""), "D", "no usable identifier");
+    else if (i % 1000 == 8) t.record(Outcome::kReverted, user(id, ""), "D", "no photo");
+    else if (i == 9999) t.record(Outcome::kHeldBack, user(id, ""), "D", "held");
+    else t.record(Outcome::kWithoutPhoto, user(id, ""), "D", "no photo at the IdP");
+  }
+  auto r = t.report("photosync", true, {}, 0);
+  ASSERT_EQ(r.entries.size(), 1000u);
+  EXPECT_EQ(r.entries[0].username, "late");
+  EXPECT_EQ(r.entries[1].outcome, "heldBack");
+  for (int i = 2; i < 12; ++i) EXPECT_EQ(r.entries[i].outcome, "reverted") << i;
+  for (int i = 12; i < 22; ++i) EXPECT_EQ(r.entries[i].outcome, "skipped") << i;
+  EXPECT_EQ(r.entries[22].outcome, "withoutPhoto");
+  EXPECT_EQ(r.count("withoutPhoto"), 9978u);
+  bool more = false;
+  for (const auto& n : r.notes) more |= n == "... and 9000 more users not updated or unchanged (see the log for each)";
+  EXPECT_TRUE(more);
+}
+
+// Issue 12: a wrong secret gave 200 identical "failed" lines and nothing else. The report now leads
+// with the cause and the fix; identical reasons are summed up, the entries stay.
+TEST(Tally, EveryAttemptFailedLeadsWithTheCauseAndTheFix) {
+  const std::string secret =
+      "could not get a token: Microsoft Entra ID refused the client: invalid client secret (check the value, not "
+      "the secret id) (AADSTS7000215); avatar left as is";
+  Tally t(nullptr, false, 1000);
+  t.note("directory 'D': something to say");
+  for (int i = 0; i < 200; ++i) t.record(Outcome::kFailed, user("u" + std::to_string(i), ""), "D", secret);
+  t.record(Outcome::kSkipped, user("s", ""), "D", "no usable identifier");  // not an attempt
+  auto r = t.report("photosync", true, {}, 0);
+  ASSERT_GE(r.notes.size(), 3u);
+  EXPECT_EQ(r.notes[0],
+            "every photo request failed: could not get a token: Microsoft Entra ID refused the client: invalid client "
+            "secret (check the value, not the secret id) (AADSTS7000215) \u2014 replace the client secret on the "
+            "directory's Entra ID page (the secret's Value, not its ID)");
+  EXPECT_EQ(r.notes[1], "directory 'D': something to say");
+  EXPECT_NE(r.notes[2].find("200 users failed: could not get a token"), std::string::npos) << r.notes[2];
+  EXPECT_EQ(r.entries.size(), 201u) << "the failed entries stay";
+
+  struct Case {
+    std::string reason, fix;
+  };
+  const Case cases[] = {
+      {"permission missing: ProfilePhoto.Read.All (application) with admin consent; avatar left as is",
+       "grant the permission named above (with admin consent)"},
+      {"could not get a token: domain-wide delegation not granted for this client id and scope",
+       "domain-wide delegation in the Google Admin console"},
+      {"Microsoft Graph answered 503 three times; avatar left as is", "sync again later"},
+      {"something new", "fix the cause above"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.reason);
+    const auto note = photosync::sync::allFailedNote(c.reason);
+    EXPECT_EQ(note.rfind("every photo request failed: ", 0), 0u) << note;
+    EXPECT_EQ(note.find("; avatar left as is"), std::string::npos) << note;
+    EXPECT_NE(note.find(c.fix), std::string::npos) << note;
+  }
+
+  Tally some(nullptr, false, 1000);
+  some.record(Outcome::kFailed, user("a", ""), "D", secret);
+  some.record(Outcome::kUpdated, user("b", ""), "D", "");
+  for (const auto& n : some.report("photosync", true, {}, 0).notes)
+    EXPECT_EQ(n.find("every photo request failed"), std::string::npos) << "not every attempt failed: " << n;
 }
 
 TEST(Tally, MetricsFromTheProvidersStats) {

@@ -258,6 +258,22 @@ TEST(PhotoSyncPlugin, EntraChecksItsOwnFields) {
   }
 }
 
+// Issue 12: limits were printed as "1.04858e+08". Bounds are plain whole numbers.
+TEST(PhotoSyncPlugin, LimitsInMessagesArePlainNumbers) {
+  auto plugin = makePlugin();
+  PageValues v = entraSecretValues();
+  v.values["maxImageBytes"] = "999999999";
+  auto errors = plugin->validateSettings("entra", v);
+  ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+  EXPECT_EQ(errors[0].fieldKey, "maxImageBytes");
+  EXPECT_NE(errors[0].message.find("between 1024 and 104857600"), std::string::npos) << errors[0].message;
+  v = entraSecretValues();
+  v.values["maxImagePixels"] = "0";
+  errors = plugin->validateSettings("entra", v);
+  ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+  EXPECT_NE(errors[0].message.find("between 1 and 268435456"), std::string::npos) << errors[0].message;
+}
+
 TEST(PhotoSyncPlugin, EntraCertificateMustParseAndMatchItsKey) {
   auto plugin = makePlugin();
   const Keys& k = keys();

@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "hostapi/plugin.h"
+#include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/version.h"
 #include "hostapi/host/plugin_loader.h"
@@ -264,6 +265,78 @@ TEST(PhotoSyncModule, LifecycleWithFakeServicesNeverThrows) {
   EXPECT_NO_THROW(plugin->shutdown());
   EXPECT_NO_THROW(plugin->shutdown()) << "shutdown() must be idempotent";
   EXPECT_TRUE(set->shutdownAll().empty()) << "a third shutdown through the set is fine too";
+}
+
+hostapi::SyncReport reportOf(std::vector<std::pair<std::string, std::uint64_t>> counts, bool completed = true,
+                             std::vector<std::string> notes = {}) {
+  hostapi::SyncReport r;
+  r.pluginKey = "photosync";
+  r.completed = completed;
+  for (auto& [n, v] : counts) r.counts.push_back({n, v});
+  r.notes = std::move(notes);
+  return r;
+}
+
+// Since host-api 1.2 the plugin object is a RunControl too: the host finds it through the record,
+// and the outcome rules (docs/admin-guide.md, "Run outcomes") hold through the real module.
+TEST(PhotoSyncModule, ImplementsRunControl) {
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  const PluginRecord* r = photosyncRecord(*set);
+  ASSERT_NE(r, nullptr);
+  hostapi::RunControl* rc = r->runControl();
+  ASSERT_NE(rc, nullptr) << "PhotoSync implements hostapi::RunControl";
+  EXPECT_EQ(rc->routineOutcomes(), std::vector<std::string>{"withoutPhoto"});
+
+  using O = hostapi::RunOutcome;
+  struct Case {
+    const char* name;
+    hostapi::SyncReport report;
+    O outcome;
+  };
+  const Case cases[] = {
+      {"all fine", reportOf({{"updated", 5}, {"unchanged", 5}, {"withoutPhoto", 3}, {"failed", 0}}), O::kCompleted},
+      {"nothing to do", reportOf({{"updated", 0}, {"failed", 0}}), O::kCompleted},
+      {"skipped only", reportOf({{"skipped", 4}, {"failed", 0}}), O::kCompleted},
+      {"one failed", reportOf({{"updated", 9}, {"failed", 1}}), O::kCompletedWithFailures},
+      {"every attempt failed", reportOf({{"updated", 0}, {"skipped", 30}, {"failed", 200}}), O::kFailed},
+      {"90% failed", reportOf({{"updated", 1}, {"failed", 9}}), O::kFailed},
+      {"89% failed", reportOf({{"updated", 11}, {"failed", 89}}), O::kCompletedWithFailures},
+      {"cancelled", reportOf({{"updated", 3}, {"failed", 3}}, false), O::kCancelled},
+      {"circuit breaker", reportOf({{"updated", 50}, {"failed", 8}}, true,
+                                   {"directory 'Contoso': stopped early: Microsoft Graph failed 8 requests in a row"}),
+       O::kFailed},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    EXPECT_EQ(rc->outcomeOf(c.report), c.outcome) << hostapi::runOutcomeName(rc->outcomeOf(c.report));
+  }
+
+  // Held changes are read from and decided in the plugin's state store.
+  FakeAvatars avatars;
+  FakeState state;
+  FakeSettings settings;
+  FakeLogger logger;
+  FakeClock clock;
+  hostapi::HostServices services{&avatars, &state, &settings, &logger, &clock, "sample-host-test", "0.0.0"};
+  ASSERT_TRUE(r->plugin()->initialize(services).isOk());
+  auto none = rc->heldChanges("d-entra");
+  ASSERT_TRUE(none.isOk()) << none.status().toString();
+  EXPECT_TRUE(none.value().empty());
+  ASSERT_TRUE(state.put("held/d-entra/u1", R"({"directory":"d-entra","user":"u1","username":"ada","provider":"graph",)"
+                                           R"("hash":"abc","reason":"held","since":1000,"runs":2})").isOk());
+  auto one = rc->heldChanges("");
+  ASSERT_TRUE(one.isOk());
+  ASSERT_EQ(one.value().size(), 1u);
+  EXPECT_EQ(one.value()[0].username, "ada");
+  EXPECT_EQ(one.value()[0].runsSeen, 2u);
+  EXPECT_EQ(one.value()[0].firstHeldUnixMs, 1000);
+  auto decided = rc->decideHeld("d-entra", {"ada"}, hostapi::HeldDecision::kConfirm);
+  ASSERT_TRUE(decided.isOk()) << decided.status().toString();
+  EXPECT_EQ(decided.value().applied, 1u);
+  EXPECT_EQ(avatars.writes.load(), 1) << "one resetToDefault";
+  EXPECT_TRUE(rc->heldChanges("d-entra").value().empty());
+  r->plugin()->shutdown();
 }
 
 TEST(PhotoSyncModule, ShutdownWithoutInitializeIsANoOp) {

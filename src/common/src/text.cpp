@@ -26,4 +26,11 @@ bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) noexcept 
   return s.size() >= prefix.size() && equalsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
+std::string countOf(std::uint64_t n, std::string_view one, std::string_view many) {
+  std::string out = std::to_string(n);
+  out += ' ';
+  out += n == 1 ? one : many;
+  return out;
+}
+
 }  // namespace photosync

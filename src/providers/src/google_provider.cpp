@@ -151,6 +151,20 @@ class GoogleProvider final : public PhotoProvider {
     const std::string url =
         o_.apiEndpoint + "/admin/directory/v1/users/" + http::encodePathSegment(ref.identifier) + "/photos/thumbnail";
     Answer a = get(url);
+    // A 200 that is not JSON (a proxy's or Google's HTML "We'll be back soon" page) is transient:
+    // sent again with the backoff of a 5xx, up to the same number of attempts.
+    for (int attempt = 1; a.ok && a.response.status == 200 && attempt < o_.retry.maxAttempts &&
+                          !isJsonObject(a.response.body);
+         ++attempt) {
+      auto wait = o_.retry.baseDelay * (1 << std::min(attempt - 1, 16));
+      if (wait > o_.retry.maxDelay) wait = o_.retry.maxDelay;
+      if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
+        p.error = hostapi::cancelled("the sync was cancelled");
+        return p;
+      }
+      ++extraRetries_;
+      a = get(url);
+    }
     if (!a.ok) {
       p.error = a.error;
       return p;
@@ -172,7 +186,9 @@ class GoogleProvider final : public PhotoProvider {
     }
     auto body = http::parseJson(r.body);
     if (!body.isOk() || !body.value().is_object()) {
-      p.error = hostapi::unavailable("Google sent an unreadable photo answer (truncated or not JSON); retried next run");
+      p.error = hostapi::unavailable("Google sent an unreadable photo answer (truncated or not JSON, e.g. an HTML page) " +
+                                     countOf(static_cast<std::uint64_t>(o_.retry.maxAttempts), "time", "times") +
+                                     "; retried next run");
       return p;
     }
     auto data = http::getString(body.value(), "photoData");
@@ -190,6 +206,11 @@ class GoogleProvider final : public PhotoProvider {
     p.bytes = std::move(*bytes);
     p.state = PhotoState::kPhoto;
     return p;
+  }
+
+  static bool isJsonObject(const std::string& body) {
+    auto v = http::parseJson(body);
+    return v.isOk() && v.value().is_object();
   }
 
   Status statusError(int status, const GoogleError& ge, int quotaRetries) const {

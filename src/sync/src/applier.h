@@ -26,14 +26,20 @@ class Applier {
   /// The chunk is done: its state rows written (only for users whose avatar write succeeded or
   /// who needed none) and its users counted in the host's progress.
   void complete(DirectoryRun& d, Work& w);
-  /// The guard's plan for the directory's pending reverts, carried out.
+  /// The guard's plan for the directory's pending reverts, carried out: held ones recorded
+  /// (held_store), the rest reverted; held records the run found obsolete removed.
   void applyReverts(DirectoryRun& d);
+  /// The run note on the directory's held reverts (how many, since when, how to decide).
+  void noteHeld(const DirectoryRun& d);
 
  private:
   /// The downloaded photos of `w` (photos[offset ...]): prepared and stored.
   void applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::PhotoData>& photos,
                    std::size_t offset);
   void writeRows(const DirectoryRun& d, const std::vector<std::pair<std::string, std::string>>& rows);
+  void eraseKey(const DirectoryRun& d, const std::string& key);
+  /// Writes `it`'s row with the refused photo's version tag (nothing without a tag).
+  void rememberRefusal(const DirectoryRun& d, Work& w, const Item& it, const std::string& reason);
 
   RunContext& run_;
 };

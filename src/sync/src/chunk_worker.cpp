@@ -19,8 +19,8 @@ void ChunkWorker::run() {
       pending = 0;
       continue;
     }
-    if (run_.cancelled()) {
-      run_.tally.notProcessed(c->users.size());
+    if (stopped(run_, d_)) {
+      run_.tally.notProcessed(c->users.size(), whyNotProcessed(d_));
       continue;
     }
     auto w = std::make_unique<Work>();
@@ -74,7 +74,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     refs.push_back({w.users[i].id, it.identifier, &w.users[i]});
   }
   if (live.empty()) return;
-  if (run_.cancelled()) return markNotProcessed(run_, live);
+  if (stopped(run_, d_)) return markNotProcessed(run_, live, whyNotProcessed(d_));
 
   auto versions = d_.versions(refs);
   if (versions.size() != refs.size())
@@ -90,6 +90,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     return failRemaining(run_, d_, w.items,
                          "the plugin state store could not be read: " + rows.status().message());
 
+  const std::int64_t now = run_.nowMs();
   for (std::size_t i = 0; i < live.size(); ++i) {
     Item& it = *live[i];
     if (rows.value()[i]) it.state = parseUserState(*rows.value()[i]);
@@ -105,8 +106,13 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     it.ours = setByPlugin(it.current, run_.pluginKey);
     if (it.ours) d_.guard.countPhotographed();
     const auto& v = versions[i];
+    if (v.state == providers::PhotoState::kError &&
+        (v.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled())) {
+      markNotProcessed(run_, {&it}, whyNotProcessed(d_));  // cut off: a note, not a failure
+      continue;
+    }
     if (v.state == providers::PhotoState::kPhoto) it.versionTag = v.versionTag;
-    if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey))) continue;
+    if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey, now))) continue;
     w.toDownload.push_back(&it);
     w.downloadRefs.push_back({it.user->id, it.identifier, it.user});
   }

@@ -9,11 +9,15 @@
 #include <vector>
 
 #include "applier.h"
+#include "photosync/sync/held_store.h"
+#include "photosync/sync/user_state.h"
 #include "chunk_worker.h"
 #include "run_context.h"
 
 namespace photosync::sync {
 namespace {
+
+constexpr const char* kHeldChange = "revert to the default avatar";
 
 const char* providerNameFor(hostapi::DirectoryKind k) {
   switch (k) {
@@ -64,6 +68,7 @@ class Engine::Run {
         continue;
       }
       d.pending.push_back(u);
+      ++run_.queued;
       if (d.pending.size() >= run_.options.chunkSize) flush(d);
     }
   }
@@ -73,7 +78,10 @@ class Engine::Run {
       if (d->provider && !d->pending.empty()) flush(*d);
     closeAndJoin();
     for (auto& [id, d] : dirs_)
+      if (const auto note = d->breakerNote(); !note.empty()) run_.tally.note("directory '" + d->info.name + "': " + note);
+    for (auto& [id, d] : dirs_)
       if (d->provider) applier_.applyReverts(*d);
+    for (auto& [id, d] : dirs_) applier_.noteHeld(*d);
     return report();
   }
 
@@ -97,7 +105,12 @@ class Engine::Run {
       return;
     }
     d.page = std::move(page.value());
-    if (!syncPhotosOn(d.page)) return;
+    if (!syncPhotosOn(d.page)) {
+      // As for User Photos off: an all-zero report must say why.
+      run_.tally.note("photo sync is off on page '" + pageKeyFor(info.kind) + "' for directory '" + info.name +
+                      "' (turn on 'Sync user photos' there to sync its photos)");
+      return;
+    }
     auto cfg = parsePageConfig(info.kind, d.page);
     if (!cfg.isOk()) {
       d.brokenReason = "photo settings are invalid: " + cfg.status().message();
@@ -109,7 +122,8 @@ class Engine::Run {
     pc.directory = info;
     pc.page = d.page;
     pc.logger = run_.services.logger;
-    pc.isCancelled = [this] { return run_.cancelled(); };
+    DirectoryRun* self = &d;
+    pc.isCancelled = [this, self] { return stopped(run_, *self); };
     hostapi::Result<std::unique_ptr<providers::PhotoProvider>> made =
         hostapi::internalError("provider factory threw");
     try {
@@ -124,6 +138,7 @@ class Engine::Run {
       return;
     }
     d.provider = std::move(made.value());
+    d.breakerCalls = run_.options.breakerCalls;
     const std::size_t capacity = std::max<std::size_t>(
         1, static_cast<std::size_t>(d.cfg.concurrency) * run_.options.queueChunksPerWorker);
     d.queue = std::make_unique<RunQueue>(capacity, [this] { return run_.cancelled(); });
@@ -135,7 +150,8 @@ class Engine::Run {
     Chunk c;
     c.users.swap(d.pending);
     const auto n = c.users.size();
-    if (!d.queue->push(std::move(c))) run_.tally.notProcessed(n);
+    if (d.tripped()) return run_.tally.notProcessed(n, NotProcessed::kBreaker);  // the IdP is down
+    if (!d.queue->push(std::move(c))) run_.tally.notProcessed(n, whyNotProcessed(d));
   }
 
   void closeAndJoin() {
@@ -204,6 +220,100 @@ hostapi::SyncReport Engine::onSyncFinished(const hostapi::SyncContext& /*ctx*/) 
   auto report = run_->finish();
   run_.reset();
   return report;
+}
+
+hostapi::Result<std::vector<hostapi::HeldChange>> Engine::heldChanges(const std::string& directoryId) {
+  std::lock_guard lk(hookMu_);
+  if (shutDown_) return hostapi::failedPrecondition("PhotoSync was shut down");
+  auto held = listHeld(*services_.state, directoryId);
+  if (!held.isOk()) return hostapi::unavailable("could not read the held reverts: " + held.status().message());
+  std::vector<hostapi::HeldChange> out;
+  out.reserve(held.value().size());
+  for (const auto& h : held.value())
+    out.push_back({h.directoryId, h.userId, h.username, kHeldChange, h.reason, h.sinceMs, h.runs});
+  return out;
+}
+
+hostapi::Result<hostapi::HeldDecisionResult> Engine::decideHeld(const std::string& directoryId,
+                                                                const std::vector<std::string>& users,
+                                                                hostapi::HeldDecision decision) {
+  std::lock_guard lk(hookMu_);
+  if (shutDown_) return hostapi::failedPrecondition("PhotoSync was shut down");
+  if (run_) return hostapi::failedPrecondition("a sync run is in progress; decide held reverts when it has finished");
+  if (directoryId.empty()) return hostapi::invalidArgument("name the directory whose held reverts to decide");
+  auto held = listHeld(*services_.state, directoryId);
+  if (!held.isOk()) return hostapi::unavailable("could not read the held reverts: " + held.status().message());
+
+  hostapi::HeldDecisionResult result;
+  std::vector<const HeldRecord*> chosen;
+  if (users.empty()) {
+    for (const auto& h : held.value()) chosen.push_back(&h);
+  } else {
+    for (const auto& name : users) {
+      const HeldRecord* found = nullptr;
+      for (const auto& h : held.value())
+        if (h.userId == name || h.username == name) found = &h;
+      if (found != nullptr) chosen.push_back(found);
+      else ++result.notHeld;
+    }
+  }
+  auto log = [&](hostapi::LogLevel level, const char* event, const HeldRecord& h, const std::string& reason) {
+    if (services_.logger == nullptr) return;
+    try {
+      std::vector<hostapi::LogField> f{{"user", h.username.empty() ? h.userId : h.username},
+                                       {"userId", h.userId}, {"directory", h.directoryId}};
+      if (!reason.empty()) f.push_back({"reason", reason});
+      services_.logger->log(level, event, std::move(f));
+    } catch (...) {
+    }
+  };
+  for (const HeldRecord* h : chosen) {
+    const std::string who = h->username.empty() ? h->userId : h->username;
+    auto row = services_.state->get(stateKey(h->userId));
+    std::optional<UserState> state;
+    if (row.isOk() && row.value()) state = parseUserState(*row.value());
+    UserState s = state.value_or(UserState{});
+    s.provider = h->provider;
+    s.revertHeld = false;
+    s.heldSinceMs = 0;
+    s.heldRuns = 0;
+    if (decision == hostapi::HeldDecision::kRefuse) {
+      s.revertRefused = true;
+      s.lastOutcome = "revertRefused";
+      auto st = services_.state->putMany({{stateKey(h->userId), serializeUserState(s)}});
+      if (st.isOk()) st = services_.state->erase(heldKey(directoryId, h->userId));
+      if (!st.isOk()) {
+        result.errors.push_back(who + ": the refusal could not be saved: " + st.message());
+        continue;
+      }
+      ++result.refused;
+      log(hostapi::LogLevel::kInfo, "held revert refused", *h, "");
+      continue;
+    }
+    hostapi::Status st = services_.avatars->resetToDefault(h->userId, pluginKey_, h->expectSha);
+    if (st.isOk()) {
+      UserState r;
+      r.provider = h->provider;
+      r.lastOutcome = "reverted";
+      s = r;
+    } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
+      result.errors.push_back(who + ": the avatar changed since the revert was held (the user may have "
+                                    "uploaded one); not reverted, no longer held");
+    } else if (st.code() == hostapi::StatusCode::kNotFound) {
+      result.errors.push_back(who + ": no longer exists in the host; no longer held");
+    } else {
+      result.errors.push_back(who + ": could not revert the avatar: " + st.message() + "; still held");
+      continue;
+    }
+    auto saved = services_.state->putMany({{stateKey(h->userId), serializeUserState(s)}});
+    if (saved.isOk()) saved = services_.state->erase(heldKey(directoryId, h->userId));
+    if (!saved.isOk()) result.errors.push_back(who + ": the plugin state could not be saved: " + saved.message());
+    if (st.isOk()) {
+      ++result.applied;
+      log(hostapi::LogLevel::kInfo, "avatar reverted to default", *h, "held revert confirmed by an admin");
+    }
+  }
+  return result;
 }
 
 void Engine::shutdown() {

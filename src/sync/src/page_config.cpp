@@ -85,6 +85,9 @@ hostapi::Result<PageConfig> parsePageConfig(hostapi::DirectoryKind kind,
   c.concurrency = static_cast<int>(number("concurrency", 1, 64, static_cast<std::uint64_t>(c.concurrency)));
   c.maxImageBytes = number("maxImageBytes", 1, 1ull << 40, c.maxImageBytes);
   c.maxImagePixels = number("maxImagePixels", 1, 1ull << 40, c.maxImagePixels);
+  c.heldAutoApplyRuns = static_cast<std::uint32_t>(number("heldAutoApplyRuns", 0, 1000, 0));
+  c.heldAutoApplyHours = static_cast<std::uint32_t>(number("heldAutoApplyHours", 0, 8760, 0));
+  c.refusedRetryDays = static_cast<std::uint32_t>(number("refusedRetryDays", 0, 365, 7));
 
   if (!problems.empty()) return hostapi::invalidArgument(problems);
   return c;

@@ -1,7 +1,8 @@
 // photosync::sync (internal) — what one run shares between the host's hook thread and the
 // workers: the services and options (RunContext), each directory with photos on (DirectoryRun:
-// its settings, provider, queue and revert guard), and a chunk in progress (Work: its users and
-// what was decided for each so far). The helpers settle a user's outcome into the run's tally.
+// its settings, provider, circuit breaker, queue, revert guard and the held reverts the run found
+// obsolete), and a chunk in progress (Work: its users and what was decided for each so far). The
+// helpers settle a user's outcome into the run's tally.
 #pragma once
 
 #include <atomic>
@@ -9,6 +10,7 @@
 #include <cstdint>
 #include <exception>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <utility>
@@ -42,6 +44,11 @@ struct RunContext {
     return stop.load() || (sync.cancellation != nullptr && sync.cancellation->isCancelled());
   }
   bool dryRun() const { return sync.dryRun; }
+  /// The host's clock (the system clock when the host gave none), Unix ms.
+  std::int64_t nowMs() const {
+    const auto t = services.clock != nullptr ? services.clock->now() : std::chrono::system_clock::now();
+    return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
 
   const hostapi::HostServices& services;
   providers::ProviderFactory& factory;
@@ -53,19 +60,54 @@ struct RunContext {
   const std::chrono::steady_clock::time_point started = std::chrono::steady_clock::now();
   Tally tally;
   std::atomic<std::uint64_t> processed{0};  // users whose chunk is finished (progress)
+  std::atomic<std::uint64_t> queued{0};     // users queued so far (the progress total)
 };
 
 /// One directory of the run. Every call to its provider's versions() and download() goes through
-/// the two members below, so a policy over those calls (e.g. a circuit breaker that answers
-/// kError without calling) has one place.
+/// the two members below, and so does the circuit breaker: once `breakerCalls` calls in a row
+/// failed for every user they asked about (after the retries the client already does; a
+/// cancellation is no failure), counted for versions() and download() apart (Google's tags come
+/// from the host's listing without a request, so only its downloads can fail), the directory is
+/// tripped, the provider's in-flight requests are
+/// cancelled, and its remaining users are not processed (a note, not failures), so that a
+/// sustained IdP outage cannot hold the host's hooks past their time limits.
 struct DirectoryRun {
   std::vector<providers::VersionInfo> versions(const std::vector<providers::PhotoRef>& refs) {
-    return provider->versions(refs);
+    auto out = provider->versions(refs);
+    observe(out, versionsInRow_);
+    return out;
   }
   std::vector<providers::PhotoData> download(const std::vector<providers::PhotoRef>& refs) {
-    return provider->download(refs);
+    auto out = provider->download(refs);
+    observe(out, downloadsInRow_);
+    return out;
+  }
+  bool tripped() const { return tripped_.load(); }
+  /// The run note of a tripped directory: "stopped early: Microsoft Graph failed 5 requests in a
+  /// row (last: ...)"; empty when it did not trip.
+  std::string breakerNote() const;
+
+  template <typename R>
+  void observe(const std::vector<R>& results, std::atomic<std::size_t>& inRow) {
+    if (results.empty()) return;
+    bool allFailed = true;
+    for (const auto& r : results) {
+      if (r.state == providers::PhotoState::kError && r.error.code() == hostapi::StatusCode::kCancelled) return;
+      allFailed = allFailed && r.state == providers::PhotoState::kError;
+    }
+    if (!allFailed) {
+      inRow.store(0);
+      return;
+    }
+    const auto n = ++inRow;
+    {
+      std::lock_guard lk(breakerMu_);
+      if (!tripped_.load()) lastError_ = results.back().error.message();
+    }
+    if (n >= breakerCalls && !tripped_.exchange(true)) provider->cancel();
   }
 
+  std::size_t breakerCalls = 5;
   hostapi::DirectoryInfo info;
   hostapi::PageValues page;
   PageConfig cfg;
@@ -75,6 +117,29 @@ struct DirectoryRun {
   std::vector<hostapi::User> pending;                  // the next chunk (hook thread only)
   std::unique_ptr<RunQueue> queue;                     // with the provider
   RevertGuard guard;
+
+  /// A user held by an earlier run whose held revert no longer applies (the photo is back, the
+  /// avatar is no longer PhotoSync's, the user is gone): its held record is removed at the end.
+  void clearHeld(const std::string& userId) const {
+    std::lock_guard lk(heldMu);
+    heldCleared.push_back(userId);
+  }
+  std::vector<std::string> takeCleared() const {
+    std::lock_guard lk(heldMu);
+    std::vector<std::string> out;
+    out.swap(heldCleared);
+    return out;
+  }
+  mutable std::mutex heldMu;
+  mutable std::vector<std::string> heldCleared;  // guarded by heldMu
+
+ private:
+  // Calls in a row that failed for every user they asked about.
+  std::atomic<std::size_t> versionsInRow_{0};
+  std::atomic<std::size_t> downloadsInRow_{0};
+  std::atomic<bool> tripped_{false};
+  mutable std::mutex breakerMu_;
+  std::string lastError_;  // guarded by breakerMu_: the last failure before it tripped
 };
 
 /// One user of a chunk in progress.
@@ -102,8 +167,14 @@ void finishItem(RunContext& run, const DirectoryRun& d, Item& it, Outcome o, con
 /// Fails every user of `items` not settled yet with `reason`.
 void failRemaining(RunContext& run, const DirectoryRun& d, std::vector<Item>& items,
                    const std::string& reason);
-/// Counts the users of `items` not settled yet as not processed (a cancellation).
-void markNotProcessed(RunContext& run, const std::vector<Item*>& items);
+/// Why users of `d` are left unprocessed now: its circuit breaker tripped, or a cancellation.
+inline NotProcessed whyNotProcessed(const DirectoryRun& d) {
+  return d.tripped() ? NotProcessed::kBreaker : NotProcessed::kCancelled;
+}
+/// The run was cancelled or `d`'s circuit breaker tripped: no more calls for `d`.
+inline bool stopped(const RunContext& run, const DirectoryRun& d) { return run.cancelled() || d.tripped(); }
+/// Counts the users of `items` not settled yet as not processed (a cancellation or the breaker).
+void markNotProcessed(RunContext& run, const std::vector<Item*>& items, NotProcessed why = NotProcessed::kCancelled);
 /// Settles `it` of `w` by `decision`: unchanged (with the row it carries), skipped, withoutPhoto,
 /// failed, or a revert left to the guard. False for kDownload, which is the caller's to fetch.
 bool settle(RunContext& run, DirectoryRun& d, Work& w, Item& it, const Decision& decision);

@@ -1,6 +1,10 @@
 #include "photosync/sync/tally.h"
 
+#include <algorithm>
+#include <string>
 #include <utility>
+
+#include "photosync/common/text.h"
 
 namespace photosync::sync {
 namespace {
@@ -14,7 +18,43 @@ constexpr LogLevel kLevels[kOutcomeCount] = {LogLevel::kInfo,    LogLevel::kDebu
                                              LogLevel::kWarning, LogLevel::kInfo,  LogLevel::kInfo,
                                              LogLevel::kWarning};
 
+// The report's order of entries: what needs an admin first.
+constexpr Outcome kEntryOrder[] = {Outcome::kFailed, Outcome::kHeldBack, Outcome::kReverted, Outcome::kSkipped,
+                                   Outcome::kUpdated, Outcome::kWithoutPhoto};
+// Distinct failure reasons remembered for the summary; beyond, new reasons are not counted.
+constexpr std::size_t kMaxReasons = 256;
+constexpr const char* kLeftAsIs = "; avatar left as is";
+
+std::string cause(std::string reason) {
+  if (reason.size() > std::char_traits<char>::length(kLeftAsIs) &&
+      reason.compare(reason.size() - std::char_traits<char>::length(kLeftAsIs), std::string::npos, kLeftAsIs) == 0)
+    reason.resize(reason.size() - std::char_traits<char>::length(kLeftAsIs));
+  return reason;
+}
+
+bool has(const std::string& s, const char* part) { return s.find(part) != std::string::npos; }
+
 }  // namespace
+
+std::string allFailedNote(const std::string& reason) {
+  const std::string c = cause(reason);
+  std::string fix;
+  if (has(c, "AADSTS7000215") || has(c, "AADSTS7000222") || has(c, "invalid client secret"))
+    fix = "replace the client secret on the directory's Entra ID page (the secret's Value, not its ID)";
+  else if (has(c, "AADSTS700027") || has(c, "AADSTS700024"))
+    fix = "check the certificate on the directory's Entra ID page and its upload to the app registration";
+  else if (has(c, "AADSTS"))
+    fix = "correct the directory's Entra ID page as the message says, then run \"directory test\"";
+  else if (has(c, "domain-wide delegation"))
+    fix = "grant the client id the scope under domain-wide delegation in the Google Admin console";
+  else if (has(c, "permission missing"))
+    fix = "grant the permission named above (with admin consent), then sync again";
+  else if (has(c, "throttled") || has(c, "could not be reached") || has(c, "503") || has(c, "500"))
+    fix = "the identity provider is unavailable or throttling; sync again later";
+  else
+    fix = "fix the cause above, then sync again (\"directory test\" checks the settings)";
+  return "every photo request failed: " + c + " \u2014 " + fix;
+}
 
 const char* outcomeName(Outcome o) noexcept {
   switch (o) {
@@ -52,11 +92,13 @@ void Tally::record(Outcome o, const hostapi::User& user, const std::string& dire
 
   std::lock_guard lk(mu_);
   ++counts_[idx];
+  if (o == Outcome::kFailed) {
+    auto it = failureReasons_.find(reason);
+    if (it != failureReasons_.end()) ++it->second;
+    else if (failureReasons_.size() < kMaxReasons) failureReasons_.emplace(reason, 1);
+  }
   if (o == Outcome::kUpdated || o == Outcome::kUnchanged) return;
-  if (entries_.size() < maxEntries_)
-    entries_.push_back({user.id, user.username, outcomeName(o), reason});
-  else
-    ++droppedEntries_;
+  if (entries_[idx].size() < maxEntries_) entries_[idx].push_back({user.id, user.username, outcomeName(o), reason});
 }
 
 void Tally::note(std::string text) {
@@ -64,7 +106,9 @@ void Tally::note(std::string text) {
   notes_.push_back(std::move(text));
 }
 
-void Tally::notProcessed(std::uint64_t users) { notProcessed_ += users; }
+void Tally::notProcessed(std::uint64_t users, NotProcessed why) {
+  (why == NotProcessed::kCancelled ? notProcessed_ : stoppedEarly_) += users;
+}
 
 hostapi::SyncReport Tally::report(const std::string& pluginKey, bool completed,
                                   const providers::ProviderStats& stats, double seconds) const {
@@ -72,16 +116,41 @@ hostapi::SyncReport Tally::report(const std::string& pluginKey, bool completed,
   r.pluginKey = pluginKey;
   r.completed = completed;
   std::lock_guard lk(mu_);
-  for (std::size_t i = 0; i < kOutcomeCount; ++i)
-    r.counts.push_back({outcomeName(static_cast<Outcome>(i)), counts_[i]});
-  r.entries = entries_;
-  r.notes = notes_;
-  if (droppedEntries_ > 0)
-    r.notes.push_back("... and " + std::to_string(droppedEntries_) +
+  std::uint64_t attempted = 0;
+  std::uint64_t withEntries = 0;
+  for (std::size_t i = 0; i < kOutcomeCount; ++i) {
+    const auto o = static_cast<Outcome>(i);
+    r.counts.push_back({outcomeName(o), counts_[i]});
+    if (o != Outcome::kSkipped) attempted += counts_[i];
+    if (o != Outcome::kUpdated && o != Outcome::kUnchanged) withEntries += counts_[i];
+  }
+  for (Outcome o : kEntryOrder)
+    for (const auto& e : entries_[static_cast<std::size_t>(o)]) {
+      if (r.entries.size() >= maxEntries_) break;
+      r.entries.push_back(e);
+    }
+  const std::uint64_t failed = counts_[static_cast<std::size_t>(Outcome::kFailed)];
+  // The most common failure reason, and every one that repeats, most frequent first.
+  std::vector<std::pair<std::uint64_t, std::string>> reasons;
+  for (const auto& [reason, n] : failureReasons_) reasons.emplace_back(n, reason);
+  std::stable_sort(reasons.begin(), reasons.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  if (failed > 0 && failed == attempted && !reasons.empty()) r.notes.push_back(allFailedNote(reasons.front().second));
+  r.notes.insert(r.notes.end(), notes_.begin(), notes_.end());
+  std::size_t summarized = 0;
+  for (const auto& [n, reason] : reasons) {
+    if (n < 2 || summarized == 5) break;
+    r.notes.push_back(countOf(n, "user", "users") + " failed: " + cause(reason));
+    ++summarized;
+  }
+  if (withEntries > r.entries.size())
+    r.notes.push_back("... and " + std::to_string(withEntries - r.entries.size()) +
                       " more users not updated or unchanged (see the log for each)");
   if (const auto np = notProcessed_.load(); np > 0)
-    r.notes.push_back("cancelled: " + std::to_string(np) +
-                      " users were not processed; their avatars and state are as before");
+    r.notes.push_back(countOf(np, "user", "users") +
+                      " not processed: the run was cancelled; their avatars and state are as before");
+  if (const auto se = stoppedEarly_.load(); se > 0)
+    r.notes.push_back(countOf(se, "user", "users") +
+                      " not processed: the run stopped early (see above); their avatars and state are as before");
   r.metrics = {{"requests", static_cast<double>(stats.requests), ""},
                {"batch sub-requests", static_cast<double>(stats.batchSubRequests), ""},
                {"retries", static_cast<double>(stats.retries), ""},

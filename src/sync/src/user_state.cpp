@@ -11,6 +11,17 @@ std::string str(const web::json::object& o, const char* key) {
   return it->second.as_string();
 }
 
+bool flag(const web::json::object& o, const char* key) {
+  auto it = o.find(key);
+  return it != o.end() && it->second.is_boolean() && it->second.as_bool();
+}
+
+std::int64_t whole(const web::json::object& o, const char* key) {
+  auto it = o.find(key);
+  if (it == o.end() || !it->second.is_number() || !it->second.as_number().is_int64()) return 0;
+  return it->second.as_number().to_int64();
+}
+
 }  // namespace
 
 std::string stateKey(const std::string& userId) { return "u/" + userId; }
@@ -21,7 +32,17 @@ std::string serializeUserState(const UserState& s) {
   v["version"] = web::json::value::string(s.versionTag);
   v["hash"] = web::json::value::string(s.avatarSha256);
   v["outcome"] = web::json::value::string(s.lastOutcome);
-  if (s.revertHeld) v["revertHeld"] = web::json::value::boolean(true);
+  if (s.revertHeld) {
+    v["revertHeld"] = web::json::value::boolean(true);
+    v["heldSince"] = web::json::value::number(static_cast<int64_t>(s.heldSinceMs));
+    v["heldRuns"] = web::json::value::number(static_cast<uint32_t>(s.heldRuns));
+  }
+  if (s.revertRefused) v["revertRefused"] = web::json::value::boolean(true);
+  if (!s.refusedTag.empty()) {
+    v["refusedTag"] = web::json::value::string(s.refusedTag);
+    v["refusedAt"] = web::json::value::number(static_cast<int64_t>(s.refusedAtMs));
+    v["refusedReason"] = web::json::value::string(s.refusedReason);
+  }
   return v.serialize();
 }
 
@@ -35,8 +56,14 @@ std::optional<UserState> parseUserState(const std::string& text) {
     s.versionTag = str(o, "version");
     s.avatarSha256 = str(o, "hash");
     s.lastOutcome = str(o, "outcome");
-    auto it = o.find("revertHeld");
-    s.revertHeld = it != o.end() && it->second.is_boolean() && it->second.as_bool();
+    s.revertHeld = flag(o, "revertHeld");
+    s.heldSinceMs = whole(o, "heldSince");
+    const auto runs = whole(o, "heldRuns");
+    s.heldRuns = runs > 0 && runs < (1ll << 31) ? static_cast<std::uint32_t>(runs) : 0;
+    s.revertRefused = flag(o, "revertRefused");
+    s.refusedTag = str(o, "refusedTag");
+    s.refusedAtMs = whole(o, "refusedAt");
+    s.refusedReason = str(o, "refusedReason");
     return s;
   } catch (...) {
     return std::nullopt;  // a damaged row only costs one download

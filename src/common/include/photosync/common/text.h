@@ -4,6 +4,7 @@
 // calls setlocale() must not change what the plugin accepts.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -30,5 +31,8 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b) noexcept;
 
 /// `s` begins with `prefix`, compared after lowerAscii on both sides.
 bool startsWithIgnoreCase(std::string_view s, std::string_view prefix) noexcept;
+
+/// "1 user", "2 users", "0 users": a count for a message, as a plain whole number.
+std::string countOf(std::uint64_t n, std::string_view one, std::string_view many);
 
 }  // namespace photosync

@@ -5,6 +5,7 @@
 // policy", the unchanged test) is one table of cases in tests/engine/decision_test.cpp.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -28,8 +29,8 @@ enum class Action {
 struct Decision {
   Action action = Action::kFail;
   std::string reason;  // kSkip, kWithoutPhoto, kFail: for the report, in an admin's words
-  /// A state row to write although no avatar changes (kUnchanged for a user whose held revert
-  /// is forgotten because the photo is back).
+  /// A state row to write although no avatar changes (kUnchanged for a user whose held or
+  /// refused revert is forgotten because the photo is back).
   std::optional<UserState> row;
 };
 
@@ -37,14 +38,17 @@ struct Decision {
 bool setByPlugin(const hostapi::AvatarInfo& current, std::string_view pluginKey);
 
 /// The decision for one user before any download. `row` is the parsed state row (nullopt when
-/// there is none or it could not be read), `current` the host's avatar as read for this run.
+/// there is none or it could not be read), `current` the host's avatar as read for this run,
+/// `nowMs` the host's clock (Unix ms). A photo refused before with the same version tag is
+/// skipped (not downloaded again) until page.refusedRetryDays have passed since the refusal.
 Decision decide(const providers::VersionInfo& version, const std::optional<UserState>& row,
                 const hostapi::AvatarInfo& current, const PageConfig& page,
-                std::string_view pluginKey);
+                std::string_view pluginKey, std::int64_t nowMs = 0);
 
 /// The IdP said for certain that the user has no photo (from versions() or from download()):
-/// withoutPhoto unless the avatar is PhotoSync's and the page says revert (kPendingRevert).
+/// withoutPhoto unless the avatar is PhotoSync's and the page says revert (kPendingRevert). An
+/// admin's refusal of the held revert (`row` revertRefused) keeps the avatar: withoutPhoto.
 Decision decideNoPhoto(const hostapi::AvatarInfo& current, const PageConfig& page,
-                       std::string_view pluginKey);
+                       std::string_view pluginKey, const std::optional<UserState>& row = std::nullopt);
 
 }  // namespace photosync::sync

@@ -7,7 +7,8 @@
 // report. Built only on hostapi services and the provider interface, so it runs against fakes.
 // Its pieces: run_queue (queue + workers), chunk_worker (per chunk: gather and decide), decision
 // (the pure per-user rules), applier (download, image, avatar write, state rows, reverts),
-// revert_guard (the mass-revert policy), tally (outcomes, log lines, the report).
+// revert_guard (the mass-revert policy), held_store (held reverts across runs), tally (outcomes,
+// log lines, the report). Between runs, heldChanges/decideHeld serve hostapi::RunControl.
 #pragma once
 
 #include <atomic>
@@ -19,6 +20,7 @@
 
 #include "hostapi/plugin.h"
 #include "hostapi/report.h"
+#include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/user.h"
 #include "photosync/providers/provider.h"
@@ -30,6 +32,9 @@ struct EngineOptions {
   std::size_t chunkSize = 20;            // users per unit of work (one Graph $batch)
   std::size_t queueChunksPerWorker = 4;  // bounded queue: back-pressure beyond this
   std::size_t maxReportEntries = 1000;   // beyond: "... and N more" note
+  /// Circuit breaker: after this many provider calls in a row failed for every user they asked
+  /// about, a directory's remaining users are not processed in this run.
+  std::size_t breakerCalls = 5;
 };
 
 class Engine {
@@ -47,6 +52,15 @@ class Engine {
   void onSyncStarted(const hostapi::SyncContext& ctx);
   void onUsersSynced(const hostapi::SyncContext& ctx, const std::vector<hostapi::User>& users);
   hostapi::SyncReport onSyncFinished(const hostapi::SyncContext& ctx);
+  /// The held reverts of `directoryId` (every directory when empty), oldest first.
+  hostapi::Result<std::vector<hostapi::HeldChange>> heldChanges(const std::string& directoryId);
+  /// Confirm: each held revert of `directoryId` named in `users` (user ids or usernames; all when
+  /// empty) is carried out with the compare-and-swap the run would use (a user's own upload since
+  /// wins, reported as an error). Refuse: the avatar stays and the user is not held or reverted
+  /// again until the IdP has a photo for them again. FAILED_PRECONDITION while a run is going on.
+  hostapi::Result<hostapi::HeldDecisionResult> decideHeld(const std::string& directoryId,
+                                                          const std::vector<std::string>& users,
+                                                          hostapi::HeldDecision decision);
   /// Cancels the run in progress, aborts in-flight requests, waits for the workers. Idempotent.
   void shutdown();
 

@@ -25,6 +25,12 @@ struct PageConfig {
   int concurrency = 4;
   std::uint64_t maxImageBytes = 5242880;
   std::uint64_t maxImagePixels = 16777216;
+  /// Held reverts applied without an admin once held for this many runs AND hours; 0 = never.
+  std::uint32_t heldAutoApplyRuns = 0;
+  std::uint32_t heldAutoApplyHours = 0;
+  /// A photo the image step refused is not downloaded again while its version tag is the same,
+  /// for this many days (then it is tried again); 0 = tried again on every run.
+  std::uint32_t refusedRetryDays = 7;
 };
 
 /// The page key for a directory kind: "entra", "google", "scim".

@@ -1,13 +1,18 @@
 // photosync::sync — the tally of one run: each user's outcome counted once and logged with the
-// user's name, the notable ones kept as report entries (capped), the run's notes and the users a
-// cancellation left unprocessed; at the end it becomes the hostapi::SyncReport. Thread-safe: the
-// workers and the hook thread record into it at the same time.
+// user's name, the notable ones kept as report entries, the run's notes and the users a
+// cancellation or the circuit breaker left unprocessed; at the end it becomes the
+// hostapi::SyncReport. Entries are ordered by importance (failed, heldBack, reverted, skipped,
+// withoutPhoto) before the cap, so the cap never hides a failure behind users without a photo. A
+// run whose every attempted user failed leads with one note naming the cause and the fix, and
+// identical failure reasons are summed up in a note. Thread-safe: the workers and the hook thread
+// record into it at the same time.
 #pragma once
 
 #include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -27,6 +32,13 @@ inline constexpr std::size_t kOutcomeCount = 7;
 /// "updated", "unchanged", "reverted", "heldBack", "withoutPhoto", "skipped", "failed".
 const char* outcomeName(Outcome o) noexcept;
 
+/// Why users were left unprocessed (a note each, never failures).
+enum class NotProcessed { kCancelled, kBreaker };
+
+/// The lead note of a run in which every attempted user failed with `reason` (the most common
+/// one): "every photo request failed: <cause> — <what to do>".
+std::string allFailedNote(const std::string& reason);
+
 class Tally {
  public:
   /// `logger` may be null. `dryRun` marks every outcome line; beyond `maxEntries` entries the
@@ -39,13 +51,15 @@ class Tally {
               const std::string& reason);
   /// A run-wide remark for the report (switches off, invalid settings, guard decisions, ...).
   void note(std::string text);
-  /// Users a cancellation left as they were (counted in a note, not in the outcomes).
-  void notProcessed(std::uint64_t users);
+  /// Users a cancellation (or the circuit breaker) left as they were: counted in a note, not in
+  /// the outcomes.
+  void notProcessed(std::uint64_t users, NotProcessed why = NotProcessed::kCancelled);
   /// A line in the host's log that is no user's outcome ("plugin state not saved"). Never throws.
   void log(hostapi::LogLevel level, const char* event, std::vector<hostapi::LogField> fields);
 
-  /// The report: counts in Outcome order, the entries, the notes (then the cut entries and the
-  /// unprocessed users), and the metrics from `stats` and `seconds`.
+  /// The report: counts in Outcome order, the entries by importance (at most maxEntries), the
+  /// notes (led by the all-failed note when every attempt failed; then the failure reasons that
+  /// repeat, the cut entries and the unprocessed users), and the metrics from `stats` and `seconds`.
   hostapi::SyncReport report(const std::string& pluginKey, bool completed,
                              const providers::ProviderStats& stats, double seconds) const;
 
@@ -55,10 +69,12 @@ class Tally {
   const std::size_t maxEntries_;
   mutable std::mutex mu_;
   std::array<std::uint64_t, kOutcomeCount> counts_{};  // guarded by mu_
-  std::vector<hostapi::ReportEntry> entries_;          // guarded by mu_
-  std::uint64_t droppedEntries_ = 0;                   // guarded by mu_
+  // Per outcome, each capped at maxEntries_: the report takes them by importance.
+  std::array<std::vector<hostapi::ReportEntry>, kOutcomeCount> entries_;  // guarded by mu_
+  std::map<std::string, std::uint64_t> failureReasons_;  // guarded by mu_ (bounded, see record)
   std::vector<std::string> notes_;                     // guarded by mu_
   std::atomic<std::uint64_t> notProcessed_{0};
+  std::atomic<std::uint64_t> stoppedEarly_{0};
 };
 
 }  // namespace photosync::sync
