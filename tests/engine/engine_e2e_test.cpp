@@ -312,6 +312,79 @@ TEST(PhotoSyncE2E, MassRevertGuardHoldsAcrossSyncsUntilAnAdminDecides) {
   EXPECT_EQ(env.avatars(), before);
 }
 
+// Issue 12: with every photo answering 404 (a tenant-wide incident), run 1 held every revert and
+// run 2 applied them all with no one asked. Now they stay held, run after run, until an admin
+// decides with `sample-host held`: confirm reverts now, refuse keeps the avatar and stops holding
+// it, and the photos coming back clears everything, so a later incident is held again.
+TEST(PhotoSyncE2E, ATenantWideIncidentIsHeldUntilAnAdminConfirmsOrRefusesWithTheCli) {
+  Env env;  // guard at the default 20%
+  value first = env.sync();
+  const auto photographed = count(first, "updated");
+  ASSERT_GE(photographed, 10u) << reasons(first);
+  const auto withPhotos = env.avatars();
+
+  env.post("/_admin/config", R"({"photoOutage":true})");
+  for (int run = 1; run <= 2; ++run) {
+    SCOPED_TRACE("incident run " + std::to_string(run));
+    value r = env.sync();
+    EXPECT_EQ(count(r, "heldBack"), photographed) << reasons(r);
+    EXPECT_EQ(count(r, "reverted"), 0u) << reasons(r);
+    EXPECT_EQ(env.avatars(), withPhotos) << "nothing reverted without an admin";
+  }
+
+  // The held reverts as the CLI shows them: one per user, seen by both runs.
+  auto listed = env.host({"held", "list", "--directory", "Contoso", "--json"});
+  ASSERT_EQ(listed.exitCode, 0) << listed.out << listed.err;
+  const value held = value::parse(listed.out);
+  ASSERT_EQ(held.at("plugins").size(), 1u) << listed.out;
+  const auto& changes = held.at("plugins").at(0).at("held").as_array();
+  ASSERT_EQ(changes.size(), photographed) << listed.out;
+  for (const auto& c : changes) {
+    EXPECT_EQ(c.at("change").as_string(), "revert to the default avatar");
+    EXPECT_EQ(c.at("runsSeen").as_integer(), 2);
+  }
+  auto text = env.host({"held", "list"});
+  EXPECT_NE(text.out.find("Held changes (plugin photosync), " + std::to_string(photographed)), std::string::npos)
+      << text.out;
+
+  // Confirm one user: only that avatar goes back to the default.
+  const std::string confirmed = changes.at(0).at("username").as_string();
+  std::string confirmedExternal;
+  const value users = value::parse(env.host({"users", "list", "--json"}).out);
+  for (const auto& u : users.as_array())
+    if (u.at("username").as_string() == confirmed) confirmedExternal = u.at("externalId").as_string();
+  ASSERT_FALSE(confirmedExternal.empty()) << confirmed;
+  auto yes = env.host({"held", "confirm", "--directory", "Contoso", "--user", confirmed});
+  EXPECT_EQ(yes.exitCode, 0) << yes.out << yes.err;
+  EXPECT_NE(yes.out.find("plugin photosync: 1 applied, 0 refused"), std::string::npos) << yes.out;
+  auto afterConfirm = withPhotos;
+  afterConfirm[confirmedExternal] = "default";
+  EXPECT_EQ(env.avatars(), afterConfirm);
+
+  // Refuse the rest: the avatars stay, nothing is held any more, and the next run reverts none.
+  auto no = env.host({"held", "refuse", "--directory", "Contoso", "--all"});
+  EXPECT_EQ(no.exitCode, 0) << no.out << no.err;
+  EXPECT_NE(no.out.find("plugin photosync: 0 applied, " + std::to_string(photographed - 1) + " refused"),
+            std::string::npos)
+      << no.out;
+  EXPECT_NE(env.host({"held", "list"}).out.find("nothing held"), std::string::npos);
+  value refused = env.sync();
+  EXPECT_EQ(count(refused, "heldBack"), 0u) << reasons(refused);
+  EXPECT_EQ(count(refused, "reverted"), 0u) << reasons(refused);
+  EXPECT_EQ(env.avatars(), afterConfirm);
+
+  // The photos come back: the confirmed user gets hers again, the refusals are cleared, and a
+  // second incident is held again instead of being waved through by the old refusal.
+  env.post("/_admin/config", R"({"photoOutage":false})");
+  value back = env.sync();
+  EXPECT_EQ(count(back, "updated"), 1u) << reasons(back);
+  EXPECT_EQ(env.avatars(), withPhotos);
+  env.post("/_admin/config", R"({"photoOutage":true})");
+  value again = env.sync();
+  EXPECT_EQ(count(again, "heldBack"), photographed) << reasons(again);
+  EXPECT_EQ(env.avatars(), withPhotos);
+}
+
 // Issue 12: with every $batch answering 503 the hook ran past the host's 30 s and no report was
 // stored. The circuit breaker stops the photo work after 5 failed calls in a row; the report has
 // the counts, the reason, and the users not processed. Then the same with every sub-request 500.

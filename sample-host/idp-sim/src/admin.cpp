@@ -144,6 +144,7 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["googleQuotaPerMinute"] = value::number(cfg.googleQuotaPerMinute);
     v["googleMimeType"] = value::string(cfg.googleMimeType);
     v["redirect"] = value::number(cfg.redirect);
+    v["photoOutage"] = value::boolean(cfg.photoOutage);
     v["baseUrl"] = value::string(cfg.baseUrl);
     return ok(v);
   }

@@ -291,6 +291,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
   if (endpoint == "google.users.get") return respond(userJson(*idx));
   if (endpoint != "google.photo") return gResponse(404, gError(404, "Not Found", "notFound", "global"));
   PhotoState ps = directory_.photoState(*idx);
+  if (cfg.photoOutage) ps.revision = 0;  // a tenant-wide incident: every photo reads as absent
   if (ps.revision == 0) return notFound();
   int size = std::min(96, ps.size);  // "the API downsizes it to 96x96 pixels"
   auto photo = directory_.photo(*idx, size, ps.format);

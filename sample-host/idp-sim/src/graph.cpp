@@ -331,6 +331,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
 
   UserInfo u = directory_.user(*idx);
   PhotoState ps = directory_.photoState(*idx);
+  if (cfg.photoOutage) ps.revision = 0;  // a tenant-wide incident: every photo reads as absent
   std::string tag = directory_.photoTag(*idx);
   auto notFound = [&]() {
     static const std::vector<std::string> kCodes = {"ImageNotFound", "ErrorEntityNotFound", "ErrorItemNotFound", "GetUserPhoto"};

@@ -657,6 +657,7 @@ std::string Sim::applyConfig(const value& v) {
     auto needBool = [&]() -> bool { return x.is_boolean(); };
     if (k == "graphPhotoPermission" && needBool()) c.graphPhotoPermission = x.as_bool();
     else if (k == "graphUserPermission" && needBool()) c.graphUserPermission = x.as_bool();
+    else if (k == "photoOutage" && needBool()) c.photoOutage = x.as_bool();
     else if (k == "tokenLifetimeSeconds" && x.is_number()) c.tokenLifetimeSeconds = x.as_integer();
     else if (k == "graphNoPhotoMetadata" && x.is_string() && (x.as_string() == "404" || x.as_string() == "placeholder"))
       c.graphNoPhotoMetadata = x.as_string();

@@ -82,6 +82,7 @@ struct RuntimeConfig {
   int googleQuotaPerMinute = 0;        // 0 = unlimited
   std::string googleMimeType = "mime";    // "mime" (image/jpeg, image/png) or "short" (JPEG, PNG as the discovery doc lists)
   int redirect = 0;                    // photo host: 0, 301 or 302
+  bool photoOutage = false;            // every Graph photo and Google photos.get answers 404 "no photo"
   std::string baseUrl;                 // e.g. http://127.0.0.1:PORT (set at start)
 };
 
