@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include "photosync/http/address_policy.h"
 #include "photosync/http/client.h"
 #include "test_keys.h"
 #include "test_servers.h"
@@ -83,6 +84,24 @@ TEST(ClientTls, SelfSignedCertificateIsRefused) {
   EXPECT_EQ(r.status().code(), hostapi::StatusCode::kUnavailable) << r.status().toString();
   EXPECT_NE(r.status().message().find("127.0.0.1:" + std::to_string(server.port())), std::string::npos)
       << r.status().message();
+  EXPECT_EQ(server.handshakes(), 0);
+}
+
+// The connection to a checked address (an address policy on the request) keeps certificate
+// validation on: the certificate must name the URL's host, whatever address was connected to.
+TEST(ClientTls, SelfSignedCertificateIsRefusedOnACheckedAddress) {
+  const auto& keys = photosync::testing::keysA();
+  TlsServer server(keys.certPem, keys.pkcs8);
+  Client client;
+  Request request;
+  request.url = "https://127.0.0.1:" + std::to_string(server.port()) + "/";
+  request.timeout = 5000ms;
+  request.addressPolicy =
+      std::make_shared<const AddressPolicy>(std::vector<AddressRange>{parseAddressRange("127.0.0.0/8").value()});
+  auto r = client.send(request);
+  ASSERT_FALSE(r.isOk()) << "a self-signed certificate must not be accepted";
+  EXPECT_EQ(r.status().code(), hostapi::StatusCode::kUnavailable) << r.status().toString();
+  EXPECT_NE(r.status().message().find("TLS handshake"), std::string::npos) << r.status().message();
   EXPECT_EQ(server.handshakes(), 0);
 }
 
