@@ -142,7 +142,7 @@ TEST(ScimE2E, PhotosFromScimUrlsFirstUnchangedChangedRemovedAndSwitchedOff) {
   ScimEnv env;
   ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
   env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true",
-               "massRevertGuardPercent=100"});
+               "allowedPhotoAddressRanges=127.0.0.1/32", "massRevertGuardPercent=100"});
   env.provision();
   const auto truth = env.simPhotos();
   std::size_t withPhoto = 0;
@@ -227,7 +227,8 @@ TEST(ScimE2E, PhotosFromScimUrlsFirstUnchangedChangedRemovedAndSwitchedOff) {
 TEST(ScimE2E, DataUriThumbnailsNeedNoRequestAndADisallowedHostRevertsNothing) {
   ScimEnv env;
   ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
-  env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true", "preferType=thumbnail"});
+  env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true",
+               "allowedPhotoAddressRanges=127.0.0.1/32", "preferType=thumbnail"});
   env.provision();
   // idp-sim inlines every fifth user's thumbnail as a data: URI.
   const value scimUsers = env.call("GET", "/_admin/scim-users?limit=1000");

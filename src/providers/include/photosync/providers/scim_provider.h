@@ -19,6 +19,7 @@
 #include "hostapi/plugin.h"
 #include "hostapi/settings.h"
 #include "hostapi/status.h"
+#include "photosync/http/address_policy.h"
 #include "photosync/http/client.h"
 #include "photosync/http/retry.h"
 #include "photosync/providers/provider.h"
@@ -54,7 +55,20 @@ struct ScimOptions {
   int maxRedirects = 3;                         // redirects followed per request, all checked
   http::RetryPolicy retry{};                    // per request (429/5xx/resets)
   std::chrono::milliseconds requestTimeout{60000};
+  /// Addresses the photo hosts may resolve to although they are internal (loopback, private,
+  /// link-local, ...): the page's "Allowed photo address ranges", empty by default.
+  std::vector<http::AddressRange> allowedAddressRanges;
+  /// One deadline per photo across connect, headers and body of all its requests (the page's
+  /// "Time limit per photo").
+  std::chrono::milliseconds photoTimeout{30000};
 };
+
+/// Refuses allow-list lines whose host is an IP literal that photo URLs may not reach: an
+/// address in a refused class (loopback, private, link-local, ...) not covered by
+/// `allowedRanges`, or a numeric host in an inet_aton form ("2130706433", "127.1"), which must be
+/// written as a dotted quad. INVALID_ARGUMENT naming the line's host.
+hostapi::Status checkAllowedHostAddresses(const std::vector<AllowedHost>& hosts,
+                                          const std::vector<http::AddressRange>& allowedRanges);
 
 /// Reads ScimOptions from a scim page. INVALID_ARGUMENT naming the field when a value is wrong.
 hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page);
