@@ -142,6 +142,8 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["googleQuotaPerMinute"] = value::number(cfg.googleQuotaPerMinute);
     v["googleMimeType"] = value::string(cfg.googleMimeType);
     v["redirect"] = value::number(cfg.redirect);
+    v["graphBatchBinary"] = value::string(cfg.graphBatchBinary);
+    v["graphBatch424"] = value::number(cfg.graphBatch424);
     v["baseUrl"] = value::string(cfg.baseUrl);
     return ok(v);
   }
