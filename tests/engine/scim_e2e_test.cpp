@@ -266,6 +266,20 @@ TEST(ScimE2E, DataUriThumbnailsNeedNoRequestAndADisallowedHostRevertsNothing) {
   auto t = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
   EXPECT_EQ(t.exitCode, 0) << t.out << t.err;
   EXPECT_NE(t.out.find("reach " + env.photoHost()), std::string::npos) << t.out << t.err;
+  // With a provisioned user's photo to test, the test fetches and checks that photo as a sync would.
+  std::string photoUrl;
+  for (const auto& u : scimUsers.at("Resources").as_array())
+    if (u.has_field("photos") && photoUrl.empty())
+      for (const auto& p : u.at("photos").as_array())
+        if (p.at("type").as_string() == "photo" && p.at("value").as_string().rfind("http", 0) == 0)
+          photoUrl = p.at("value").as_string();
+  ASSERT_FALSE(photoUrl.empty());
+  env.setPage({"testPhotoUrl=" + photoUrl});
+  auto real = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
+  EXPECT_EQ(real.exitCode, 0) << real.out << real.err;
+  EXPECT_NE(real.out.find("decodes completely"), std::string::npos) << real.out << real.err;
+  EXPECT_EQ(real.out.find("reach "), std::string::npos) << real.out;
+  env.setPage({"testPhotoUrl="});
   env.setPage({"allowedPhotoHosts=127.0.0.1:1"});
   auto bad = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
   EXPECT_NE(bad.exitCode, 0) << bad.out << bad.err;

@@ -16,6 +16,7 @@
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/scim_provider.h"
 #include "test_servers.h"
+#include "testsupport/images.h"
 
 namespace {
 
@@ -679,6 +680,51 @@ TEST(ScimProvider, ATricklingHostFailsOnlyItsOwnUserWithinThePhotoTimeLimit) {
       << slowResult[0].error.message();
   EXPECT_LT(took, std::chrono::seconds(4)) << "the limit covers retries too";
   EXPECT_GE(took, std::chrono::milliseconds(900));
+}
+
+// Before, the test sent HEAD / to each host and a 404 counted as ok. With a photo to test it
+// proves the photo path: the same URL rules, HEAD, GET and the image check, step by step.
+TEST(ScimConnectionTest, APhotoToTestIsCheckedAsASyncWouldCheckIt) {
+  Fixture f;
+  const std::string good = testsupport::gradientJpeg(48, 32, 3);
+  f.host.answer = [&](const RawRequest& r) {
+    if (r.target == "/missing.jpg") return reply(r, 404, "Not Found\n");
+    if (r.target == "/broken.jpg") return reply(r, 200, kJpeg, {{"Content-Type", "image/jpeg"}});
+    return reply(r, 200, good, {{"Content-Type", "image/jpeg"}, {"ETag", "\"e1\""}});
+  };
+  http::Client client(providers::scimClientOptions());
+  const ScimOptions o = optionsFor({f.host.hostPort()});
+  auto steps = [](const hostapi::ConnectionTestResult& r) {
+    std::string s;
+    for (const auto& c : r.checks) s += c.step + (c.ok ? ":ok " : ":failed ");
+    return s;
+  };
+  auto r = providers::testScimConnection(client, o, f.host.base() + "/u1.jpg");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(steps(r), "settings:ok URL policy:ok HEAD:ok GET:ok image:ok ");
+  EXPECT_NE(r.checks[2].detail.find("etag \"e1\""), std::string::npos) << r.checks[2].detail;
+  EXPECT_NE(r.checks[3].detail.find(std::to_string(good.size()) + " bytes"), std::string::npos) << r.checks[3].detail;
+  EXPECT_EQ(r.checks[4].detail, "JPEG 48x32, decodes completely");
+  // A provisioned user's photos value: the entry a sync would choose.
+  auto attr = providers::testScimConnection(
+      client, o,
+      R"([{"value":")" + f.host.base() + R"(/thumb.jpg","type":"thumbnail"},{"value":")" + f.host.base() +
+          R"(/missing.jpg","type":"photo","primary":true}])");
+  EXPECT_FALSE(attr.ok);
+  EXPECT_EQ(steps(attr), "settings:ok URL policy:ok HEAD:failed ");
+  EXPECT_NE(attr.checks[2].detail.find("404 or 410"), std::string::npos) << attr.checks[2].detail;
+  auto broken = providers::testScimConnection(client, o, f.host.base() + "/broken.jpg");
+  EXPECT_FALSE(broken.ok);
+  EXPECT_EQ(steps(broken), "settings:ok URL policy:ok HEAD:ok GET:ok image:failed ");
+  EXPECT_NE(broken.checks[4].detail.find("would be refused: corrupt JPEG"), std::string::npos) << broken.checks[4].detail;
+  auto elsewhere = providers::testScimConnection(client, o, "https://photos.example.com/p.jpg");
+  EXPECT_EQ(steps(elsewhere), "settings:ok URL policy:failed ");
+  ScimOptions noRange = o;
+  noRange.allowedAddressRanges.clear();
+  auto loop = providers::testScimConnection(client, noRange, f.host.base() + "/u1.jpg");
+  EXPECT_EQ(steps(loop), "settings:ok URL policy:ok HEAD:failed ");
+  EXPECT_NE(loop.checks[2].detail.find("loopback"), std::string::npos) << loop.checks[2].detail;
+  EXPECT_EQ(f.host.count("HEAD"), 3) << "u1, missing, broken; nothing for the refused ones";
 }
 
 TEST(ScimConnectionTest, SettingsAndReachabilityOfEachAllowedHost) {

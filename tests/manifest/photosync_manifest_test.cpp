@@ -91,6 +91,7 @@ std::vector<Expected> expectedFields(const std::string& page) {
         {"allowPlainHttp", FieldType::kToggle, "false"},
         {"allowedPhotoAddressRanges", FieldType::kMultiline, std::nullopt},
         {"photoTimeoutSeconds", FieldType::kNumber, "30"},
+        {"testPhotoUrl", FieldType::kText, std::nullopt},
         {"preferType", FieldType::kSelect, "photo", {"photo", "thumbnail"}},
     };
     f.insert(f.end(), own.begin(), own.end());

@@ -18,6 +18,7 @@
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "photosync/image/image.h"
 #include "page_checks.h"
 
 namespace photosync::providers {
@@ -748,7 +749,92 @@ hostapi::ConnectionTestResult testScimConnection(const hostapi::PageValues& page
   auto o = scimOptionsFromPage(page);
   if (!o.isOk()) return {false, {{"settings", false, o.status().message()}}};
   http::Client client(scimClientOptions());
-  return testScimConnection(client, o.value());
+  std::uint64_t maxPixels = 16777216;
+  try {
+    maxPixels = static_cast<std::uint64_t>(std::stoll(pageValue(page, "maxImagePixels", "16777216")));
+  } catch (...) {
+  }
+  return testScimConnection(client, o.value(), page.get("testPhotoUrl").value_or(""), maxPixels);
+}
+
+namespace {
+
+/// The text after the URL in a version tag ("<uri> etag \"v7\"" -> "etag \"v7\"").
+std::string tagDetail(const std::string& tag, const std::string& uri) {
+  return tag.rfind(uri, 0) == 0 ? tag.substr(std::min(tag.size(), uri.size() + 1)) : tag;
+}
+
+}  // namespace
+
+hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options,
+                                                 std::string_view sample, std::uint64_t maxPixels) {
+  const std::string text(trim(sample));
+  if (text.empty()) return testScimConnection(transport, options);
+  hostapi::ConnectionTestResult result;
+  auto add = [&](std::string step, bool ok, std::string detail) {
+    result.checks.push_back({std::move(step), ok, std::move(detail)});
+    return ok;
+  };
+  std::string hosts;
+  for (const auto& h : options.allowedHosts) hosts += (hosts.empty() ? "" : ", ") + allowedHostText(h);
+  add("settings", true, "allowed photo hosts: " + (hosts.empty() ? std::string("none") : hosts) + "; preferred type " +
+                            options.preferType + "; at most " + std::to_string(options.maxBytes) + " bytes per photo");
+  // A provisioned user's photos attribute as the host stored it, or one URL.
+  const bool isAttribute = text.front() == '[' || text.front() == '{';
+  const std::string photosJson = isAttribute ? text : "[{\"value\":" + http::toJsonText(http::jsonString(text)) + "}]";
+  auto choice = chooseScimPhoto(photosJson, options.preferType);
+  if (!choice.isOk() || !choice.value()) {
+    add("photo URL", false, choice.isOk() ? "the photos value has no entry with a URI to test" : choice.status().message());
+    return result;
+  }
+  const std::string uri = choice.value()->uri;
+  if (!isDataUri(uri)) {
+    const Status st = checkScimPhotoUrl(uri, options);
+    if (!add("URL policy", st.isOk(),
+             st.isOk() ? shown(uri) + " is allowed (host on the list, scheme allowed; its address is checked when it is "
+                                      "requested)"
+                       : st.message()))
+      return result;
+  }
+  ScimOptions once = options;
+  once.retry.maxAttempts = std::min(once.retry.maxAttempts, 2);
+  auto provider = makeScimProvider(std::shared_ptr<http::Transport>(std::shared_ptr<void>(), &transport), once);
+  const PhotoRef ref{"connection-test", photosJson};
+  if (!isDataUri(uri)) {
+    auto v = provider->versions({ref});
+    if (v[0].state == PhotoState::kNoPhoto) {
+      add("HEAD", false, "the photo host answered 404 or 410: there is no photo at " + shown(uri));
+      return result;
+    }
+    if (v[0].state != PhotoState::kPhoto) {
+      add("HEAD", false, v[0].error.message());
+      return result;
+    }
+    const std::string how = tagDetail(v[0].versionTag, uri);
+    add("HEAD", true, how.rfind("sha256", 0) == 0 ? "no ETag or Last-Modified (or HEAD refused): changes are found by "
+                                                    "downloading and hashing the photo each run"
+                                                  : "version from the photo host: " + how);
+  }
+  auto d = provider->download({ref});
+  if (d[0].state != PhotoState::kPhoto) {
+    add(isDataUri(uri) ? "data: URI" : "GET", false,
+        d[0].state == PhotoState::kNoPhoto ? "no photo at " + shown(uri) : d[0].error.message());
+    return result;
+  }
+  add(isDataUri(uri) ? "data: URI" : "GET", true,
+      std::to_string(d[0].bytes.size()) + " bytes" +
+          (d[0].contentType.empty() ? std::string() : ", Content-Type " + d[0].contentType));
+  image::Limits limits;
+  limits.maxBytes = options.maxBytes;
+  limits.maxPixels = maxPixels;
+  auto info = image::validate(d[0].bytes, limits);
+  if (!add("image", info.isOk(),
+           info.isOk() ? std::string(image::typeName(info.value().type)) + " " + std::to_string(info.value().width) + "x" +
+                             std::to_string(info.value().height) + ", decodes completely"
+                       : "the photo would be refused: " + info.status().message()))
+    return result;
+  result.ok = true;
+  return result;
 }
 
 hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options) {

@@ -126,9 +126,16 @@ std::unique_ptr<PhotoProvider> makeScimProvider(std::shared_ptr<http::Transport>
 hostapi::Result<std::unique_ptr<PhotoProvider>> makeScimProviderFromPage(const ProviderConfig& config);
 
 /// "Test connection" for a scim page. There is no SCIM endpoint to call (the host receives the
-/// users; PhotoSync only reads their photo URLs), so it checks the settings and that each allowed
-/// photo host answers HTTP (any status) at "/", and says so.
+/// users; PhotoSync only reads their photo URLs). With the page's testPhotoUrl it fetches and
+/// checks that photo (below); without it, it checks the settings and that each allowed photo host
+/// answers HTTP (any status) at "/", and says so.
 hostapi::ConnectionTestResult testScimConnection(const hostapi::PageValues& page);
 hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options);
+/// With `sample` (the page's "Photo to test": a provisioned user's photos value, or one URL), the
+/// test proves the photo path: the entry chosen as a sync chooses it, the URL policy, HEAD (the
+/// version a sync would see), GET and the image check, each a step with its detail; ok only when
+/// the photo would be stored. An empty `sample` is the host-reachability test above.
+hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options,
+                                                 std::string_view sample, std::uint64_t maxPixels = 16777216);
 
 }  // namespace photosync::providers
