@@ -9,18 +9,12 @@
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
-#include <fcntl.h>
-#include <net/if.h>
 #include <netdb.h>
-#include <sched.h>
-#include <sys/ioctl.h>
-#include <sys/mount.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <map>
 #include <mutex>
 #include <string>
@@ -29,6 +23,7 @@
 #include "hostapi/settings.h"
 #include "photosync/providers/provider.h"
 #include "photosync/providers/scim_provider.h"
+#include "netns.h"
 #include "test_servers.h"
 
 namespace {
@@ -101,7 +96,7 @@ extern "C" int getaddrinfo(const char* node, const char* service, const addrinfo
 
 namespace {
 
-const char kHosts[] =
+const std::string kHosts =
     "127.0.0.1 localhost\n"
     "::1 localhost6\n"
     "127.0.0.1 photos.test\n"
@@ -115,31 +110,6 @@ const char kHosts[] =
     "::ffff:169.254.169.254 mapped.test\n"
     "127.0.0.1 mixed.test\n"
     "10.0.0.1 mixed.test\n";
-
-// Before any thread exists (CLONE_NEWNS needs an unshared fs): a network namespace with only
-// loopback, a mount namespace whose /etc/hosts is ours.
-std::string enterNamespaces() {
-  if (unshare(CLONE_NEWNET | CLONE_NEWNS) != 0)
-    return std::string("unshare(CLONE_NEWNET | CLONE_NEWNS) is not permitted here: ") + std::strerror(errno);
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
-    return std::string("cannot make the mounts private: ") + std::strerror(errno);
-  char path[] = "/tmp/photosync-ssrf-hosts-XXXXXX";
-  const int fd = mkstemp(path);
-  if (fd < 0) return std::string("cannot write a hosts file: ") + std::strerror(errno);
-  const bool wrote = write(fd, kHosts, sizeof kHosts - 1) == static_cast<ssize_t>(sizeof kHosts - 1);
-  close(fd);
-  if (!wrote || mount(path, "/etc/hosts", nullptr, MS_BIND, nullptr) != 0)
-    return std::string("cannot bind-mount the hosts file over /etc/hosts: ") + std::strerror(errno);
-  unlink(path);  // the mount keeps it
-  const int s = socket(AF_INET, SOCK_DGRAM, 0);
-  ifreq ifr{};
-  std::strncpy(ifr.ifr_name, "lo", IFNAMSIZ - 1);
-  if (s < 0 || ioctl(s, SIOCGIFFLAGS, &ifr) != 0) return std::string("cannot read lo's flags: ") + std::strerror(errno);
-  ifr.ifr_flags = static_cast<short>(ifr.ifr_flags | IFF_UP);
-  if (ioctl(s, SIOCSIFFLAGS, &ifr) != 0) return std::string("cannot bring lo up: ") + std::strerror(errno);
-  close(s);
-  return {};
-}
 
 using photosync::providers::PhotoState;
 using photosync::testing::RawRequest;
@@ -292,7 +262,7 @@ TEST_F(SsrfNetns, Ipv6PhotoHostsWorkByLiteralAndByName) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  gSkipReason = enterNamespaces();
+  gSkipReason = photosync::testing::enterLoopbackOnlyNamespaces(kHosts);
   ::testing::InitGoogleTest(&argc, argv);
   return RUN_ALL_TESTS();
 }
