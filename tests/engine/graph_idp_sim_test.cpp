@@ -247,6 +247,53 @@ TEST(GraphIdpSim, MailboxConcurrencyIsRetriedLikeAny429) {
   EXPECT_GE(p->stats().retries, mailbox429);
 }
 
+// Microsoft's throttling page: a throttled $batch may itself fail with 424. That is throttling
+// of every sub-request: the batch is sent again and every user gets their photo. Before, a
+// non-200 $batch failed all of its users for the run.
+TEST(GraphIdpSim, ABatchFailingWith424IsThrottlingAndRetried) {
+  IdpSim sim;
+  auto users = sim.users();
+  auto p = sim.provider();
+  auto refs = refsOf(users);
+  sim.post("/_admin/config", R"({"graphBatch424":2})");
+  sim.resetCounters();
+  auto v = p->versions(refs);
+  expectMatches(users, v);
+  const auto counters = sim.get("/_admin/counters");
+  const auto* faults = http::getObject(counters, "faults");
+  ASSERT_NE(faults, nullptr);
+  EXPECT_EQ(http::getNumber(*faults, "batch.424").value_or(0), 2) << "idp-sim sent both 424s";
+  EXPECT_EQ(sim.req("graph.batch"), 3u + 2u) << "three batches of 20, two of them sent twice";
+  // With no rounds left, the 424 is reported per user as throttling, never as "no photo".
+  auto once = sim.provider("original", 1);
+  sim.post("/_admin/config", R"({"graphBatch424":1})");
+  auto w = once->versions({refs[0]});
+  EXPECT_EQ(w[0].state, PhotoState::kError);
+  EXPECT_EQ(w[0].error.code(), hostapi::StatusCode::kResourceExhausted) << w[0].error.toString();
+  EXPECT_NE(w[0].error.message().find("424"), std::string::npos) << w[0].error.message();
+}
+
+// OData JSON 4.01 allows base64url for binary values; Graph may send either form.
+TEST(GraphIdpSim, BatchedPhotosInBase64UrlAreRead) {
+  IdpSim sim;
+  sim.post("/_admin/config", R"({"graphBatchBinary":"base64url"})");
+  auto users = sim.users();
+  auto p = sim.provider();
+  auto refs = refsOf(users);
+  auto v = p->versions(refs);
+  std::vector<PhotoRef> withPhoto;
+  std::vector<web::json::value> withUsers;
+  for (std::size_t i = 0; i < refs.size(); ++i)
+    if (v[i].state == PhotoState::kPhoto) {
+      withPhoto.push_back(refs[i]);
+      withUsers.push_back(users[i]);
+    }
+  ASSERT_GT(withPhoto.size(), 20u);
+  auto d = p->download(withPhoto);
+  std::vector<providers::VersionInfo> vv(withPhoto.size(), providers::VersionInfo{PhotoState::kPhoto, "x", {}});
+  expectMatches(withUsers, vv, &d);
+}
+
 TEST(GraphIdpSim, ServerErrorsAndResetsAreRetriedNeverNoPhoto) {
   IdpSim sim;
   sim.post("/_admin/faults",

@@ -253,6 +253,33 @@ TEST(GraphProvider, DownloadDecodesBase64AndSpotsThePlaceholder) {
   EXPECT_FALSE(providers::isGraphPlaceholder(jpeg));
 }
 
+// An empty photo is reported as empty (it was "without its data (not base64)"); a body in
+// base64url (OData 4.01) is read like padded standard base64.
+TEST(GraphProvider, EmptyPhotosAreNamedAndBase64UrlBodiesAreRead) {
+  Fixture f;
+  const std::string jpeg = std::string("\xff\xd8\xff\xe0\xfb\xff jpeg>?", 15);
+  f.graph->answer = [&](const std::string& url, int) {
+    SubAnswer a = binary(jpeg);
+    if (url == "/users/oid-0/photo/$value") a.body = web::json::value::string("");
+    if (url == "/users/oid-1/photo/$value") a.body = web::json::value::null();
+    if (url == "/users/oid-2/photo/$value") a.body = web::json::value::string(photosync::base64UrlEncode(jpeg));
+    return a;
+  };
+  ASSERT_NE(photosync::base64UrlEncode(jpeg).find_first_of("-_"), std::string::npos) << "not a base64url-only text";
+  auto p = f.make();
+  auto d = p->download(refs(4));
+  for (int i : {0, 1}) {
+    SCOPED_TRACE(i);
+    EXPECT_EQ(d[static_cast<std::size_t>(i)].state, PhotoState::kError);
+    EXPECT_NE(d[static_cast<std::size_t>(i)].error.message().find("empty photo (0 bytes)"), std::string::npos)
+        << d[static_cast<std::size_t>(i)].error.message();
+  }
+  ASSERT_EQ(d[2].state, PhotoState::kPhoto) << d[2].error.toString();
+  EXPECT_EQ(d[2].bytes, jpeg);
+  ASSERT_EQ(d[3].state, PhotoState::kPhoto) << d[3].error.toString();
+  EXPECT_EQ(d[3].bytes, jpeg);
+}
+
 TEST(GraphProvider, SizedPhotoFallsBackToTheOriginalWhenTheSizeIsMissing) {
   Fixture f;
   f.graph->answer = [](const std::string& url, int) {

@@ -142,7 +142,7 @@ TEST(ScimE2E, PhotosFromScimUrlsFirstUnchangedChangedRemovedAndSwitchedOff) {
   ScimEnv env;
   ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
   env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true",
-               "massRevertGuardPercent=100"});
+               "allowedPhotoAddressRanges=127.0.0.1/32", "massRevertGuardPercent=100"});
   env.provision();
   const auto truth = env.simPhotos();
   std::size_t withPhoto = 0;
@@ -227,7 +227,8 @@ TEST(ScimE2E, PhotosFromScimUrlsFirstUnchangedChangedRemovedAndSwitchedOff) {
 TEST(ScimE2E, DataUriThumbnailsNeedNoRequestAndADisallowedHostRevertsNothing) {
   ScimEnv env;
   ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
-  env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true", "preferType=thumbnail"});
+  env.setPage({"syncPhotos=true", "allowedPhotoHosts=" + env.photoHost(), "allowPlainHttp=true",
+               "allowedPhotoAddressRanges=127.0.0.1/32", "preferType=thumbnail"});
   env.provision();
   // idp-sim inlines every fifth user's thumbnail as a data: URI.
   const value scimUsers = env.call("GET", "/_admin/scim-users?limit=1000");
@@ -265,6 +266,20 @@ TEST(ScimE2E, DataUriThumbnailsNeedNoRequestAndADisallowedHostRevertsNothing) {
   auto t = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
   EXPECT_EQ(t.exitCode, 0) << t.out << t.err;
   EXPECT_NE(t.out.find("reach " + env.photoHost()), std::string::npos) << t.out << t.err;
+  // With a provisioned user's photo to test, the test fetches and checks that photo as a sync would.
+  std::string photoUrl;
+  for (const auto& u : scimUsers.at("Resources").as_array())
+    if (u.has_field("photos") && photoUrl.empty())
+      for (const auto& p : u.at("photos").as_array())
+        if (p.at("type").as_string() == "photo" && p.at("value").as_string().rfind("http", 0) == 0)
+          photoUrl = p.at("value").as_string();
+  ASSERT_FALSE(photoUrl.empty());
+  env.setPage({"testPhotoUrl=" + photoUrl});
+  auto real = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
+  EXPECT_EQ(real.exitCode, 0) << real.out << real.err;
+  EXPECT_NE(real.out.find("decodes completely"), std::string::npos) << real.out << real.err;
+  EXPECT_EQ(real.out.find("reach "), std::string::npos) << real.out;
+  env.setPage({"testPhotoUrl="});
   env.setPage({"allowedPhotoHosts=127.0.0.1:1"});
   auto bad = env.host({"settings", "test", "--plugin", "photosync", "--directory", "Okta", "--page", "scim"});
   EXPECT_NE(bad.exitCode, 0) << bad.out << bad.err;

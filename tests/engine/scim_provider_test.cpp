@@ -7,6 +7,7 @@
 #include <atomic>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "photosync/common/crypto.h"
@@ -15,6 +16,7 @@
 #include "photosync/providers/identifier.h"
 #include "photosync/providers/scim_provider.h"
 #include "test_servers.h"
+#include "testsupport/images.h"
 
 namespace {
 
@@ -283,6 +285,11 @@ TEST(ScimAllowedHosts, LocationResolution) {
 
 // ---- the provider against real sockets ----
 
+const std::string& kJpegBody() {
+  static const std::string body = std::string("\xff\xd8\xff\xe0", 4) + std::string(3000, 'j');
+  return body;
+}
+
 /// A photo host on 127.0.0.1 whose answers a test scripts per request; records what it was asked.
 struct PhotoHost {
   std::mutex mu;
@@ -300,6 +307,14 @@ struct PhotoHost {
       if (!photosync::testing::writeAll(fd, "HTTP/1.1 200 OK\r\nContent-Type: image/jpeg\r\nConnection: close\r\n\r\n")) return false;
       const std::string chunk(16384, 'x');
       while (!server.stopping() && photosync::testing::writeAll(fd, chunk)) {
+      }
+      return false;
+    }
+    if (out == "TRICKLE") {  // a slow-loris host: one byte of a valid answer every 50 ms
+      const std::string all = photosync::testing::rawResponse(200, kJpegBody());
+      for (char c : all) {
+        if (server.stopping() || !photosync::testing::writeAll(fd, std::string_view(&c, 1))) break;
+        server.stall(std::chrono::milliseconds(50));
       }
       return false;
     }
@@ -335,6 +350,8 @@ ScimOptions optionsFor(const std::vector<std::string>& hostPorts) {
   for (const auto& h : hostPorts) lines += h + "\n";
   o.allowedHosts = providers::parseAllowedHosts(lines).value();
   o.allowPlainHttp = true;  // the local servers speak plain http
+  // The test photo hosts listen on loopback, which photo URLs may reach only when allowed.
+  o.allowedAddressRanges = http::parseAddressRanges("127.0.0.1/32").value();
   o.retry.maxAttempts = 3;
   o.retry.baseDelay = std::chrono::milliseconds(1);
   o.retry.maxDelay = std::chrono::milliseconds(5);
@@ -590,6 +607,124 @@ TEST(ScimProvider, CancelledProviderAnswersCancelledAtOnce) {
   EXPECT_EQ(v[0].state, PhotoState::kError);
   EXPECT_EQ(v[0].error.code(), hostapi::StatusCode::kCancelled);
   EXPECT_TRUE(f.host.requests().empty());
+}
+
+// A name on the allow-list says nothing about where it points: a photo host on loopback is
+// refused, and never connected to, unless the page allows its address range.
+TEST(ScimProvider, LoopbackPhotoHostIsRefusedUnlessItsRangeIsAllowed) {
+  Fixture f;
+  f.host.answer = [](const RawRequest& r) { return reply(r, 200, kJpeg, {{"ETag", "\"v1\""}}); };
+  for (const std::string& host : std::vector<std::string>{f.host.hostPort(), "localhost:" + std::to_string(f.host.server.port())}) {
+    SCOPED_TRACE(host);
+    ScimOptions o = optionsFor({host});
+    o.allowedAddressRanges.clear();
+    auto p = f.make(o);
+    const std::string url = "http://" + host + "/p.jpg";
+    auto v = p->versions({{"u1", photosOf(url)}});
+    EXPECT_EQ(v[0].state, PhotoState::kError);
+    EXPECT_EQ(v[0].error.code(), hostapi::StatusCode::kPermissionDenied) << v[0].error.toString();
+    EXPECT_NE(v[0].error.message().find("loopback"), std::string::npos) << v[0].error.message();
+    EXPECT_NE(v[0].error.message().find("Allowed photo address ranges"), std::string::npos) << v[0].error.message();
+    auto d = p->download({{"u1", photosOf(url)}});
+    EXPECT_EQ(d[0].error.code(), hostapi::StatusCode::kPermissionDenied) << d[0].error.toString();
+  }
+  EXPECT_EQ(f.host.server.connections(), 0);
+  auto allowed = f.make(optionsFor({f.host.hostPort()}));
+  auto v = allowed->versions({{"u1", photosOf(f.host.base() + "/p.jpg")}});
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto) << v[0].error.toString();
+}
+
+// A redirect to an allowed name is checked by address too, hop by hop.
+TEST(ScimProvider, RedirectToAnAllowedNameOnARefusedAddressIsRefused) {
+  Fixture f;
+  const std::string port = std::to_string(f.host.server.port());
+  f.host.answer = [&](const RawRequest& r) {
+    if (r.target == "/start") return photosync::testing::rawResponse(302, "", {{"Location", "http://0.0.0.0:" + port + "/p.jpg"}});
+    return reply(r, 200, kJpeg, {{"ETag", "\"v1\""}});
+  };
+  auto p = f.make(optionsFor({f.host.hostPort(), "0.0.0.0:" + port}));
+  auto v = p->versions({{"u1", photosOf(f.host.base() + "/start")}});
+  EXPECT_EQ(v[0].state, PhotoState::kError);
+  EXPECT_NE(v[0].error.message().find("redirected to http://0.0.0.0:" + port + "/p.jpg, which is refused"),
+            std::string::npos) << v[0].error.message();
+  EXPECT_NE(v[0].error.message().find("unspecified"), std::string::npos) << v[0].error.message();
+  EXPECT_EQ(f.host.requests(), std::vector<std::string>{"HEAD /start"});
+}
+
+// One deadline per photo across connect, headers and body: a host that trickles its answer
+// fails only its own user, within the limit, while the other users' photos complete.
+TEST(ScimProvider, ATricklingHostFailsOnlyItsOwnUserWithinThePhotoTimeLimit) {
+  Fixture f;
+  f.host.answer = [](const RawRequest& r) {
+    if (r.target == "/slow.jpg") return std::string("TRICKLE");
+    return reply(r, 200, kJpeg, {{"ETag", "\"" + r.target + "\""}});
+  };
+  ScimOptions o = optionsFor({f.host.hostPort()});
+  o.photoTimeout = std::chrono::seconds(1);
+  o.concurrency = 4;
+  auto p = f.make(o);
+  std::vector<providers::PhotoRef> slow = {{"slow", photosOf(f.host.base() + "/slow.jpg")}};
+  std::vector<providers::PhotoRef> others;
+  for (int i = 0; i < 6; ++i) others.push_back({"u" + std::to_string(i), photosOf(f.host.base() + "/u" + std::to_string(i) + ".jpg")});
+  std::vector<providers::VersionInfo> slowResult;
+  const auto start = std::chrono::steady_clock::now();
+  std::thread slowThread([&] { slowResult = p->versions(slow); });
+  auto v = p->versions(others);
+  for (const auto& x : v) EXPECT_EQ(x.state, PhotoState::kPhoto) << x.error.toString();
+  slowThread.join();
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(slowResult.size(), 1u);
+  EXPECT_EQ(slowResult[0].state, PhotoState::kError);
+  EXPECT_EQ(slowResult[0].error.code(), hostapi::StatusCode::kDeadlineExceeded) << slowResult[0].error.toString();
+  EXPECT_NE(slowResult[0].error.message().find("did not finish within 1 s"), std::string::npos)
+      << slowResult[0].error.message();
+  EXPECT_LT(took, std::chrono::seconds(4)) << "the limit covers retries too";
+  EXPECT_GE(took, std::chrono::milliseconds(900));
+}
+
+// Before, the test sent HEAD / to each host and a 404 counted as ok. With a photo to test it
+// proves the photo path: the same URL rules, HEAD, GET and the image check, step by step.
+TEST(ScimConnectionTest, APhotoToTestIsCheckedAsASyncWouldCheckIt) {
+  Fixture f;
+  const std::string good = testsupport::gradientJpeg(48, 32, 3);
+  f.host.answer = [&](const RawRequest& r) {
+    if (r.target == "/missing.jpg") return reply(r, 404, "Not Found\n");
+    if (r.target == "/broken.jpg") return reply(r, 200, kJpeg, {{"Content-Type", "image/jpeg"}});
+    return reply(r, 200, good, {{"Content-Type", "image/jpeg"}, {"ETag", "\"e1\""}});
+  };
+  http::Client client(providers::scimClientOptions());
+  const ScimOptions o = optionsFor({f.host.hostPort()});
+  auto steps = [](const hostapi::ConnectionTestResult& r) {
+    std::string s;
+    for (const auto& c : r.checks) s += c.step + (c.ok ? ":ok " : ":failed ");
+    return s;
+  };
+  auto r = providers::testScimConnection(client, o, f.host.base() + "/u1.jpg");
+  EXPECT_TRUE(r.ok);
+  EXPECT_EQ(steps(r), "settings:ok URL policy:ok HEAD:ok GET:ok image:ok ");
+  EXPECT_NE(r.checks[2].detail.find("etag \"e1\""), std::string::npos) << r.checks[2].detail;
+  EXPECT_NE(r.checks[3].detail.find(std::to_string(good.size()) + " bytes"), std::string::npos) << r.checks[3].detail;
+  EXPECT_EQ(r.checks[4].detail, "JPEG 48x32, decodes completely");
+  // A provisioned user's photos value: the entry a sync would choose.
+  auto attr = providers::testScimConnection(
+      client, o,
+      R"([{"value":")" + f.host.base() + R"(/thumb.jpg","type":"thumbnail"},{"value":")" + f.host.base() +
+          R"(/missing.jpg","type":"photo","primary":true}])");
+  EXPECT_FALSE(attr.ok);
+  EXPECT_EQ(steps(attr), "settings:ok URL policy:ok HEAD:failed ");
+  EXPECT_NE(attr.checks[2].detail.find("404 or 410"), std::string::npos) << attr.checks[2].detail;
+  auto broken = providers::testScimConnection(client, o, f.host.base() + "/broken.jpg");
+  EXPECT_FALSE(broken.ok);
+  EXPECT_EQ(steps(broken), "settings:ok URL policy:ok HEAD:ok GET:ok image:failed ");
+  EXPECT_NE(broken.checks[4].detail.find("would be refused: corrupt JPEG"), std::string::npos) << broken.checks[4].detail;
+  auto elsewhere = providers::testScimConnection(client, o, "https://photos.example.com/p.jpg");
+  EXPECT_EQ(steps(elsewhere), "settings:ok URL policy:failed ");
+  ScimOptions noRange = o;
+  noRange.allowedAddressRanges.clear();
+  auto loop = providers::testScimConnection(client, noRange, f.host.base() + "/u1.jpg");
+  EXPECT_EQ(steps(loop), "settings:ok URL policy:ok HEAD:failed ");
+  EXPECT_NE(loop.checks[2].detail.find("loopback"), std::string::npos) << loop.checks[2].detail;
+  EXPECT_EQ(f.host.count("HEAD"), 3) << "u1, missing, broken; nothing for the refused ones";
 }
 
 TEST(ScimConnectionTest, SettingsAndReachabilityOfEachAllowedHost) {

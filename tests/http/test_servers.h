@@ -62,21 +62,33 @@ class RawServer {
   /// Returns true to keep the connection open for another request.
   using Handler = std::function<bool(int fd, const RawRequest& request)>;
 
-  explicit RawServer(Handler handler) : handler_(std::move(handler)) {
-    listenFd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+  /// Listens on 127.0.0.1 (or `ipv4Address`, another address of lo), or on [::1] when `ipv6`.
+  explicit RawServer(Handler handler, bool ipv6 = false, const std::string& ipv4Address = "127.0.0.1")
+      : handler_(std::move(handler)), ipv6_(ipv6), address_(ipv4Address) {
+    listenFd_ = ::socket(ipv6 ? AF_INET6 : AF_INET, SOCK_STREAM, 0);
     if (listenFd_ < 0) throw std::runtime_error("socket failed");
     int one = 1;
     ::setsockopt(listenFd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    addr.sin_port = 0;
-    if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        ::listen(listenFd_, 64) != 0)
-      throw std::runtime_error("bind/listen failed");
-    socklen_t len = sizeof addr;
-    ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    if (ipv6) {
+      sockaddr_in6 addr{};
+      addr.sin6_family = AF_INET6;
+      addr.sin6_addr = in6addr_loopback;
+      if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listenFd_, 64) != 0)
+        throw std::runtime_error("bind/listen on [::1] failed");
+      socklen_t len = sizeof addr;
+      ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin6_port);
+    } else {
+      sockaddr_in addr{};
+      addr.sin_family = AF_INET;
+      if (::inet_pton(AF_INET, ipv4Address.c_str(), &addr.sin_addr) != 1) throw std::runtime_error("bad address");
+      addr.sin_port = 0;
+      if (::bind(listenFd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 || ::listen(listenFd_, 64) != 0)
+        throw std::runtime_error("bind/listen failed");
+      socklen_t len = sizeof addr;
+      ::getsockname(listenFd_, reinterpret_cast<sockaddr*>(&addr), &len);
+      port_ = ntohs(addr.sin_port);
+    }
     acceptor_ = std::thread([this] { acceptLoop(); });
   }
 
@@ -90,7 +102,7 @@ class RawServer {
 
   int port() const { return port_; }
   std::string url(const std::string& path = "/") const {
-    return "http://127.0.0.1:" + std::to_string(port_) + path;
+    return (ipv6_ ? std::string("http://[::1]:") : "http://" + address_ + ":") + std::to_string(port_) + path;
   }
   int requests() const { return requests_.load(); }
   int connections() const { return connections_.load(); }
@@ -157,6 +169,8 @@ class RawServer {
   }
 
   Handler handler_;
+  bool ipv6_ = false;
+  std::string address_;
   int listenFd_ = -1;
   int port_ = 0;
   std::atomic<bool> stop_{false};

@@ -55,7 +55,7 @@ bool decodeJpegPod(std::string_view bytes, std::vector<std::uint8_t>* out, std::
 }
 
 bool encodeJpegPod(std::uint32_t width, std::uint32_t height, const std::uint8_t* rgba,
-                   std::string_view app1, unsigned char** buf, unsigned long* size) {
+                   std::string_view app1, unsigned char** buf, unsigned long* size, bool progressive = false) {
   jpeg_compress_struct cinfo;
   JpegErr err;
   std::memset(&cinfo, 0, sizeof cinfo);
@@ -73,6 +73,7 @@ bool encodeJpegPod(std::uint32_t width, std::uint32_t height, const std::uint8_t
   cinfo.in_color_space = JCS_EXT_RGBX;
   jpeg_set_defaults(&cinfo);
   jpeg_set_quality(&cinfo, 95, TRUE);
+  if (progressive) jpeg_simple_progression(&cinfo);
   jpeg_start_compress(&cinfo, TRUE);
   if (!app1.empty()) {
     jpeg_write_marker(&cinfo, JPEG_APP0 + 1, reinterpret_cast<const JOCTET*>(app1.data()),
@@ -197,6 +198,15 @@ std::string makeJpeg(std::uint32_t width, std::uint32_t height, const std::vecto
   unsigned long size = 0;
   std::string out;
   if (encodeJpegPod(width, height, rgba.data(), app1, &buf, &size)) out.assign(reinterpret_cast<char*>(buf), size);
+  std::free(buf);
+  return out;
+}
+
+std::string makeProgressiveJpeg(std::uint32_t width, std::uint32_t height, const std::vector<std::uint8_t>& rgba) {
+  unsigned char* buf = nullptr;
+  unsigned long size = 0;
+  std::string out;
+  if (encodeJpegPod(width, height, rgba.data(), {}, &buf, &size, true)) out.assign(reinterpret_cast<char*>(buf), size);
   std::free(buf);
   return out;
 }

@@ -36,6 +36,9 @@ std::string makePng(std::uint32_t width, std::uint32_t height, const std::vector
 /// A baseline JPEG; when `app1` is non-empty it is written as an APP1 segment's payload.
 std::string makeJpeg(std::uint32_t width, std::uint32_t height, const std::vector<std::uint8_t>& rgba,
                      std::string_view app1 = {});
+/// A progressive JPEG with libjpeg's standard script (jpeg_simple_progression: 10 scans for
+/// YCbCr, the last a refinement of the luma AC coefficients).
+std::string makeProgressiveJpeg(std::uint32_t width, std::uint32_t height, const std::vector<std::uint8_t>& rgba);
 /// A valid progressive RGB JPEG (16x16) with `acRefinements`+1 scans per AC coefficient and
 /// component: 1 + 3*63*(acRefinements+1) scans in all.
 std::string makeJpegWithManyScans(int acRefinements);

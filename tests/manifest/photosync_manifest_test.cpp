@@ -92,6 +92,9 @@ std::vector<Expected> expectedFields(const std::string& page) {
     const std::vector<Expected> own = {
         {"allowedPhotoHosts", FieldType::kMultiline, std::nullopt},
         {"allowPlainHttp", FieldType::kToggle, "false"},
+        {"allowedPhotoAddressRanges", FieldType::kMultiline, std::nullopt},
+        {"photoTimeoutSeconds", FieldType::kNumber, "30"},
+        {"testPhotoUrl", FieldType::kText, std::nullopt},
         {"preferType", FieldType::kSelect, "photo", {"photo", "thumbnail"}},
     };
     f.insert(f.end(), own.begin(), own.end());

@@ -370,6 +370,7 @@ TEST(PhotoSyncPlugin, ScimAllowedHostsAreHostAndPortPerLine) {
   v.pageKey = "scim";
   EXPECT_TRUE(plugin->validateSettings("scim", v).empty());  // nothing required
   v.values["allowedPhotoHosts"] = "photos.example.com\n\n  127.0.0.1:8443  \r\n[::1]:9000\n";
+  v.values["allowedPhotoAddressRanges"] = "127.0.0.1/32\n::1/128";  // loopback literals need it
   auto ok = plugin->validateSettings("scim", v);
   EXPECT_TRUE(ok.empty()) << messagesOf(ok);
   for (const char* bad : {"https://photos.example.com", "photos.example.com/path", "a b",
@@ -409,6 +410,7 @@ TEST(PhotoSyncPlugin, ScimAllowedHostsSaveExactlyWhenTheSyncAcceptsThem) {
     PageValues v;
     v.pageKey = "scim";
     v.values["allowedPhotoHosts"] = c.hosts;
+    v.values["allowedPhotoAddressRanges"] = "127.0.0.1/32\n::1/128";  // loopback literals need it
     const auto errors = plugin->validateSettings("scim", v);
     const auto run = providers::scimOptionsFromPage(v);
     EXPECT_EQ(errors.empty(), c.accepted) << messagesOf(errors);
@@ -419,6 +421,56 @@ TEST(PhotoSyncPlugin, ScimAllowedHostsSaveExactlyWhenTheSyncAcceptsThem) {
       EXPECT_NE(errors[0].message.find("is not host[:port]"), std::string::npos) << errors[0].message;
     }
   }
+}
+
+// An IP literal on the allow-list that photo URLs may not reach is refused when the page is saved,
+// unless the page's address ranges allow it; numeric hosts in inet_aton forms are refused as such.
+// Before, "settings set" accepted 169.254.169.254, 10.0.0.1, 0.0.0.0 and 2130706433 silently.
+TEST(PhotoSyncPlugin, ScimAllowedHostLiteralsInRefusedRangesAreRefusedOnSave) {
+  auto plugin = makePlugin();
+  struct Case {
+    const char* hosts;
+    const char* ranges;
+    const char* error;  // nullptr: saved
+  };
+  const Case cases[] = {
+      {"169.254.169.254", "", "link-local"},
+      {"10.0.0.1:8080", "", "private address (10.0.0.0/8)"},
+      {"0.0.0.0", "", "unspecified"},
+      {"127.0.0.1:9000", "", "loopback"},
+      {"[::1]:9000", "", "loopback"},
+      {"[::ffff:169.254.169.254]", "", "IPv6 form of 169.254.169.254"},
+      {"[fd00:ec2::254]", "", "cloud metadata"},
+      {"2130706433", "127.0.0.0/8", "write it as 127.0.0.1"},
+      {"0x7f.1:8080", "127.0.0.0/8", "write it as 127.0.0.1"},
+      {"127.0.0.1:9000", "127.0.0.1/32", nullptr},
+      {"[::1]:9000", "::1/128", nullptr},
+      {"10.0.0.1:8080", "127.0.0.1/32", "private"},
+      {"93.184.216.34", "", nullptr},
+      {"photos.example.com", "", nullptr},  // names are checked by address at every request
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.hosts) + " / " + c.ranges);
+    PageValues v;
+    v.pageKey = "scim";
+    v.values["allowedPhotoHosts"] = c.hosts;
+    v.values["allowedPhotoAddressRanges"] = c.ranges;
+    const auto errors = plugin->validateSettings("scim", v);
+    if (c.error == nullptr) {
+      EXPECT_TRUE(errors.empty()) << messagesOf(errors);
+      continue;
+    }
+    ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+    EXPECT_EQ(errors[0].fieldKey, "allowedPhotoHosts");
+    EXPECT_NE(errors[0].message.find(c.error), std::string::npos) << errors[0].message;
+  }
+  PageValues bad;
+  bad.pageKey = "scim";
+  bad.values["allowedPhotoAddressRanges"] = "127.0.0.1/33";
+  const auto errors = plugin->validateSettings("scim", bad);
+  ASSERT_EQ(errors.size(), 1u) << messagesOf(errors);
+  EXPECT_EQ(errors[0].fieldKey, "allowedPhotoAddressRanges");
+  EXPECT_NE(errors[0].message.find("invalid prefix length"), std::string::npos) << errors[0].message;
 }
 
 // A page the provider would refuse when a sync starts is refused when it is saved: the page's

@@ -145,6 +145,8 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["googleMimeType"] = value::string(cfg.googleMimeType);
     v["redirect"] = value::number(cfg.redirect);
     v["photoOutage"] = value::boolean(cfg.photoOutage);
+    v["graphBatchBinary"] = value::string(cfg.graphBatchBinary);
+    v["graphBatch424"] = value::number(cfg.graphBatch424);
     v["baseUrl"] = value::string(cfg.baseUrl);
     return ok(v);
   }

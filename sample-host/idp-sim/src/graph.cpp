@@ -442,6 +442,20 @@ Response Sim::graphBatch(Request& r) {
     }
   }
   if (r.method != "POST") return err(405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target.");
+  // Microsoft's (archived) throttling page: a throttled $batch may itself fail with 424.
+  bool fail424 = false;
+  {
+    std::lock_guard l(configMutex_);
+    if (config_.graphBatch424 > 0) {
+      --config_.graphBatch424;
+      fail424 = true;
+    }
+  }
+  if (fail424) {
+    counters_.fault("batch.424");
+    return err(424, "FailedDependency", "The request failed because it depends on a request that was throttled.");
+  }
+  const bool base64url = config().graphBatchBinary == "base64url";
   value body;
   try {
     body = value::parse(r.body);
@@ -551,7 +565,7 @@ Response Sim::graphBatch(Request& r) {
             item["body"] = value::string(sresp.body);
           }
         } else {
-          item["body"] = value::string(base64Encode(sresp.body));
+          item["body"] = value::string(base64url ? base64UrlEncode(sresp.body) : base64Encode(sresp.body));
         }
       }
       responses[n++] = item;

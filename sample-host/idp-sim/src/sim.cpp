@@ -669,6 +669,9 @@ std::string Sim::applyConfig(const value& v) {
     else if (k == "googleMimeType" && x.is_string() && (x.as_string() == "mime" || x.as_string() == "short")) c.googleMimeType = x.as_string();
     else if (k == "redirect" && x.is_number() && (x.as_integer() == 0 || x.as_integer() == 301 || x.as_integer() == 302 || x.as_integer() == 307 || x.as_integer() == 308))
       c.redirect = x.as_integer();
+    else if (k == "graphBatchBinary" && x.is_string() && (x.as_string() == "base64" || x.as_string() == "base64url"))
+      c.graphBatchBinary = x.as_string();
+    else if (k == "graphBatch424" && x.is_number() && x.as_integer() >= 0) c.graphBatch424 = x.as_integer();
     else return "unknown or invalid config field '" + k + "'";
   }
   config_ = c;

@@ -83,6 +83,8 @@ struct RuntimeConfig {
   std::string googleMimeType = "mime";    // "mime" (image/jpeg, image/png) or "short" (JPEG, PNG as the discovery doc lists)
   int redirect = 0;                    // photo host: 0, 301 or 302
   bool photoOutage = false;            // every Graph photo and Google photos.get answers 404 "no photo"
+  std::string graphBatchBinary = "base64";  // $batch binary bodies: "base64" (RFC 4648 §4, padded) or "base64url" (§5, unpadded, OData 4.01)
+  int graphBatch424 = 0;               // the next N $batch requests fail as a whole with 424 (throttled batch)
   std::string baseUrl;                 // e.g. http://127.0.0.1:PORT (set at start)
 };
 

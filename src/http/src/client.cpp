@@ -16,7 +16,9 @@
 
 #include "photosync/common/text.h"
 #include "pplxwait/pplx_wait.h"
+#include "photosync/http/address_policy.h"
 #include "photosync/http/url.h"
+#include "pinned.h"
 
 namespace photosync::http {
 namespace {
@@ -119,6 +121,21 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
   const std::string host = hostForDisplay(*parts);
   const auto deadline = SteadyClock::now() + request.timeout;
   if (cancelled && cancelled()) return hostapi::cancelled("request to " + host + " was cancelled");
+  // cpprest resolves the URI's host itself (a second lookup that could answer differently) and
+  // cannot resolve a bracketed IPv6 literal at all: both go over a connection of our own.
+  if (request.addressPolicy || parts->host.find(':') != std::string::npos) {
+    std::vector<IpAddress> addresses;
+    if (request.addressPolicy) {
+      auto resolved = request.addressPolicy->resolve(parts->host);
+      if (!resolved) return resolved.status();
+      addresses = std::move(resolved.value());
+    } else if (auto literal = parseIpLiteral(parts->host)) {
+      addresses.push_back(*literal);
+    } else {
+      return hostapi::invalidArgument("invalid IPv6 address in the URL for " + host);
+    }
+    return detail::sendPinned(request, *parts, addresses, impl_->options.userAgent, deadline, cancelled);
+  }
 
   pplx::cancellation_token_source cts;
   std::shared_ptr<pplxwait::Outcome<web::http::http_response>> headersOutcome;

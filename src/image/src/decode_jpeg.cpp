@@ -1,7 +1,12 @@
 // Full JPEG decode with libjpeg-turbo, made safe for hostile input:
 // - errors longjmp back here instead of exit() (libjpeg's default), with the text captured;
-// - corrupt-data warnings (libjpeg repairs and carries on) are refusals once scan data starts:
-//   an avatar with grey blocks in it is not "intact";
+// - corrupt-data warnings once scan data starts are decided per class (docs/architecture.md,
+//   "Images"): what loses picture data is refused (an avatar with grey blocks in it is not
+//   "intact"), what libjpeg recovers completely is accepted: extraneous bytes between markers
+//   (skipped after a scan's complete entropy data; before a restart marker they are refused), and in a progressive file a scan order libjpeg calls
+//   inconsistent, or a refinement scan that ends early, provided that at the end every
+//   coefficient of every component has a value (coef_bits >= 0). A missing DC scan is refused;
+//   Motion-JPEG frames without DHT decode with the standard tables and raise no warning;
 // - a cap on the number of progressive scans (thousands of tiny scans are a known CPU DoS) and
 //   on libjpeg's own memory (progressive images keep every coefficient in memory).
 //
@@ -38,6 +43,9 @@ struct ErrorManager {
   char error[JMSG_LENGTH_MAX];
   int errorCode;
   bool scanLimitHit;
+  int deferredCode;                       // first warning accepted only if the picture is complete
+  char deferredWarning[JMSG_LENGTH_MAX];
+  int missingDcComponent;                 // >= 0: no DC scan for this component (set at the end)
 };
 
 struct ProgressMonitor {
@@ -60,6 +68,34 @@ void onEmitMessage(j_common_ptr cinfo, int level) {
   // concern markers libjpeg skipped (junk between header segments, odd JFIF versions) and do
   // not touch a pixel.
   if (!err->dataPhase && code != JWRN_JPEG_EOF) return;
+  if (err->dataPhase) {
+    // Bytes skipped while looking for a marker come after a complete segment of entropy data;
+    // a gap in that data would have shown as a Huffman error or a premature end instead.
+    // Before a restart marker inside a scan they mean the interval's data did not match its
+    // MCUs (hopper_bad_exif.jpg: 1214 bytes before RST0): refused.
+    const int marker = cinfo->err->msg_parm.i[1];
+    if (code == JWRN_EXTRANEOUS_DATA && !(marker >= JPEG_RST0 && marker <= JPEG_RST0 + 7)) return;
+    const auto* d = reinterpret_cast<j_decompress_ptr>(cinfo);
+    const bool refinement = d->progressive_mode && d->Ah > 0;
+    // "Inconsistent progression" comes in two kinds: an AC scan before the component's DC scan
+    // (reported for coefficient 0; nothing lost if the DC scan follows), and a refinement of a
+    // coefficient whose earlier bits never came (lost: refused at once).
+    const int component = cinfo->err->msg_parm.i[0], coefficient = cinfo->err->msg_parm.i[1];
+    const bool acBeforeDc = code == JWRN_BOGUS_PROGRESSION && d->progressive_mode && coefficient == 0 && d->Ss > 0;
+    if (code == JWRN_BOGUS_PROGRESSION && !acBeforeDc && coefficient == 0 && component >= 0 &&
+        component < d->num_components && d->coef_bits != nullptr && d->coef_bits[component][0] < 0)
+      err->missingDcComponent = component;
+    const bool deferrable = acBeforeDc || (refinement && (code == JWRN_HIT_MARKER || code == JWRN_JPEG_EOF));
+    if (deferrable) {
+      // Progressive: every coefficient is in memory (bounded by the scan cap), so decide at the
+      // end of the input whether the picture is complete.
+      if (err->deferredCode == 0) {
+        err->deferredCode = code;
+        (*cinfo->err->format_message)(cinfo, err->deferredWarning);
+      }
+      return;
+    }
+  }
   // Stop at the first sign of corrupt data (as TurboJPEG's TJFLAG_STOPONWARNING does): libjpeg
   // would otherwise fill a 16-megapixel frame from a 100-byte body before we could refuse it.
   err->dataWarnings = 1;
@@ -130,7 +166,24 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
   cinfo.scale_num = 1;
   cinfo.scale_denom = scaleDenom;
   err->dataPhase = true;
-  jpeg_start_decompress(&cinfo);
+  jpeg_start_decompress(&cinfo);  // a progressive file is read to its end here
+  if (err->deferredCode != 0 && cinfo.coef_bits != nullptr) {
+    bool complete = true;
+    for (int c = 0; c < cinfo.num_components; ++c)
+      for (int k = 0; k < DCTSIZE2; ++k)
+        if (cinfo.coef_bits[c][k] < 0) {
+          complete = false;
+          if (k == 0 && err->missingDcComponent < 0) err->missingDcComponent = c;
+        }
+    if (!complete) {
+      err->dataWarnings = 1;
+      err->firstWarningCode = err->deferredCode;
+      std::memcpy(err->firstWarning, err->deferredWarning, sizeof err->firstWarning);
+      jpeg_destroy_decompress(&cinfo);
+      outcome.failed = true;
+      return outcome;
+    }
+  }
   if (cinfo.output_width != width || cinfo.output_height != height || cinfo.output_components != 4) {
     jpeg_destroy_decompress(&cinfo);
     outcome.failed = true;
@@ -153,6 +206,10 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
 std::string describeJpegError(const ErrorManager& err) {
   if (err.scanLimitHit) {
     return "corrupt JPEG: more than " + std::to_string(kMaxProgressiveScans) + " progressive scans";
+  }
+  if (err.missingDcComponent >= 0) {
+    return "corrupt JPEG: the progressive file has no DC scan for component " +
+           std::to_string(err.missingDcComponent) + ", so every block has lost its base colour";
   }
   int code = err.errorCode;
   const char* text = err.error;
@@ -210,6 +267,7 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
                                   (std::uint64_t{64} << 20);
   ErrorManager err;
   std::memset(&err, 0, sizeof err);
+  err.missingDcComponent = -1;
   const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, width, height, scaleDenom, out != nullptr);
   if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
   if (o.failed || err.dataWarnings > 0) {

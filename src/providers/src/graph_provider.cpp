@@ -133,11 +133,17 @@ class GraphProvider final : public PhotoProvider {
         p.error = statusError(r, "photo");
         continue;
       }
+      if (r.body.is_null() || (r.body.is_string() && r.body.as_string().empty())) {
+        p.error = hostapi::unavailable("Microsoft Graph sent an empty photo (0 bytes); will retry next run");
+        continue;
+      }
       if (!r.body.is_string()) {
         p.error = hostapi::unavailable("Microsoft Graph sent a photo without its data (not base64); will retry next run");
         continue;
       }
+      // OData JSON 4.01 allows base64url as well as padded standard base64 for binary values.
       auto bytes = photosync::base64Decode(r.body.as_string());
+      if (!bytes) bytes = photosync::base64UrlDecode(r.body.as_string());
       if (!bytes) {
         p.error = hostapi::unavailable("Microsoft Graph sent unreadable photo data (bad base64, truncated?); will retry next run");
         continue;
@@ -271,6 +277,35 @@ class GraphProvider final : public PhotoProvider {
         tokens_->invalidate(token.value());
         --round;
         continue;
+      }
+      // Microsoft's throttling guidance: a throttled $batch may itself fail with 424 (Failed
+      // Dependency) or 429. That is throttling of every sub-request, not a failure of its users:
+      // wait (Retry-After, else backoff) and send them all again, within the rounds.
+      if ((res.status == 424 || res.status == 429) && round < o_.maxBatchRounds) {
+        std::chrono::milliseconds wait{0};
+        bool sawRetryAfter = false;
+        if (auto ra = res.headers.get("Retry-After"))
+          if (auto d = http::parseRetryAfter(*ra)) {
+            wait = *d;
+            sawRetryAfter = true;
+          }
+        if (!sawRetryAfter) {
+          lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
+          wait = lastDelay;
+        }
+        if (wait > o_.retry.maxRetryAfter) wait = o_.retry.maxRetryAfter;
+        if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
+          for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+          return out;
+        }
+        continue;
+      }
+      if (res.status == 424) {
+        for (auto i : pending)
+          out[i].error = hostapi::resourceExhausted(
+              "throttled by Microsoft Graph (424 on the whole $batch) after " + std::to_string(o_.maxBatchRounds) +
+              " attempts; retried next run (lower the concurrency if it persists)");
+        return out;
       }
       if (res.status != 200) {
         SubResult whole;

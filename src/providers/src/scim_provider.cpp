@@ -14,9 +14,11 @@
 #include "photosync/common/crypto.h"
 #include "photosync/common/encoding.h"
 #include "photosync/common/text.h"
+#include "photosync/http/address_policy.h"
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "photosync/image/image.h"
 #include "page_checks.h"
 
 namespace photosync::providers {
@@ -112,6 +114,12 @@ bool isRedirect(int status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+/// The one deadline of a photo (version or download): started when its first request gets a
+/// permit, shared by every request made for it.
+struct PhotoClock {
+  std::optional<std::chrono::steady_clock::time_point> deadline;
+};
+
 /// What one request (after retries and redirects) came to.
 struct Fetched {
   Status error;      // not ok: no HTTP answer (transport, refused URL, cap, cancelled)
@@ -124,7 +132,8 @@ class ScimProvider final : public PhotoProvider {
       : transport_(std::move(transport)),
         o_(std::move(options)),
         outerCancelled_(std::move(cancelled)),
-        limiter_(std::max(1, o_.concurrency)) {
+        limiter_(std::max(1, o_.concurrency)),
+        addressPolicy_(std::make_shared<const http::AddressPolicy>(o_.allowedAddressRanges)) {
     if (o_.maxRedirects < 0) o_.maxRedirects = 0;
   }
 
@@ -200,8 +209,9 @@ class ScimProvider final : public PhotoProvider {
       return v;
     }
     const std::string host = hostOf(uri);
+    PhotoClock clock;
     if (!refusesHead(host)) {
-      auto head = fetch("HEAD", uri);
+      auto head = fetch("HEAD", uri, clock);
       if (!head.error) {
         v.error = head.error;
         return v;
@@ -231,7 +241,7 @@ class ScimProvider final : public PhotoProvider {
       }
     }
     // HEAD refused or without a validator: GET and hash; the body is kept for download().
-    auto got = fetch("GET", uri);
+    auto got = fetch("GET", uri, clock);
     if (!got.error) {
       v.error = got.error;
       return v;
@@ -280,7 +290,8 @@ class ScimProvider final : public PhotoProvider {
     if (auto kept = take(ref.userId, uri)) {
       resp = std::move(*kept);
     } else {
-      auto got = fetch("GET", uri);
+      PhotoClock clock;
+      auto got = fetch("GET", uri, clock);
       if (!got.error) {
         p.error = got.error;
         return p;
@@ -334,6 +345,13 @@ class ScimProvider final : public PhotoProvider {
     return r;
   }
 
+  Status photoTimedOut(const std::string& url) const {
+    return {StatusCode::kDeadlineExceeded,
+            "the photo host " + hostOf(url) + " did not finish within " +
+                std::to_string(std::chrono::duration_cast<std::chrono::seconds>(o_.photoTimeout).count()) +
+                " s (the page's \"Time limit per photo\"); retried next run"};
+  }
+
   Status statusError(int status, const std::string& url, const char* method) const {
     const std::string host = hostOf(url);
     if (status == 429)
@@ -357,7 +375,7 @@ class ScimProvider final : public PhotoProvider {
 
   /// One request with retries, following at most maxRedirects redirects, each target checked
   /// against the allowed hosts before it is asked.
-  Fetched fetch(const std::string& method, std::string url) {
+  Fetched fetch(const std::string& method, std::string url, PhotoClock& clock) {
     Fetched f;
     for (int hop = 0;; ++hop) {
       if (auto st = checkScimPhotoUrl(url, o_); !st) {
@@ -370,20 +388,47 @@ class ScimProvider final : public PhotoProvider {
       req.method = method;
       req.url = url;
       req.headers.set("Accept", "image/*");
-      req.timeout = o_.requestTimeout;
       req.maxResponseBytes = static_cast<std::size_t>(o_.maxBytes);
-      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
-      if (!sent) {
+      req.addressPolicy = addressPolicy_;
+      // The permit is taken before the photo's clock starts: waiting for a free slot is not the
+      // photo host's fault. From then on one deadline covers every request of this photo
+      // (HEAD, GET, retries, redirects), so a host that trickles bytes stalls only its own user.
+      http::ConcurrencyLimiter::Permit permit(limiter_, [this] { return isCancelled(); });
+      if (!permit.acquired()) {
         f.error = hostapi::cancelled("the sync was cancelled");
         return f;
       }
-      hostapi::Result<http::Response>& resp = *sent;
+      const auto now = std::chrono::steady_clock::now();
+      if (!clock.deadline) clock.deadline = now + o_.photoTimeout;
+      const auto deadline = *clock.deadline;
+      if (now >= deadline) {
+        f.error = photoTimedOut(url);
+        return f;
+      }
+      req.timeout = std::min(o_.requestTimeout,
+                             std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now) +
+                                 std::chrono::milliseconds(1));
+      auto resp = http::sendWithRetry(*transport_, req, o_.retry, &http_, [this, deadline] {
+        return isCancelled() || std::chrono::steady_clock::now() >= deadline;
+      });
       if (!resp.isOk()) {
         const Status& s = resp.status();
+        if (isCancelled()) {
+          f.error = hostapi::cancelled("the sync was cancelled");
+          return f;
+        }
+        if (std::chrono::steady_clock::now() >= deadline &&
+            (s.code() == StatusCode::kCancelled || s.code() == StatusCode::kDeadlineExceeded ||
+             s.code() == StatusCode::kUnavailable)) {
+          f.error = photoTimedOut(url);
+          return f;
+        }
         if (s.code() == StatusCode::kResourceExhausted)
           f.error = Status(s.code(), s.message() + " (the page's \"Largest photo\"); the photo was not stored");
-        else if (s.code() == StatusCode::kCancelled)
-          f.error = s;
+        else if (s.code() == StatusCode::kCancelled || s.code() == StatusCode::kPermissionDenied)
+          f.error = hop == 0 ? s
+                             : Status(s.code(), "the photo URL redirected to " + shown(url) +
+                                                    ", which is refused: " + s.message());
         else
           f.error = Status(s.code(), "the photo host " + hostOf(url) + " could not be reached: " + s.message() +
                                          "; retried next run");
@@ -421,6 +466,7 @@ class ScimProvider final : public PhotoProvider {
   http::CancelCheck outerCancelled_;
   std::atomic<bool> cancelled_{false};
   http::ConcurrencyLimiter limiter_;
+  std::shared_ptr<const http::AddressPolicy> addressPolicy_;
   http::HttpStats http_;
   std::atomic<std::uint64_t> bytesDownloaded_{0};
   std::mutex headMu_;
@@ -503,8 +549,39 @@ hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page
   } catch (...) {
     return hostapi::invalidArgument("maxImageBytes: must be a whole number from 1024 to 104857600");
   }
+  try {
+    const long long t = std::stoll(pageValue(page, "photoTimeoutSeconds", "30"));
+    if (t < 1 || t > 600) throw std::out_of_range("photoTimeoutSeconds");
+    o.photoTimeout = std::chrono::seconds(t);
+  } catch (...) {
+    return hostapi::invalidArgument("photoTimeoutSeconds: must be a whole number from 1 to 600");
+  }
+  auto ranges = http::parseAddressRanges(page.get("allowedPhotoAddressRanges").value_or(""));
+  if (!ranges) return hostapi::invalidArgument("allowedPhotoAddressRanges: " + ranges.status().message());
+  o.allowedAddressRanges = std::move(ranges.value());
+  if (auto st = checkAllowedHostAddresses(o.allowedHosts, o.allowedAddressRanges); !st) return st;
   o.retry = defaultRetry();
   return o;
+}
+
+hostapi::Status checkAllowedHostAddresses(const std::vector<AllowedHost>& hosts,
+                                          const std::vector<http::AddressRange>& allowedRanges) {
+  const http::AddressPolicy policy(allowedRanges);
+  for (const auto& h : hosts) {
+    auto numeric = http::parseNumericHost(h.host);
+    if (!numeric) continue;
+    const std::string canonical = http::addressText(*numeric);
+    if (!http::parseIpLiteral(h.host))
+      return hostapi::invalidArgument("allowedPhotoHosts: \"" + allowedHostText(h) +
+                                      "\" is a numeric address in an unusual form; write it as " + canonical);
+    if (auto st = policy.check(*numeric, canonical); !st)
+      return hostapi::invalidArgument("allowedPhotoHosts: \"" + allowedHostText(h) + "\" is " +
+                                      *http::refusedClass(*numeric) +
+                                      ", which photo URLs may not point to unless the page's \"Allowed photo "
+                                      "address ranges\" covers it (dangerous: it opens internal services to "
+                                      "the identity provider's URLs)");
+  }
+  return {};
 }
 
 std::vector<hostapi::FieldError> validateScimPage(const hostapi::PageDescriptor& page,
@@ -512,6 +589,8 @@ std::vector<hostapi::FieldError> validateScimPage(const hostapi::PageDescriptor&
   detail::PageChecker check(page, values);
   if (auto v = check.value("allowedPhotoHosts"))
     if (auto hosts = parseAllowedHostLines(*v); !hosts) check.add("allowedPhotoHosts", hosts.status().message());
+  if (auto v = check.value("allowedPhotoAddressRanges"))
+    if (auto r = http::parseAddressRanges(*v); !r) check.add("allowedPhotoAddressRanges", r.status().message());
   if (auto o = scimOptionsFromPage(values); !o) check.addParserError(o.status());
   return std::move(check).take();
 }
@@ -670,7 +749,92 @@ hostapi::ConnectionTestResult testScimConnection(const hostapi::PageValues& page
   auto o = scimOptionsFromPage(page);
   if (!o.isOk()) return {false, {{"settings", false, o.status().message()}}};
   http::Client client(scimClientOptions());
-  return testScimConnection(client, o.value());
+  std::uint64_t maxPixels = 16777216;
+  try {
+    maxPixels = static_cast<std::uint64_t>(std::stoll(pageValue(page, "maxImagePixels", "16777216")));
+  } catch (...) {
+  }
+  return testScimConnection(client, o.value(), page.get("testPhotoUrl").value_or(""), maxPixels);
+}
+
+namespace {
+
+/// The text after the URL in a version tag ("<uri> etag \"v7\"" -> "etag \"v7\"").
+std::string tagDetail(const std::string& tag, const std::string& uri) {
+  return tag.rfind(uri, 0) == 0 ? tag.substr(std::min(tag.size(), uri.size() + 1)) : tag;
+}
+
+}  // namespace
+
+hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options,
+                                                 std::string_view sample, std::uint64_t maxPixels) {
+  const std::string text(trim(sample));
+  if (text.empty()) return testScimConnection(transport, options);
+  hostapi::ConnectionTestResult result;
+  auto add = [&](std::string step, bool ok, std::string detail) {
+    result.checks.push_back({std::move(step), ok, std::move(detail)});
+    return ok;
+  };
+  std::string hosts;
+  for (const auto& h : options.allowedHosts) hosts += (hosts.empty() ? "" : ", ") + allowedHostText(h);
+  add("settings", true, "allowed photo hosts: " + (hosts.empty() ? std::string("none") : hosts) + "; preferred type " +
+                            options.preferType + "; at most " + std::to_string(options.maxBytes) + " bytes per photo");
+  // A provisioned user's photos attribute as the host stored it, or one URL.
+  const bool isAttribute = text.front() == '[' || text.front() == '{';
+  const std::string photosJson = isAttribute ? text : "[{\"value\":" + http::toJsonText(http::jsonString(text)) + "}]";
+  auto choice = chooseScimPhoto(photosJson, options.preferType);
+  if (!choice.isOk() || !choice.value()) {
+    add("photo URL", false, choice.isOk() ? "the photos value has no entry with a URI to test" : choice.status().message());
+    return result;
+  }
+  const std::string uri = choice.value()->uri;
+  if (!isDataUri(uri)) {
+    const Status st = checkScimPhotoUrl(uri, options);
+    if (!add("URL policy", st.isOk(),
+             st.isOk() ? shown(uri) + " is allowed (host on the list, scheme allowed; its address is checked when it is "
+                                      "requested)"
+                       : st.message()))
+      return result;
+  }
+  ScimOptions once = options;
+  once.retry.maxAttempts = std::min(once.retry.maxAttempts, 2);
+  auto provider = makeScimProvider(std::shared_ptr<http::Transport>(std::shared_ptr<void>(), &transport), once);
+  const PhotoRef ref{"connection-test", photosJson};
+  if (!isDataUri(uri)) {
+    auto v = provider->versions({ref});
+    if (v[0].state == PhotoState::kNoPhoto) {
+      add("HEAD", false, "the photo host answered 404 or 410: there is no photo at " + shown(uri));
+      return result;
+    }
+    if (v[0].state != PhotoState::kPhoto) {
+      add("HEAD", false, v[0].error.message());
+      return result;
+    }
+    const std::string how = tagDetail(v[0].versionTag, uri);
+    add("HEAD", true, how.rfind("sha256", 0) == 0 ? "no ETag or Last-Modified (or HEAD refused): changes are found by "
+                                                    "downloading and hashing the photo each run"
+                                                  : "version from the photo host: " + how);
+  }
+  auto d = provider->download({ref});
+  if (d[0].state != PhotoState::kPhoto) {
+    add(isDataUri(uri) ? "data: URI" : "GET", false,
+        d[0].state == PhotoState::kNoPhoto ? "no photo at " + shown(uri) : d[0].error.message());
+    return result;
+  }
+  add(isDataUri(uri) ? "data: URI" : "GET", true,
+      std::to_string(d[0].bytes.size()) + " bytes" +
+          (d[0].contentType.empty() ? std::string() : ", Content-Type " + d[0].contentType));
+  image::Limits limits;
+  limits.maxBytes = options.maxBytes;
+  limits.maxPixels = maxPixels;
+  auto info = image::validate(d[0].bytes, limits);
+  if (!add("image", info.isOk(),
+           info.isOk() ? std::string(image::typeName(info.value().type)) + " " + std::to_string(info.value().width) + "x" +
+                             std::to_string(info.value().height) + ", decodes completely"
+                       : "the photo would be refused: " + info.status().message()))
+    return result;
+  result.ok = true;
+  return result;
 }
 
 hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options) {
@@ -717,6 +881,7 @@ hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, con
       req.method = "HEAD";
       req.url = url;
       req.timeout = std::chrono::milliseconds(10000);
+      req.addressPolicy = std::make_shared<const http::AddressPolicy>(options.allowedAddressRanges);
       auto r = http::sendWithRetry(transport, req, retry);
       if (r.isOk()) {
         add("reach " + allowedHostText(h), true,

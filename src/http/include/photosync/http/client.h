@@ -20,6 +20,8 @@
 
 namespace photosync::http {
 
+class AddressPolicy;
+
 /// Polled while waiting (every few milliseconds); returning true aborts the wait promptly with
 /// CANCELLED. An empty function means "never cancelled".
 using CancelCheck = std::function<bool()>;
@@ -54,6 +56,11 @@ struct Request {
   /// The response body may not exceed this many bytes; beyond it the request is aborted and
   /// send() answers RESOURCE_EXHAUSTED (a declared Content-Length above it is refused at once).
   std::size_t maxResponseBytes = 16u * 1024u * 1024u;
+  /// For URLs from IdP-provided data: when set, Client resolves the host itself, checks every
+  /// address with the policy (PERMISSION_DENIED naming the address when one is refused) and
+  /// connects only to the addresses it checked, with no second lookup. The Host header, TLS SNI
+  /// and the certificate check use the URL's host name.
+  std::shared_ptr<const AddressPolicy> addressPolicy;
 };
 
 struct Response {
@@ -86,7 +93,9 @@ struct ClientOptions {
 
 /// The cpprestsdk-backed Transport. Thread-safe; share one per process or per provider. Keeps one
 /// cpprest http_client per scheme://host:port so connections are reused. Certificate validation
-/// is always on.
+/// is always on. Requests with an address policy, and requests to IPv6 literal hosts (which
+/// cpprest cannot resolve), go over a Boost.Beast connection of their own to the checked
+/// addresses, one connection per request.
 class Client final : public Transport {
  public:
   explicit Client(ClientOptions options = {});

@@ -19,6 +19,7 @@
 #include "hostapi/plugin.h"
 #include "hostapi/settings.h"
 #include "hostapi/status.h"
+#include "photosync/http/address_policy.h"
 #include "photosync/http/client.h"
 #include "photosync/http/retry.h"
 #include "photosync/providers/provider.h"
@@ -54,7 +55,20 @@ struct ScimOptions {
   int maxRedirects = 3;                         // redirects followed per request, all checked
   http::RetryPolicy retry{};                    // per request (429/5xx/resets)
   std::chrono::milliseconds requestTimeout{60000};
+  /// Addresses the photo hosts may resolve to although they are internal (loopback, private,
+  /// link-local, ...): the page's "Allowed photo address ranges", empty by default.
+  std::vector<http::AddressRange> allowedAddressRanges;
+  /// One deadline per photo across connect, headers and body of all its requests (the page's
+  /// "Time limit per photo").
+  std::chrono::milliseconds photoTimeout{30000};
 };
+
+/// Refuses allow-list lines whose host is an IP literal that photo URLs may not reach: an
+/// address in a refused class (loopback, private, link-local, ...) not covered by
+/// `allowedRanges`, or a numeric host in an inet_aton form ("2130706433", "127.1"), which must be
+/// written as a dotted quad. INVALID_ARGUMENT naming the line's host.
+hostapi::Status checkAllowedHostAddresses(const std::vector<AllowedHost>& hosts,
+                                          const std::vector<http::AddressRange>& allowedRanges);
 
 /// Reads ScimOptions from a scim page. INVALID_ARGUMENT naming the field when a value is wrong.
 hostapi::Result<ScimOptions> scimOptionsFromPage(const hostapi::PageValues& page);
@@ -112,9 +126,16 @@ std::unique_ptr<PhotoProvider> makeScimProvider(std::shared_ptr<http::Transport>
 hostapi::Result<std::unique_ptr<PhotoProvider>> makeScimProviderFromPage(const ProviderConfig& config);
 
 /// "Test connection" for a scim page. There is no SCIM endpoint to call (the host receives the
-/// users; PhotoSync only reads their photo URLs), so it checks the settings and that each allowed
-/// photo host answers HTTP (any status) at "/", and says so.
+/// users; PhotoSync only reads their photo URLs). With the page's testPhotoUrl it fetches and
+/// checks that photo (below); without it, it checks the settings and that each allowed photo host
+/// answers HTTP (any status) at "/", and says so.
 hostapi::ConnectionTestResult testScimConnection(const hostapi::PageValues& page);
 hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options);
+/// With `sample` (the page's "Photo to test": a provisioned user's photos value, or one URL), the
+/// test proves the photo path: the entry chosen as a sync chooses it, the URL policy, HEAD (the
+/// version a sync would see), GET and the image check, each a step with its detail; ok only when
+/// the photo would be stored. An empty `sample` is the host-reachability test above.
+hostapi::ConnectionTestResult testScimConnection(http::Transport& transport, const ScimOptions& options,
+                                                 std::string_view sample, std::uint64_t maxPixels = 16777216);
 
 }  // namespace photosync::providers
