@@ -17,31 +17,43 @@ namespace {
 
 using namespace std::chrono_literals;
 
+/// A TLS server context holding the certificate and key given as PEM.
+SSL_CTX* serverContext(const std::string& certPem, const std::string& keyPem) {
+  SSL_CTX* ctx = SSL_CTX_new(TLS_server_method());
+  BIO* cb = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+  X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
+  BIO_free(cb);
+  BIO* kb = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
+  BIO_free(kb);
+  SSL_CTX_use_certificate(ctx, cert);
+  SSL_CTX_use_PrivateKey(ctx, key);
+  X509_free(cert);
+  EVP_PKEY_free(key);
+  return ctx;
+}
+
+/// A listening TCP socket on 127.0.0.1 and a port the kernel chose.
+int listenOnLoopback(int* port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  ::listen(fd, 8);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  *port = ntohs(addr.sin_port);
+  return fd;
+}
+
 // Accepts TLS connections with the given certificate until stopped; counts handshakes that
 // completed (there must be none: the client refuses the certificate).
 class TlsServer {
  public:
   TlsServer(const std::string& certPem, const std::string& keyPem) {
-    ctx_ = SSL_CTX_new(TLS_server_method());
-    BIO* cb = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
-    X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-    BIO_free(cb);
-    BIO* kb = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-    BIO_free(kb);
-    SSL_CTX_use_certificate(ctx_, cert);
-    SSL_CTX_use_PrivateKey(ctx_, key);
-    X509_free(cert);
-    EVP_PKEY_free(key);
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-    ::listen(fd_, 8);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    ctx_ = serverContext(certPem, keyPem);
+    fd_ = listenOnLoopback(&port_);
     thread_ = std::thread([this] {
       while (!stop_) {
         pollfd p{fd_, POLLIN, 0};
@@ -122,26 +134,8 @@ class TlsHttpServer {
  private:
   struct Inner {
     Inner(const std::string& certPem, const std::string& keyPem, TlsHttpServer* owner) : owner_(owner) {
-      ctx_ = SSL_CTX_new(TLS_server_method());
-      BIO* cb = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
-      X509* cert = PEM_read_bio_X509(cb, nullptr, nullptr, nullptr);
-      BIO_free(cb);
-      BIO* kb = BIO_new_mem_buf(keyPem.data(), static_cast<int>(keyPem.size()));
-      EVP_PKEY* key = PEM_read_bio_PrivateKey(kb, nullptr, nullptr, nullptr);
-      BIO_free(kb);
-      SSL_CTX_use_certificate(ctx_, cert);
-      SSL_CTX_use_PrivateKey(ctx_, key);
-      X509_free(cert);
-      EVP_PKEY_free(key);
-      fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-      sockaddr_in addr{};
-      addr.sin_family = AF_INET;
-      addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      ::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-      ::listen(fd_, 8);
-      socklen_t len = sizeof addr;
-      ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-      port_ = ntohs(addr.sin_port);
+      ctx_ = serverContext(certPem, keyPem);
+      fd_ = listenOnLoopback(&port_);
       thread_ = std::thread([this] { loop(); });
     }
     ~Inner() {

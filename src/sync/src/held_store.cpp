@@ -5,25 +5,18 @@
 
 #include <cpprest/json.h>
 
+#include "json_fields.h"
+
 namespace photosync::sync {
 namespace {
 
 // The store's keys() is bounded; no directory holds more users than this.
 constexpr std::size_t kMaxHeld = 10'000'000;
 
-std::string str(const web::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->second.is_string()) return {};
-  return it->second.as_string();
-}
-
-std::int64_t whole(const web::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->second.is_number() || !it->second.as_number().is_int64()) return 0;
-  return it->second.as_number().to_int64();
-}
-
 }  // namespace
+
+using json_fields::str;
+using json_fields::whole;
 
 std::string heldPrefix(const std::string& directoryId) { return "held/" + directoryId + "/"; }
 std::string heldKey(const std::string& directoryId, const std::string& userId) {

@@ -2,27 +2,13 @@
 
 #include <cpprest/json.h>
 
+#include "json_fields.h"
+
 namespace photosync::sync {
-namespace {
 
-std::string str(const web::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->second.is_string()) return {};
-  return it->second.as_string();
-}
-
-bool flag(const web::json::object& o, const char* key) {
-  auto it = o.find(key);
-  return it != o.end() && it->second.is_boolean() && it->second.as_bool();
-}
-
-std::int64_t whole(const web::json::object& o, const char* key) {
-  auto it = o.find(key);
-  if (it == o.end() || !it->second.is_number() || !it->second.as_number().is_int64()) return 0;
-  return it->second.as_number().to_int64();
-}
-
-}  // namespace
+using json_fields::flag;
+using json_fields::str;
+using json_fields::whole;
 
 std::string stateKey(const std::string& userId) { return "u/" + userId; }
 
