@@ -75,23 +75,33 @@ hostapi::Result<PageUpsert> StoreSyncStore::upsertPage(const hostapi::DirectoryI
   return out;
 }
 
+namespace {
+/// Calls `fn` for each active user of a directory, a page of the store at a time.
+template <typename Fn>
+hostapi::Status forEachActiveUser(const store::Store& st, const std::string& directoryId, Fn&& fn) {
+  store::UserQuery q;
+  q.directoryId = directoryId;
+  q.activeOnly = true;
+  q.limit = 1000;
+  for (;;) {
+    auto page = st.listUsers(q);
+    if (!page) return page.status();
+    for (const auto& u : *page) fn(u);
+    if (page->size() < q.limit) return hostapi::Status();
+    q.offset += page->size();
+  }
+}
+}  // namespace
+
 hostapi::Result<std::uint64_t> StoreSyncStore::deactivateNotSeen(const hostapi::DirectoryInfo& dir,
                                                                  const std::string& runId, bool dryRun) {
   if (!dryRun) return store_.deactivateUsersNotSeen(dir.id, runId, false);
   const auto& seen = dryRunSeen_[dir.id];
   std::uint64_t wouldGo = 0;
-  store::UserQuery q;
-  q.directoryId = dir.id;
-  q.activeOnly = true;
-  q.limit = 1000;
-  for (;;) {
-    auto page = store_.listUsers(q);
-    if (!page) return page.status();
-    for (const auto& u : *page)
-      if (!seen.count(u.externalId)) ++wouldGo;
-    if (page->size() < q.limit) break;
-    q.offset += page->size();
-  }
+  auto walked = forEachActiveUser(store_, dir.id, [&](const hostapi::User& u) {
+    if (!seen.count(u.externalId)) ++wouldGo;
+  });
+  if (!walked.isOk()) return walked;
   dryRunSeen_.erase(dir.id);
   return wouldGo;
 }
@@ -130,22 +140,13 @@ hostapi::Result<DeactivationOutcome> StoreSyncStore::deactivateNotSeenGuarded(co
   for (const auto& h : *held) heldIds.insert(h.userId);
   const auto& seen = dryRunSeen_[dir.id];
   std::uint64_t fresh = 0, stillHeld = 0;
-  store::UserQuery q;
-  q.directoryId = dir.id;
-  q.activeOnly = true;
-  q.limit = 1000;
-  for (;;) {
-    auto page = store_.listUsers(q);
-    if (!page) return page.status();
-    out.active += page->size();
-    for (const auto& u : *page) {
-      const bool listed = seen.count(u.externalId) > 0;
-      if (heldIds.count(u.id)) stillHeld += listed ? 0 : 1;
-      else if (!listed) ++fresh;
-    }
-    if (page->size() < q.limit) break;
-    q.offset += page->size();
-  }
+  auto walked = forEachActiveUser(store_, dir.id, [&](const hostapi::User& u) {
+    ++out.active;
+    const bool listed = seen.count(u.externalId) > 0;
+    if (heldIds.count(u.id)) stillHeld += listed ? 0 : 1;
+    else if (!listed) ++fresh;
+  });
+  if (!walked.isOk()) return walked;
   dryRunSeen_.erase(dir.id);
   if (store::deactivationsExceedGuard(fresh, out.active, out.guardPercent)) out.newlyHeld = fresh;
   else out.deactivated = fresh;
