@@ -6,7 +6,9 @@
 //   2. its interface id equals the host's (checkInterfaceId);
 //   3. its host-api range admits this host (checkManifestRange);
 //   4. its key is not loaded already in this scan (no code of a duplicate ever runs);
-//   5. the module file exists, is a regular file and an ELF shared object (checkSharedObject);
+//   5. the module file exists, is a regular file and an ELF shared object of this host's
+//      machine whose segments all lie within the file (checkSharedObject: a truncated copy
+//      would otherwise die of SIGBUS inside dlopen);
 //   6. dlopen it (RTLD_NOW | RTLD_LOCAL; the refusal carries dlerror()'s text);
 //   7. call the C entry hostapi_plugin_info and check its API version (checkModuleApiVersion)
 //      BEFORE any C++ symbol is imported;
