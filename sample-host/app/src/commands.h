@@ -14,5 +14,6 @@ Command usersCommand();      // cmd_users.cpp
 Command avatarsCommand();    // cmd_avatars.cpp
 Command runsCommand();       // cmd_runs.cpp
 Command serveCommand();      // cmd_serve.cpp
+Command securityCommand();   // cmd_security.cpp
 
 }  // namespace samplehost::app
