@@ -248,4 +248,109 @@ TEST(CoreDumps, ASegfaultingServeWritesNoCore) {
   EXPECT_EQ(coreFiles(control).size(), 1u) << "no core even when allowed: this machine does not write them here";
 }
 
+// ---------------------------------------------------------------------------------------------
+// 3. The store's files are private: they hold PII, avatars and raw SCIM attributes
+
+unsigned modeOf(const std::string& path) {
+  struct stat st {};
+  if (::lstat(path.c_str(), &st) != 0) return 010000;  // "missing": never equals a mode
+  return st.st_mode & 07777;
+}
+
+void addScim(Host& host, const std::string& name = "Okta") {
+  const auto r = host.run({"directory", "add", "--kind", "scim", "--name", name, "--secret", "scimToken"},
+                          "scim-token-of-" + name + "-0123456789abcdef\n");
+  ASSERT_EQ(r.exitCode, 0) << r.err;
+}
+
+TEST(StoreFiles, ANewDataDirectoryIs0700AndItsFiles0600WhileTheStoreIsOpen) {
+  const mode_t umaskBefore = ::umask(022);  // the usual umask, under which SQLite made 0644 files
+  Host host;
+  addScim(host);
+  ASSERT_EQ(host.run({"sync", "--json"}).exitCode, 0);  // writes the log too
+  // -wal and -shm exist while a process has the store open (SQLite removes them on the last
+  // close): look while serve runs.
+  e2e::Child serve({kHost, "--data-dir", host.dataDir, "serve"}, host.tmp.path() + "/serve.err");
+  ASSERT_EQ(serve.readLine().rfind("http://127.0.0.1:", 0), 0u);
+  EXPECT_EQ(modeOf(host.dataDir), 0700u);
+  for (const char* f : {"host.db", "host.db-wal", "host.db-shm", "secret.key", "logs/host.log"}) {
+    SCOPED_TRACE(f);
+    EXPECT_EQ(modeOf(host.dataDir + "/" + f), 0600u);
+  }
+  const value sec = security(host);
+  EXPECT_EQ(sec.at("dataDir").at("mode").as_string(), "0700");
+  EXPECT_EQ(sec.at("files").at("host.db-wal").as_string(), "0600");
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0);
+  ::umask(umaskBefore);
+}
+
+TEST(StoreFiles, AnExistingStoreWithWiderModesIsTightenedAndASharedDirectoryRefused) {
+  Host host;
+  addScim(host);
+  // As an older host left them.
+  fs::permissions(host.dataDir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                                    fs::perms::others_read | fs::perms::others_exec);
+  fs::permissions(host.dataDir + "/host.db", fs::perms::owner_read | fs::perms::owner_write |
+                                                 fs::perms::group_read | fs::perms::others_read);
+  ASSERT_EQ(modeOf(host.dataDir), 0755u);
+  ASSERT_EQ(modeOf(host.dataDir + "/host.db"), 0644u);
+  auto r = host.run({"directory", "list"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  EXPECT_EQ(modeOf(host.dataDir), 0700u);
+  EXPECT_EQ(modeOf(host.dataDir + "/host.db"), 0600u);
+
+  // A directory others share (sticky, like /tmp) is not the host's to change: refused.
+  const std::string shared = host.tmp.path() + "/shared";
+  fs::create_directories(shared);
+  fs::permissions(shared, fs::perms::all | fs::perms::sticky_bit);
+  auto s = e2e::run({kHost, "--data-dir", shared, "directory", "list"});
+  EXPECT_EQ(s.exitCode, 1);
+  EXPECT_THAT(s.err, HasSubstr("the data directory " + shared + " has mode 1777 and is shared with other users"));
+  EXPECT_EQ(modeOf(shared), 01777u) << "left as it was";
+  EXPECT_FALSE(fs::exists(shared + "/host.db"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 4. A missing key file is an error while the store holds secrets
+
+TEST(MissingKeyFile, EveryCommandThatOpensAStoreWithSecretsFailsNamingTheFile) {
+  Host host;
+  addScim(host);
+  const std::string key = host.dataDir + "/secret.key";
+  ASSERT_TRUE(fs::remove(key));
+  const std::vector<std::vector<std::string>> commands = {
+      {"directory", "list"}, {"users", "list"},     {"runs", "list"}, {"settings", "get", "--directory", "Okta"},
+      {"sync", "--json"},    {"avatars", "export", host.tmp.path() + "/out"}, {"serve"}};
+  for (const auto& c : commands) {
+    SCOPED_TRACE(c.front());
+    auto r = host.run(c);
+    EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
+    EXPECT_THAT(r.err, HasSubstr("the secret key file " + key + " is missing, and the store " + host.dataDir +
+                                 "/host.db holds 1 secret sealed with it"));
+    EXPECT_THAT(r.err, HasSubstr("Restore secret.key from the backup you made together with host.db"));
+    EXPECT_FALSE(fs::exists(key)) << "no new key was made";
+  }
+}
+
+TEST(MissingKeyFile, ANewKeyIsMadeForAStoreWithoutSecrets) {
+  Host host;
+  ASSERT_EQ(host.run({"directory", "list"}).exitCode, 0);
+  const std::string key = host.dataDir + "/secret.key";
+  const std::string first = e2e::readFile(key);
+  ASSERT_EQ(first.size(), 32u);
+  ASSERT_TRUE(fs::remove(key));
+  auto r = host.run({"directory", "list"});
+  EXPECT_EQ(r.exitCode, 0) << r.err;
+  ASSERT_TRUE(fs::exists(key));
+  EXPECT_NE(e2e::readFile(key), first);
+  EXPECT_EQ(modeOf(key), 0600u);
+  // The store took the new key: secrets set now are read back, with no "does not match".
+  addScim(host);
+  auto got = host.run({"settings", "get", "--directory", "Okta"});
+  EXPECT_EQ(got.exitCode, 0) << got.err;
+  EXPECT_THAT(got.out, HasSubstr("scimToken=********"));
+  EXPECT_EQ(got.err.find("does not match"), std::string::npos) << got.err;
+}
+
 }  // namespace
