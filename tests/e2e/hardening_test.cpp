@@ -353,4 +353,22 @@ TEST(MissingKeyFile, ANewKeyIsMadeForAStoreWithoutSecrets) {
   EXPECT_EQ(got.err.find("does not match"), std::string::npos) << got.err;
 }
 
+// ---------------------------------------------------------------------------------------------
+// 5. A manifest with a DOCTYPE is refused where the DOCTYPE starts
+
+TEST(HardenedManifest, TheRealBundleWithADoctypeIsRefusedWithFileLineColumn) {
+  Host host;
+  const fs::path pluginDir = fs::path(host.tmp.path()) / "plugins";
+  installBundle(pluginDir, e2e::readFile(kBundle + "/libphotosync.so"));
+  const std::string manifest = (pluginDir / "photosync" / "plugin.xml").string();
+  std::string xml = e2e::readFile(manifest);
+  const auto firstLineEnd = xml.find('\n');
+  ASSERT_EQ(xml.rfind("<?xml", 0), 0u) << "the bundle's manifest starts with its XML declaration";
+  xml.insert(firstLineEnd + 1, "<!DOCTYPE plugin [ <!ENTITY a10 \"PhotoSync\"> ]>\n");
+  e2e::writeFile(manifest, xml);
+  auto r = host.run({"plugins", "--dir", pluginDir.string()});
+  EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("reason: " + manifest + ":2:1: a DOCTYPE is not allowed in a manifest"));
+}
+
 }  // namespace
