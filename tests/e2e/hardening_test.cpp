@@ -6,6 +6,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cpprest/http_client.h>
 #include <cpprest/json.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -369,6 +370,96 @@ TEST(HardenedManifest, TheRealBundleWithADoctypeIsRefusedWithFileLineColumn) {
   auto r = host.run({"plugins", "--dir", pluginDir.string()});
   EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("reason: " + manifest + ":2:1: a DOCTYPE is not allowed in a manifest"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// 6. A photo URL's userinfo never reaches the store
+
+value scimCall(web::http::client::http_client& c, const web::http::method& m, const std::string& path,
+               const std::string& token, const std::string& body, int expectStatus) {
+  web::http::http_request req(m);
+  req.set_request_uri(path);
+  req.headers().add("Authorization", "Bearer " + token);
+  if (!body.empty()) req.set_body(body, "application/scim+json");
+  auto resp = c.request(req).get();
+  EXPECT_EQ(resp.status_code(), expectStatus) << m << " " << path;
+  std::string text = resp.extract_string(true).get();
+  return text.empty() ? value() : value::parse(text);
+}
+
+TEST(ScimIngest, AUserinfoInAPhotoUrlIsStrippedOnPostPutAndPatchAndNeverStored) {
+  Host host;
+  const std::string token = "scim-token-for-the-userinfo-test-0123";
+  ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret", "scimToken"}, token + "\n")
+                .exitCode,
+            0);
+  e2e::Child serve({kHost, "--data-dir", host.dataDir, "serve"}, host.tmp.path() + "/serve.err");
+  const std::string base = serve.readLine();
+  ASSERT_EQ(base.rfind("http://127.0.0.1:", 0), 0u) << base;
+  web::http::client::http_client c(base.substr(0, base.find("/scim/v2")));
+  const std::string user = R"({"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"userName":"NAME@okta.example",)"
+                           R"("photos":[PHOTOS]})";
+  auto body = [&](const std::string& name, const std::string& photos) {
+    std::string b = user;
+    b.replace(b.find("NAME"), 4, name);
+    b.replace(b.find("PHOTOS"), 6, photos);
+    return b;
+  };
+  // POST: a password, a user name only, an '@' in the password, upper-case scheme; a data: URI
+  // (no authority) and a URL with '@' only in its path are kept as they are.
+  value created = scimCall(
+      c, web::http::methods::POST, "/scim/v2/Users", token,
+      body("alice", R"({"value":"https://user:pw-SECRET@photos.example/a.jpg","type":"photo","primary":true},)"
+                    R"({"value":"https://only-user-SECRET@photos.example/t.jpg","type":"thumbnail"},)"
+                    R"({"value":"HTTPS://u:pw-SECRET@x@photos.example:8443/b.jpg?s=1"},)"
+                    R"({"value":"data:image/gif;base64,R0lGODlhAQABAAAAACw="},)"
+                    R"({"value":"https://photos.example/@me/c.jpg"})"),
+      201);
+  const auto& photos = created.at("photos").as_array();
+  ASSERT_EQ(photos.size(), 5u);
+  EXPECT_EQ(photos.at(0).at("value").as_string(), "https://photos.example/a.jpg");
+  EXPECT_EQ(photos.at(0).at("type").as_string(), "photo") << "the rest of the entry is kept";
+  EXPECT_TRUE(photos.at(0).at("primary").as_bool());
+  EXPECT_EQ(photos.at(1).at("value").as_string(), "https://photos.example/t.jpg");
+  EXPECT_EQ(photos.at(2).at("value").as_string(), "HTTPS://photos.example:8443/b.jpg?s=1");
+  EXPECT_EQ(photos.at(3).at("value").as_string(), "data:image/gif;base64,R0lGODlhAQABAAAAACw=");
+  EXPECT_EQ(photos.at(4).at("value").as_string(), "https://photos.example/@me/c.jpg");
+  const std::string id = created.at("id").as_string();
+  // PUT and PATCH take the same path into the store.
+  value put = scimCall(c, web::http::methods::PUT, "/scim/v2/Users/" + id, token,
+                       body("alice", R"({"value":"https://put:pw-SECRET@photos.example/p.jpg"})"), 200);
+  EXPECT_EQ(put.at("photos").at(0).at("value").as_string(), "https://photos.example/p.jpg");
+  value patched = scimCall(c, web::http::methods::PATCH, "/scim/v2/Users/" + id, token,
+                           R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                               "Operations":[{"op":"add","path":"photos",
+                                 "value":[{"value":"https://patch:pw-SECRET@photos.example/q.jpg"}]}]})",
+                           200);
+  bool sawPatched = false;
+  for (const auto& p : patched.at("photos").as_array()) {
+    EXPECT_EQ(p.at("value").as_string().find("SECRET"), std::string::npos) << p.serialize();
+    sawPatched = sawPatched || p.at("value").as_string() == "https://photos.example/q.jpg";
+  }
+  EXPECT_TRUE(sawPatched) << patched.serialize();
+  scimCall(c, web::http::methods::POST, "/scim/v2/Users", token,
+           body("bob", R"({"value":"https://bob:pw-SECRET@photos.example/b.jpg"})"), 201);
+  // Read while serve still has the store open (the WAL holds the latest pages), then after.
+  auto scan = [&](const char* when) {
+    for (const char* f : {"host.db", "host.db-wal", "host.db-shm", "logs/host.log"}) {
+      const std::string p = host.dataDir + "/" + f;
+      if (!fs::exists(p)) continue;
+      SCOPED_TRACE(std::string(f) + " " + when);
+      EXPECT_EQ(e2e::readFile(p).find("SECRET"), std::string::npos);
+    }
+  };
+  scan("while serving");
+  serve.kill(SIGTERM);
+  EXPECT_EQ(serve.wait(), 0);
+  scan("after serve");
+  ASSERT_GT(e2e::readFile(host.dataDir + "/host.db").size(), 0u);
+  auto users = host.run({"users", "list", "--json"});
+  ASSERT_EQ(users.exitCode, 0) << users.err;
+  EXPECT_EQ(users.out.find("SECRET"), std::string::npos) << users.out;
+  EXPECT_THAT(users.out, HasSubstr("https://photos.example/b.jpg"));
 }
 
 }  // namespace
