@@ -154,6 +154,14 @@ TEST(HardenedLoader, ASyncWithABrokenModuleIsRecordedWithTheRefusal) {
 // ---------------------------------------------------------------------------------------------
 // 2. No core dumps: a core of a host mid-sync held the client secret 7-8 times and every key
 
+// Under ASan and TSan the sanitizer's runtime sets RLIMIT_CORE to 0 itself (disable_coredump)
+// and turns a SIGSEGV into a report and an exit: only dumpability tells the host's doing apart.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+
 /// Raises this process's RLIMIT_CORE (inherited by the children it starts) for one scope, so
 /// that a child that does not turn core dumps off for itself would write one. 1 MiB: enough for
 /// the kernel to create the file (a limit below a page writes none), small enough to be quick.
@@ -180,8 +188,7 @@ value security(Host& host, const std::map<std::string, std::string>& env = {}) {
 }
 
 TEST(CoreDumps, TheHostTurnsThemOffForItselfAndTheEnvironmentVariableKeepsThem) {
-  CoreLimit limit(1 << 20);
-  ASSERT_TRUE(limit.ok()) << "the hard core limit of this machine is below 1 MiB";
+  CoreLimit limit(1 << 20);  // without it (a hard limit below 1 MiB) only dumpability tells
   Host host;
   const value off = security(host);
   EXPECT_FALSE(off.at("coreDumps").as_bool()) << off.serialize();
@@ -190,8 +197,10 @@ TEST(CoreDumps, TheHostTurnsThemOffForItselfAndTheEnvironmentVariableKeepsThem) 
   // The same process with the documented switch: the system's setting (1 MiB here) is kept,
   // which shows that "off" above is the host's doing and not this machine's.
   const value kept = security(host, {{"PHOTOSYNC_ALLOW_CORE_DUMPS", "1"}});
-  EXPECT_TRUE(kept.at("coreDumps").as_bool()) << kept.serialize();
-  EXPECT_TRUE(kept.at("dumpable").as_bool());
+  if (!kSanitized && limit.ok()) {
+    EXPECT_TRUE(kept.at("coreDumps").as_bool()) << kept.serialize();
+  }
+  EXPECT_TRUE(kept.at("dumpable").as_bool()) << kept.serialize();
   EXPECT_TRUE(kept.at("coreDumpsAllowedByEnvironment").as_bool());
   // Anything but "1" is not the switch.
   EXPECT_FALSE(security(host, {{"PHOTOSYNC_ALLOW_CORE_DUMPS", "yes"}}).at("coreDumps").as_bool());
@@ -225,12 +234,14 @@ int crashServe(Host& host, const std::string& cwd, bool allowCores) {
 }
 
 TEST(CoreDumps, ASegfaultingServeWritesNoCore) {
-  const std::string pattern = e2e::readFile("/proc/sys/kernel/core_pattern");
+  if (kSanitized) GTEST_SKIP() << "the sanitizer's SIGSEGV handler exits instead of dumping";
+  std::string pattern = e2e::readFile("/proc/sys/kernel/core_pattern");
+  while (!pattern.empty() && (pattern.back() == '\n' || pattern.back() == ' ')) pattern.pop_back();
   if (pattern.empty() || pattern[0] == '|' || pattern.find('/') != std::string::npos)
     GTEST_SKIP() << "core_pattern is '" << pattern
                  << "': cores do not land in the process's directory here; the dumpability test covers it";
   CoreLimit limit(1 << 20);
-  ASSERT_TRUE(limit.ok());
+  if (!limit.ok()) GTEST_SKIP() << "the hard core limit of this machine is below 1 MiB";
   Host host;
   const std::string token = "scim-token-for-the-core-test-0123456";
   ASSERT_EQ(host.run({"directory", "add", "--kind", "scim", "--name", "Okta", "--secret", "scimToken"}, token + "\n")
