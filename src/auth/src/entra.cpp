@@ -132,6 +132,11 @@ hostapi::Result<AccessToken> fetchEntraToken(const EntraCredentials& c, const To
 
 }  // namespace
 
+EntraCredentials::~EntraCredentials() {
+  secureWipe(clientSecret);
+  secureWipe(privateKeyPem);
+}
+
 std::string entraTokenEndpoint(std::string_view authorityHost, std::string_view tenantId) {
   return std::string(trimSlashes(authorityHost)) + "/" + http::encodePathSegment(tenantId) + "/oauth2/v2.0/token";
 }

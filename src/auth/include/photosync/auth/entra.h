@@ -20,6 +20,13 @@ enum class EntraAssertionFormat {
 };
 
 struct EntraCredentials {
+  EntraCredentials() = default;
+  EntraCredentials(const EntraCredentials&) = default;
+  EntraCredentials(EntraCredentials&&) noexcept = default;
+  EntraCredentials& operator=(const EntraCredentials&) = default;
+  EntraCredentials& operator=(EntraCredentials&&) noexcept = default;
+  ~EntraCredentials();  // overwrites the secrets (secureWipe)
+
   std::string authorityHost = "https://login.microsoftonline.com";
   std::string tenantId;
   std::string clientId;
