@@ -73,6 +73,21 @@ std::vector<BrokenModule> brokenModules() {
   arm[18] = static_cast<char>(183);  // e_machine EM_AARCH64 (the host of these tests is x86-64)
   arm[19] = 0;
   out.push_back({"AArch64", arm, "built for AArch64 (EM 183), this host is x86-64", ""});
+  // Headers intact, DT_STRTAB pointing outside the mapping: glibc's dlopen dies of SIGSEGV.
+  std::string strtab = real;
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(strtab.at(at + i));
+    return v;
+  };
+  for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) != 2) continue;  // PT_DYNAMIC
+    for (std::uint64_t at = get(ph + 8, 8), end = at + get(ph + 32, 8); at + 16 <= end; at += 16)
+      if (get(at, 8) == 5)  // DT_STRTAB
+        for (int b = 0; b < 8; ++b) strtab[at + 8 + b] = static_cast<char>((0x7fffffff0000ull >> (8 * b)) & 0xff);
+  }
+  out.push_back({"damaged dynamic section", strtab, "damaged: the dynamic loader died of SIGSEGV (signal 11)", ""});
   return out;
 }
 

@@ -665,6 +665,45 @@ TEST(CheckSharedObject, Table) {
   EXPECT_TRUE(hostapi::host::checkSharedObject(TEST_MODULE_GOOD).isOk());
 }
 
+/// The real test module with its dynamic section's DT_STRTAB pointing far outside the mapping:
+/// every header check passes and glibc's dlopen dies of SIGSEGV on it. The loader opens it in a
+/// probe process first and refuses it; this process goes on.
+TEST(PluginLoader, AModuleTheDynamicLoaderCrashesOnIsRefusedAfterAProbe) {
+  TempDir dir;
+  const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string module = bytes.str();
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
+    return v;
+  };
+  bool patched = false;
+  for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) != 2) continue;  // PT_DYNAMIC
+    for (std::uint64_t at = get(ph + 8, 8), end = at + get(ph + 32, 8); at + 16 <= end; at += 16)
+      if (get(at, 8) == 5) {  // DT_STRTAB
+        put64(module, at + 8, 0x7fffffff0000);
+        patched = true;
+      }
+  }
+  ASSERT_TRUE(patched);
+  writeFile(folder / "libtest.so", module);
+  ASSERT_TRUE(hostapi::host::checkSharedObject(folder / "libtest.so").isOk()) << "the headers are sound";
+  const std::string why = refusalOf(dir.path());
+  EXPECT_THAT(why, HasSubstr((folder / "libtest.so").string() +
+                             ": damaged: the dynamic loader died of SIGSEGV (signal 11) opening it in a probe process"));
+  // A good module still loads after the probe.
+  TempDir good;
+  addPlugin(good.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  auto set = loadPlugins(good.path());
+  ASSERT_TRUE(set.isOk());
+  EXPECT_TRUE(set->records().front().loaded()) << set->records().front().status().toString();
+}
+
 /// The real test module cut at several lengths: each is refused by the check and by the loader
 /// (before this check, dlopen of such a copy died of SIGBUS inside _dl_map_segments).
 TEST(CheckSharedObject, TruncatedCopiesOfARealModuleAreRefusedByTheLoader) {
