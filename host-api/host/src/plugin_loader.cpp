@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -126,6 +127,18 @@ Status probeModule(const std::filesystem::path& modulePath) {
   }
   if (pid == 0) {
     ::close(fds[0]);
+    // A crash must end the child with its signal: a handler the host installed (or a
+    // sanitizer's, which turns SIGSEGV into a report and exit(1), and intercepts sigaction) would
+    // make it look like a clean exit. The system call itself is out of every interceptor's reach.
+    struct KernelSigaction {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      unsigned long mask;
+    };
+    const KernelSigaction byDefault{SIG_DFL, 0, nullptr, 0};
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
+      ::syscall(SYS_rt_sigaction, sig, &byDefault, nullptr, sizeof(unsigned long));
     const rlimit none{0, 0};
     ::setrlimit(RLIMIT_CORE, &none);
     ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
