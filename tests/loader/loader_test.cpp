@@ -704,6 +704,51 @@ TEST(PluginLoader, AModuleTheDynamicLoaderCrashesOnIsRefusedAfterAProbe) {
   EXPECT_TRUE(set->records().front().loaded()) << set->records().front().status().toString();
 }
 
+/// The test module with its first relative relocation's type changed: glibc's loader fails an
+/// internal assertion and _exit(127)s the process ("Inconsistency detected by ld.so"). The probe
+/// child takes that exit, and the refusal quotes what the loader printed.
+TEST(PluginLoader, AModuleTheDynamicLoaderGivesUpOnIsRefusedWithItsWords) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "the assertion is x86-64's (elf_machine_rela_relative)";
+#endif
+  TempDir dir;
+  const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string module = bytes.str();
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
+    return v;
+  };
+  // DT_RELA is a virtual address: map it to a file offset through the PT_LOAD that holds it.
+  std::uint64_t rela = 0, relaCount = 0;
+  const std::uint64_t phoff = get(32, 8), phnum = get(56, 2);
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) != 2) continue;  // PT_DYNAMIC
+    for (std::uint64_t at = get(ph + 8, 8), end = at + get(ph + 32, 8); at + 16 <= end; at += 16) {
+      if (get(at, 8) == 7) rela = get(at + 8, 8);                // DT_RELA
+      if (get(at, 8) == 0x6ffffff9) relaCount = get(at + 8, 8);  // DT_RELACOUNT
+    }
+  }
+  ASSERT_GT(relaCount, 0u) << "the test module has relative relocations";
+  std::uint64_t relaOffset = 0;
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::size_t ph = phoff + i * 56;
+    const std::uint64_t vaddr = get(ph + 16, 8), filesz = get(ph + 32, 8);
+    if (get(ph, 4) == 1 && rela >= vaddr && rela < vaddr + filesz) relaOffset = rela - vaddr + get(ph + 8, 8);
+  }
+  ASSERT_GT(relaOffset, 0u);
+  module[relaOffset + 8] = static_cast<char>(0x7f);  // r_info's type: not R_X86_64_RELATIVE (8)
+  writeFile(folder / "libtest.so", module);
+  const std::string why = refusalOf(dir.path());
+  EXPECT_THAT(why, HasSubstr((folder / "libtest.so").string() +
+                             ": damaged: opening it ended a probe process with exit status 127: "));
+  EXPECT_THAT(why, HasSubstr("ld.so"));
+}
+
 /// The real test module cut at several lengths: each is refused by the check and by the loader
 /// (before this check, dlopen of such a copy died of SIGBUS inside _dl_map_segments).
 TEST(CheckSharedObject, TruncatedCopiesOfARealModuleAreRefusedByTheLoader) {
