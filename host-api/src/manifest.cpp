@@ -581,7 +581,8 @@ Result<Manifest> parseManifest(std::string_view xml, const std::string& sourceNa
     pugi::xml_document doc;
     // load_buffer copies the text, so element and attribute pointers map 1:1 onto offsets in xml.
     const pugi::xml_parse_result r =
-        doc.load_buffer(xml.data(), xml.size(), pugi::parse_default, pugi::encoding_utf8);
+        doc.load_buffer(xml.data(), xml.size(), pugi::parse_default | pugi::parse_doctype,
+                        pugi::encoding_utf8);
     if (r.status != pugi::status_ok) {
       // An element left open is found at the end of the input: point just past its last byte.
       // A mismatched end tag: point at its "</", not at the name after it.
@@ -593,6 +594,16 @@ Result<Manifest> parseManifest(std::string_view xml, const std::string& sourceNa
       else if (r.status == pugi::status_bad_comment || r.status == pugi::status_bad_cdata)
         at = sectionStart(xml, at, r.status == pugi::status_bad_comment ? "<!--" : "<![CDATA[");
       return located(at, describeXmlError(r, xml));
+    }
+    // pugixml never expands a DOCTYPE's entities, so one only makes `&a;` read as "&a;" where
+    // the author meant something else. A manifest has no use for one: refused, where it starts.
+    for (pugi::xml_node n = doc.first_child(); n; n = n.next_sibling()) {
+      if (n.type() != pugi::node_doctype) continue;
+      const std::ptrdiff_t value = n.offset_debug();
+      std::size_t at = xml.find("<!DOCTYPE");
+      if (value >= 0) at = xml.rfind("<!DOCTYPE", static_cast<std::size_t>(value));
+      return located(at == std::string_view::npos ? 0 : at,
+                     "a DOCTYPE is not allowed in a manifest (its entities would not be expanded)");
     }
     ManifestReader reader(xml);
     return reader.read(doc);

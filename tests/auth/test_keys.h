@@ -5,6 +5,7 @@
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <stdexcept>
@@ -104,6 +105,46 @@ inline std::string opensslBase64Url(const std::string& bytes) {
   while (!out.empty() && out.back() == '=') out.pop_back();
   for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
   return out;
+}
+
+/// base64url decoding by OpenSSL's decoder (unpadded input; nullopt-free: throws on junk).
+inline std::string opensslBase64UrlDecode(std::string text) {
+  for (char& c : text) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  std::size_t pad = (4 - text.size() % 4) % 4;
+  text.append(pad, '=');
+  std::string out(3 * text.size() / 4, '\0');
+  const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) throw std::runtime_error("not base64url");
+  out.resize(static_cast<std::size_t>(n) - pad);
+  return out;
+}
+
+/// Checks a compact JWS's signature with OpenSSL directly against the certificate: RSASSA-PSS
+/// (SHA-256, MGF1-SHA-256, 32-byte salt) when `pss`, else PKCS#1 v1.5 SHA-256. Independent of
+/// photosync::auth, whose signature it checks.
+inline bool opensslVerifyJws(const std::string& jws, const std::string& certPem, bool pss) {
+  const auto dot2 = jws.rfind('.');
+  if (dot2 == std::string::npos) return false;
+  const std::string input = jws.substr(0, dot2);
+  const std::string sig = opensslBase64UrlDecode(jws.substr(dot2 + 1));
+  BIO* bio = BIO_new_mem_buf(certPem.data(), static_cast<int>(certPem.size()));
+  X509* cert = PEM_read_bio_X509(bio, nullptr, nullptr, nullptr);
+  BIO_free(bio);
+  if (cert == nullptr) return false;
+  EVP_PKEY* key = X509_get_pubkey(cert);
+  X509_free(cert);
+  EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+  EVP_PKEY_CTX* pctx = nullptr;
+  bool ok = key != nullptr && ctx != nullptr && EVP_DigestVerifyInit(ctx, &pctx, EVP_sha256(), nullptr, key) == 1;
+  if (ok && pss)
+    ok = EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) == 1 &&
+         EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, 32) == 1 && EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) == 1;
+  ok = ok && EVP_DigestVerify(ctx, reinterpret_cast<const unsigned char*>(sig.data()), sig.size(),
+                              reinterpret_cast<const unsigned char*>(input.data()), input.size()) == 1;
+  EVP_MD_CTX_free(ctx);
+  EVP_PKEY_free(key);
+  return ok;
 }
 
 }  // namespace photosync::testing

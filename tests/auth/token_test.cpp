@@ -165,16 +165,20 @@ TEST(EntraTokenProvider, CertificateFlowSendsAVerifiableAssertion) {
   EXPECT_FALSE(hasField(form, "client_secret"));
   EXPECT_EQ(field(form, "client_assertion_type"), "urn:ietf:params:oauth:client-assertion-type:jwt-bearer");
   EXPECT_EQ(field(form, "grant_type"), "client_credentials");
-  auto verified = verifyJwtRs256(field(form, "client_assertion"), keysA().certPem);
-  ASSERT_TRUE(verified.isOk()) << verified.status().toString();
-  EXPECT_FALSE(verifyJwtRs256(field(form, "client_assertion"), keysB().certPem).isOk());
-  auto header = http::parseJson(verified->headerJson).value();
-  auto claims = http::parseJson(verified->claimsJson).value();
-  EXPECT_EQ(http::getString(header, "alg").value_or(""), "RS256");
+  // The default is Microsoft's current form: PS256 (RSASSA-PSS) naming the certificate by
+  // x5t#S256 only. The signature is checked with OpenSSL directly.
+  const std::string jws = field(form, "client_assertion");
+  EXPECT_TRUE(photosync::testing::opensslVerifyJws(jws, keysA().certPem, true));
+  EXPECT_FALSE(photosync::testing::opensslVerifyJws(jws, keysB().certPem, true));
+  EXPECT_FALSE(photosync::testing::opensslVerifyJws(jws, keysA().certPem, false)) << "not PKCS#1 v1.5";
+  const auto dot1 = jws.find('.'), dot2 = jws.rfind('.');
+  auto header = http::parseJson(photosync::testing::opensslBase64UrlDecode(jws.substr(0, dot1))).value();
+  auto claims = http::parseJson(photosync::testing::opensslBase64UrlDecode(jws.substr(dot1 + 1, dot2 - dot1 - 1))).value();
+  EXPECT_EQ(http::getString(header, "alg").value_or(""), "PS256");
   EXPECT_EQ(http::getString(header, "typ").value_or(""), "JWT");
-  EXPECT_EQ(http::getString(header, "x5t").value_or(""), photosync::testing::opensslBase64Url(keysA().certSha1));
   EXPECT_EQ(http::getString(header, "x5t#S256").value_or(""),
             photosync::testing::opensslBase64Url(keysA().certSha256));
+  EXPECT_FALSE(header.has_field("x5t")) << "one form, one thumbprint";
   EXPECT_EQ(http::getString(claims, "aud").value_or(""), idp.base() + "/contoso.onmicrosoft.com/oauth2/v2.0/token");
   EXPECT_EQ(http::getString(claims, "iss").value_or(""), c.clientId);
   EXPECT_EQ(http::getString(claims, "sub").value_or(""), c.clientId);
@@ -186,6 +190,30 @@ TEST(EntraTokenProvider, CertificateFlowSendsAVerifiableAssertion) {
   (*tp)->invalidate();
   ASSERT_EQ((*tp)->accessToken().value(), "tok-2");
   EXPECT_NE(field(idp.seen().at(1).form, "client_assertion"), field(form, "client_assertion"));
+}
+
+TEST(EntraTokenProvider, TheOlderFormIsRs256WithX5t) {
+  FakeTokenEndpoint idp;
+  FakeClock clock;
+  auto c = entraSecret(idp);
+  c.clientSecret.clear();
+  c.certificatePem = keysA().certPem;
+  c.privateKeyPem = keysA().pkcs1;
+  c.assertionFormat = EntraAssertionFormat::kRs256X5t;
+  auto tp = makeEntraTokenProvider(c, options(&clock));
+  ASSERT_TRUE(tp.isOk()) << tp.status().toString();
+  ASSERT_EQ((*tp)->accessToken().value(), "tok-1");
+  const std::string jws = field(idp.seen().at(0).form, "client_assertion");
+  EXPECT_TRUE(photosync::testing::opensslVerifyJws(jws, keysA().certPem, false));
+  EXPECT_FALSE(photosync::testing::opensslVerifyJws(jws, keysA().certPem, true));
+  auto verified = verifyJwtRs256(jws, keysA().certPem);
+  ASSERT_TRUE(verified.isOk()) << verified.status().toString();
+  EXPECT_FALSE(verifyJwtRs256(jws, keysB().certPem).isOk());
+  auto header = http::parseJson(verified->headerJson).value();
+  EXPECT_EQ(http::getString(header, "alg").value_or(""), "RS256");
+  EXPECT_EQ(http::getString(header, "typ").value_or(""), "JWT");
+  EXPECT_EQ(http::getString(header, "x5t").value_or(""), photosync::testing::opensslBase64Url(keysA().certSha1));
+  EXPECT_FALSE(header.has_field("x5t#S256")) << "one form, one thumbprint";
 }
 
 TEST(EntraTokenProvider, RefreshesShortlyBeforeExpiry) {

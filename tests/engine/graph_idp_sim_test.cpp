@@ -353,6 +353,34 @@ TEST(GraphIdpSim, ConnectionTest) {
   }
 }
 
+// A certificate credential in both forms Microsoft documents, checked by idp-sim's token
+// endpoint: the default PS256 with x5t#S256 (which idp-sim refused as "'alg' must be RS256"
+// before it knew the current form), and the page's older RS256 with x5t.
+TEST(GraphIdpSim, ConnectionTestWithACertificateInEitherForm) {
+  IdpSim sim;
+  auto certificatePage = [&](const std::string& format) {
+    auto page = sim.page();
+    page.values["credentialType"] = "certificate";
+    page.values["certificatePem"] = sim.cred("certificatePem");
+    if (!format.empty()) page.values["certificateAssertion"] = format;
+    page.secrets.erase("clientSecret");
+    page.secrets.emplace("privateKeyPem", hostapi::Secret(sim.cred("privateKeyPem")));
+    return page;
+  };
+  for (const char* format : {"", "ps256", "rs256"}) {
+    SCOPED_TRACE(format);
+    auto result = providers::testGraphConnection(certificatePage(format));
+    EXPECT_TRUE(result.ok) << (result.checks.empty() ? "" : result.checks.front().detail);
+    ASSERT_EQ(result.checks.size(), 3u);
+    EXPECT_EQ(result.checks[0].step, "token");
+  }
+  auto bogus = providers::testGraphConnection(certificatePage("es256"));
+  EXPECT_FALSE(bogus.ok);
+  ASSERT_FALSE(bogus.checks.empty());
+  EXPECT_NE(bogus.checks[0].detail.find("certificateAssertion: must be ps256 or rs256, got 'es256'"), std::string::npos)
+      << bogus.checks[0].detail;
+}
+
 // The engine with the real provider factory over idp-sim: first run, unchanged run with no $value
 // request, changed photos, removed photos.
 TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {

@@ -36,7 +36,10 @@ class Graph : public ::testing::Test {
   value creds = sim.credentials()["entra"];
   std::string tokenPath = "/" + creds["tenantId"].as_string() + "/oauth2/v2.0/token";
 
-  std::string assertion(const std::function<void(value&, value&)>& tweak, const std::string& key = "") {
+  /// `tweak` may change the header and claims; `pss` signs with RSASSA-PSS (salt `salt`) instead
+  /// of PKCS#1 v1.5, whatever the header says.
+  std::string assertion(const std::function<void(value&, value&)>& tweak, const std::string& key = "",
+                        bool pss = false, int salt = 32) {
     value h = value::object();
     h["alg"] = value::string("RS256");
     h["typ"] = value::string("JWT");
@@ -49,7 +52,10 @@ class Graph : public ::testing::Test {
     p["nbf"] = value::number(nowUnix() - 10);
     p["exp"] = value::number(nowUnix() + 600);
     tweak(h, p);
-    return jwtSign(h, p, key.empty() ? creds["privateKeyPem"].as_string() : key);
+    const std::string pem = key.empty() ? creds["privateKeyPem"].as_string() : key;
+    if (!pss) return jwtSign(h, p, pem);
+    const std::string input = ossl::encodeBase64Url(h.serialize()) + "." + ossl::encodeBase64Url(p.serialize());
+    return input + "." + ossl::encodeBase64Url(ossl::signRsaPss(input, pem, salt));
   }
   HttpResult certToken(const std::string& jwt) {
     return sim.postForm(tokenPath, "client_id=" + creds["clientId"].as_string() +
@@ -112,9 +118,26 @@ TEST_F(Graph, CertificateAssertionIsVerified) {
     std::function<void(value&, value&)> tweak;
     std::string key;
     int status, code;
+    bool pss = false;
+    int salt = 32;
   } cases[] = {
       {"valid x5t", [](value&, value&) {}, "", 200, 0},
-      {"valid x5t#S256", [&](value& h, value&) { h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 200, 0},
+      // RS256 names its certificate by x5t (the older pages); an x5t#S256 alone is not that form.
+      // (Until PS256 was supported this was accepted.)
+      {"RS256 with x5t#S256 only", [&](value& h, value&) { h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 401, 700027},
+      {"RS256 with both thumbprints", [&](value& h, value&) { h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 200, 0},
+      {"RS256, x5t right, x5t#S256 wrong", [&](value& h, value&) { h["x5t#S256"] = value::string("AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"); }, "", 401, 700027},
+      // PS256 with x5t#S256: Microsoft's current page and MSAL's non-deprecated path.
+      {"PS256 with x5t#S256 (MSAL)", [&](value& h, value&) { h["alg"] = value::string("PS256"); h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 200, 0, true},
+      {"PS256 with both thumbprints", [&](value& h, value&) { h["alg"] = value::string("PS256"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 200, 0, true},
+      {"PS256 with x5t only", [&](value& h, value&) { h["alg"] = value::string("PS256"); }, "", 401, 700027, true},
+      {"PS256 header, PKCS#1 v1.5 signature", [&](value& h, value&) { h["alg"] = value::string("PS256"); h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 401, 700027, false},
+      {"RS256 header, PSS signature", [](value&, value&) {}, "", 401, 700027, true},
+      {"PS256 with a 20-byte salt", [&](value& h, value&) { h["alg"] = value::string("PS256"); h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, "", 401, 700027, true, 20},
+      {"PS256 signed by another key", [&](value& h, value&) { h["alg"] = value::string("PS256"); h.erase("x5t"); h["x5t#S256"] = value::string(creds["x5tS256"].as_string()); }, other.privateKeyPem, 401, 700027, true},
+      {"alg RS512", [](value& h, value&) { h["alg"] = value::string("RS512"); }, "", 401, 5002738},
+      {"alg none", [](value& h, value&) { h["alg"] = value::string("none"); }, "", 401, 5002738},
+      {"no alg", [](value& h, value&) { h.erase("alg"); }, "", 401, 5002738},
       {"wrong audience", [](value&, value& p) { p["aud"] = value::string("https://example.invalid/token"); }, "", 401, 50027},
       {"unregistered thumbprint", [](value& h, value&) { h["x5t"] = value::string("AAAAAAAAAAAAAAAAAAAAAAAAAAA"); }, "", 401, 700027},
       {"signed by another key", [](value&, value&) {}, other.privateKeyPem, 401, 700027},
@@ -125,7 +148,7 @@ TEST_F(Graph, CertificateAssertionIsVerified) {
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
-    HttpResult r = certToken(assertion(c.tweak, c.key));
+    HttpResult r = certToken(assertion(c.tweak, c.key, c.pss, c.salt));
     EXPECT_EQ(r.status, c.status) << r.body;
     if (c.code) EXPECT_EQ(r.json()["error_codes"][0].as_integer(), c.code) << r.body;
     else EXPECT_TRUE(r.json().has_field("access_token"));

@@ -12,8 +12,12 @@
 #pragma once
 
 #include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rsa.h>
 
 #include <cstdio>
+#include <memory>
+#include <stdexcept>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,6 +89,30 @@ inline std::string sha256Hex(std::string_view bytes) {
     hex += two;
   }
   return hex;
+}
+
+/// An RSASSA-PSS signature over `input` (SHA-256, MGF1-SHA-256, salt `saltLength`; PS256 is
+/// 32), for the PS256 assertions MSAL sends: idp-sim only verifies PSS, so the tests sign it here.
+inline std::string signRsaPss(std::string_view input, const std::string& privateKeyPem, int saltLength = 32) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(privateKeyPem.data(), static_cast<int>(privateKeyPem.size())),
+                                               &BIO_free);
+  std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)> key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr),
+                                                         &EVP_PKEY_free);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), &EVP_MD_CTX_free);
+  EVP_PKEY_CTX* pctx = nullptr;
+  std::size_t len = 0;
+  if (!key || !ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, saltLength) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1 ||
+      EVP_DigestSign(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
+    throw std::runtime_error("PSS signing could not start");
+  std::string sig(len, '\0');
+  if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &len,
+                     reinterpret_cast<const unsigned char*>(input.data()), input.size()) != 1)
+    throw std::runtime_error("PSS signing failed");
+  sig.resize(len);
+  return sig;
 }
 
 }  // namespace idpsim::test::ossl

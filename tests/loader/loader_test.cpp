@@ -3,12 +3,14 @@
 // each refusal is its own test and checks the message names the file at fault.
 #include "hostapi/host/plugin_loader.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -165,12 +167,17 @@ TEST(PluginLoader, ReportsTheDlerrorOfAnElfThatFailsToLoad) {
   TempDir dir;
   const auto folder = dir.path() / "p";
   writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so"));
-  // A real module cut short: the ELF header passes, dlopen fails.
+  // A real module whose header names an OS ABI glibc does not load (EI_OSABI 97, ARM): the
+  // host's checks pass, dlopen fails. (A module cut short was this test's file until the host
+  // refused truncated files itself: dlopen of one can die of SIGBUS instead of failing.)
   std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
-  std::string head(200, '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  ASSERT_EQ(in.gcount(), 200);
-  writeFile(folder / "libtest.so", head);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string module = bytes.str();
+  ASSERT_GT(module.size(), 64u);
+  module[7] = static_cast<char>(97);
+  writeFile(folder / "libtest.so", module);
+  ASSERT_TRUE(hostapi::host::checkSharedObject(folder / "libtest.so").isOk());
   const std::string msg = refusalOf(dir.path());
   const std::string prefix = (folder / "libtest.so").string() + ": cannot load: ";
   EXPECT_THAT(msg, HasSubstr(prefix));
@@ -558,6 +565,26 @@ TEST(ManifestAdmitsHost, Table) {
   }
 }
 
+/// This process's own ELF machine, read from its executable (not from the loader's constant).
+std::uint16_t ownMachine() {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::string h(20, '\0');
+  in.read(h.data(), 20);
+  return static_cast<std::uint16_t>(static_cast<unsigned char>(h[18]) |
+                                    (static_cast<unsigned char>(h[19]) << 8));
+}
+
+void put16(std::string& b, std::size_t at, std::uint16_t v) {
+  b[at] = static_cast<char>(v & 0xff);
+  b[at + 1] = static_cast<char>(v >> 8);
+}
+void put32(std::string& b, std::size_t at, std::uint32_t v) {
+  for (int i = 0; i < 4; ++i) b[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put64(std::string& b, std::size_t at, std::uint64_t v) {
+  for (int i = 0; i < 8; ++i) b[at + i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+
 TEST(CheckSharedObject, Table) {
   TempDir dir;
   struct Case {
@@ -565,14 +592,34 @@ TEST(CheckSharedObject, Table) {
     std::string bytes;
     std::string expect;  // substring of the message; empty: ok
   };
+  // A 64-bit little-endian ELF header of `type` for this host's machine, with one PT_LOAD that
+  // covers the file's 256 bytes: the smallest file the check lets through.
   auto elf = [](unsigned char type) {
-    std::string h(64, '\0');
+    std::string h(256, '\0');
     h[0] = '\x7f'; h[1] = 'E'; h[2] = 'L'; h[3] = 'F';
     h[4] = 2;  // 64-bit
     h[5] = 1;  // little-endian
+    h[6] = 1;  // EV_CURRENT
     h[16] = static_cast<char>(type);
+    put16(h, 18, ownMachine());
+    put32(h, 20, 1);     // e_version
+    put64(h, 32, 64);    // e_phoff
+    put16(h, 52, 64);    // e_ehsize
+    put16(h, 54, 56);    // e_phentsize
+    put16(h, 56, 1);     // e_phnum
+    put32(h, 64, 1);     // p_type PT_LOAD
+    put64(h, 64 + 8, 0);     // p_offset
+    put64(h, 64 + 32, 256);  // p_filesz
+    put64(h, 64 + 40, 256);  // p_memsz
     return h;
   };
+  auto patched = [&](auto&& edit) {
+    std::string b = elf(3);
+    edit(b);
+    return b;
+  };
+  const std::uint16_t foreign = ownMachine() == 62 ? 183 : 62;  // AArch64 on x86-64, else x86-64
+  const std::string foreignName = foreign == 183 ? "AArch64 (EM 183)" : "x86-64 (EM 62)";
   const std::vector<Case> cases = {
       {"empty", "", "not a shared object (no ELF header)"},
       {"text", "hello", "not a shared object (no ELF header)"},
@@ -580,6 +627,27 @@ TEST(CheckSharedObject, Table) {
       {"exec", elf(2), "ELF type 2, expected ET_DYN"},
       {"relocatable", elf(1), "ELF type 1, expected ET_DYN"},
       {"dyn", elf(3), ""},
+      {"header cut", elf(3).substr(0, 40), "truncated ELF header: 40 of 64 bytes"},
+      {"32-bit", patched([](std::string& b) { b[4] = 1; }), "built for a 32-bit machine, this host is 64-bit"},
+      {"big-endian", patched([](std::string& b) { b[5] = 2; }), "built for a big-endian machine"},
+      {"bad byte order", patched([](std::string& b) { b[5] = 7; }), "bad ELF byte order"},
+      {"foreign machine", patched([&](std::string& b) { put16(b, 18, foreign); }),
+       "built for " + foreignName + ", this host is "},
+      {"unknown machine", patched([](std::string& b) { put16(b, 18, 4242); }),
+       "built for an unknown machine (EM 4242)"},
+      {"no program headers", patched([](std::string& b) { put16(b, 56, 0); }), "no program headers"},
+      {"phentsize", patched([](std::string& b) { put16(b, 54, 32); }), "program header size 32, expected 56"},
+      {"table outside", patched([](std::string& b) { put64(b, 32, 240); }),
+       "truncated: its program header table ends at byte 296 but the file has 256 bytes"},
+      {"table offset huge", patched([](std::string& b) { put64(b, 32, ~std::uint64_t{0}); }),
+       "truncated: its program header table ends at byte"},
+      {"segment past the end", patched([](std::string& b) { put64(b, 64 + 32, 4096); put64(b, 64 + 40, 4096); }),
+       "truncated: its segment 0 ends at byte 4096 but the file has 256 bytes"},
+      {"segment wraps", patched([](std::string& b) { put64(b, 64 + 8, ~std::uint64_t{0} - 8); }),
+       "truncated: its segment 0 ends at byte past 2^64 but the file has 256 bytes"},
+      {"filesz over memsz", patched([](std::string& b) { put64(b, 64 + 40, 16); }),
+       "segment 0 has more bytes in the file (256) than in memory (16)"},
+      {"no PT_LOAD", patched([](std::string& b) { put32(b, 64, 4); }), "no loadable segment"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
@@ -595,6 +663,121 @@ TEST(CheckSharedObject, Table) {
     }
   }
   EXPECT_TRUE(hostapi::host::checkSharedObject(TEST_MODULE_GOOD).isOk());
+}
+
+/// The real test module with its dynamic section's DT_STRTAB pointing far outside the mapping:
+/// every header check passes and glibc's dlopen dies of SIGSEGV on it. The loader opens it in a
+/// probe process first and refuses it; this process goes on.
+TEST(PluginLoader, AModuleTheDynamicLoaderCrashesOnIsRefusedAfterAProbe) {
+  TempDir dir;
+  const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string module = bytes.str();
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
+    return v;
+  };
+  bool patched = false;
+  for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) != 2) continue;  // PT_DYNAMIC
+    for (std::uint64_t at = get(ph + 8, 8), end = at + get(ph + 32, 8); at + 16 <= end; at += 16)
+      if (get(at, 8) == 5) {  // DT_STRTAB
+        put64(module, at + 8, 0x7fffffff0000);
+        patched = true;
+      }
+  }
+  ASSERT_TRUE(patched);
+  writeFile(folder / "libtest.so", module);
+  ASSERT_TRUE(hostapi::host::checkSharedObject(folder / "libtest.so").isOk()) << "the headers are sound";
+  const std::string why = refusalOf(dir.path());
+  EXPECT_THAT(why, HasSubstr((folder / "libtest.so").string() +
+                             ": damaged: the dynamic loader died of SIGSEGV (signal 11) opening it in a probe process"));
+  // A good module still loads after the probe.
+  TempDir good;
+  addPlugin(good.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  auto set = loadPlugins(good.path());
+  ASSERT_TRUE(set.isOk());
+  EXPECT_TRUE(set->records().front().loaded()) << set->records().front().status().toString();
+}
+
+/// The test module with its first relative relocation's type changed: glibc's loader fails an
+/// internal assertion and _exit(127)s the process ("Inconsistency detected by ld.so"). The probe
+/// child takes that exit, and the refusal quotes what the loader printed.
+TEST(PluginLoader, AModuleTheDynamicLoaderGivesUpOnIsRefusedWithItsWords) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "the assertion is x86-64's (elf_machine_rela_relative)";
+#endif
+  TempDir dir;
+  const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  std::string module = bytes.str();
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
+    return v;
+  };
+  // DT_RELA is a virtual address: map it to a file offset through the PT_LOAD that holds it.
+  std::uint64_t rela = 0, relaCount = 0;
+  const std::uint64_t phoff = get(32, 8), phnum = get(56, 2);
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) != 2) continue;  // PT_DYNAMIC
+    for (std::uint64_t at = get(ph + 8, 8), end = at + get(ph + 32, 8); at + 16 <= end; at += 16) {
+      if (get(at, 8) == 7) rela = get(at + 8, 8);                // DT_RELA
+      if (get(at, 8) == 0x6ffffff9) relaCount = get(at + 8, 8);  // DT_RELACOUNT
+    }
+  }
+  ASSERT_GT(relaCount, 0u) << "the test module has relative relocations";
+  std::uint64_t relaOffset = 0;
+  for (std::uint64_t i = 0; i < phnum; ++i) {
+    const std::size_t ph = phoff + i * 56;
+    const std::uint64_t vaddr = get(ph + 16, 8), filesz = get(ph + 32, 8);
+    if (get(ph, 4) == 1 && rela >= vaddr && rela < vaddr + filesz) relaOffset = rela - vaddr + get(ph + 8, 8);
+  }
+  ASSERT_GT(relaOffset, 0u);
+  module[relaOffset + 8] = static_cast<char>(0x7f);  // r_info's type: not R_X86_64_RELATIVE (8)
+  writeFile(folder / "libtest.so", module);
+  const std::string why = refusalOf(dir.path());
+  EXPECT_THAT(why, HasSubstr((folder / "libtest.so").string() +
+                             ": damaged: opening it ended a probe process with exit status 127: "));
+  EXPECT_THAT(why, HasSubstr("ld.so"));
+}
+
+/// The real test module cut at several lengths: each is refused by the check and by the loader
+/// (before this check, dlopen of such a copy died of SIGBUS inside _dl_map_segments).
+TEST(CheckSharedObject, TruncatedCopiesOfARealModuleAreRefusedByTheLoader) {
+  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  const std::string module = bytes.str();
+  ASSERT_GT(module.size(), 8192u);
+  // Where the last PT_LOAD's bytes end (one byte short of it is still a truncation).
+  auto get = [&](std::size_t at, int n) {
+    std::uint64_t v = 0;
+    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
+    return v;
+  };
+  std::uint64_t loadEnd = 0;
+  for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
+    const std::size_t ph = phoff + i * 56;
+    if (get(ph, 4) == 1) loadEnd = std::max(loadEnd, get(ph + 8, 8) + get(ph + 32, 8));
+  }
+  ASSERT_GT(loadEnd, 4096u);
+  for (std::size_t cut : {std::size_t{64}, std::size_t{4096}, static_cast<std::size_t>(loadEnd - 1)}) {
+    SCOPED_TRACE(cut);
+    TempDir dir;
+    const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
+    writeFile(folder / "libtest.so", module.substr(0, cut));
+    const std::string why = refusalOf(dir.path());
+    EXPECT_THAT(why, HasSubstr((folder / "libtest.so").string() + ": truncated: its "));
+    EXPECT_THAT(why, HasSubstr("but the file has " + std::to_string(cut) + " bytes"));
+  }
 }
 
 }  // namespace

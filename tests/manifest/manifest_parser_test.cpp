@@ -176,6 +176,22 @@ TEST(ManifestParser, MalformedXmlIsLocated) {
   for (const auto& c : cases) expectError(c);
 }
 
+// pugixml does not expand a DOCTYPE's entities, so a manifest with one showed "&a10;" as a
+// display name; a DOCTYPE is refused where it starts, internal subset or not.
+TEST(ManifestParser, ADoctypeIsRefusedWhereItStarts) {
+  const ErrorCase cases[] = {
+      {"entities", "<?xml version=\"1.0\"?>\n<!DOCTYPE plugin [ <!ENTITY a10 \"Demo\"> ]>\n" +
+                       edit("<name>Demo</name>", "<name>&a10;</name>"),
+       "2:1", "a DOCTYPE is not allowed in a manifest"},
+      {"external", "<!DOCTYPE plugin SYSTEM \"file:///etc/passwd\">\n" + kValid, "1:1",
+       "a DOCTYPE is not allowed in a manifest"},
+      {"after a comment", "<!-- x -->\n  <!DOCTYPE plugin>\n" + kValid, "2:3",
+       "a DOCTYPE is not allowed in a manifest"},
+  };
+  for (const auto& c : cases) expectError(c);
+  EXPECT_TRUE(parseManifest(kValid, "test.xml").isOk()) << "the same manifest without one parses";
+}
+
 TEST(ManifestParser, MissingRequiredPartsAreLocated) {
   const ErrorCase cases[] = {
       {"no key", edit(" key=\"demo\"", ""), "1:1", "missing the required attribute 'key'"},

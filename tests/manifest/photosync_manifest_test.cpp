@@ -69,6 +69,8 @@ std::vector<Expected> expectedFields(const std::string& page) {
          ShownWhen{"credentialType", "certificate"}, true},
         {"privateKeyPem", FieldType::kSecret, std::nullopt, {},
          ShownWhen{"credentialType", "certificate"}, true},
+        {"certificateAssertion", FieldType::kSelect, "ps256", {"ps256", "rs256"},
+         ShownWhen{"credentialType", "certificate"}},
         {"authorityHost", FieldType::kUrl, "https://login.microsoftonline.com"},
         {"graphEndpoint", FieldType::kUrl, "https://graph.microsoft.com"},
         {"matchBy", FieldType::kSelect, "id", {"id", "userPrincipalName", "mail"}},

@@ -2,9 +2,20 @@
 #include "hostapi/host/plugin_loader.h"
 
 #include <dlfcn.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <cstddef>
+#include <cstring>
 #include <exception>
 #include <map>
 #include <mutex>
@@ -94,6 +105,101 @@ std::string lastDlError(const std::error_code& ec) {
   return ec.message();
 }
 
+/// How long a probe may take to open a module before the module is refused.
+constexpr std::chrono::milliseconds kProbeTimeout{10000};
+/// The probe child's own exit codes (unusual on purpose: a static constructor that calls exit()
+/// must not pass for either).
+constexpr int kProbeOpened = 86;
+constexpr int kProbeDlError = 87;
+
+/// Opens `modulePath` once in a forked child before the host opens it itself. glibc's loader
+/// trusts a module's dynamic section and symbol tables: a damaged one (a DT_STRTAB pointing
+/// outside the mapping) is a SIGSEGV inside dlopen, which checkSharedObject cannot see coming.
+/// In the child it kills only the child. The child never dumps core (it holds a copy of the
+/// host's memory), runs nothing but dlopen and _exit, and is killed at kProbeTimeout. A module
+/// the child opened, or failed to open with a dlerror(), is left to the real dlopen, which says
+/// why itself. When no child can be made, the probe is skipped rather than the plugin refused.
+Status probeModule(const std::filesystem::path& modulePath) {
+  int fds[2];
+  if (::pipe2(fds, O_CLOEXEC) != 0) return Status::ok();
+  const std::string path = modulePath.string();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    return Status::ok();
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    // A crash must end the child with its signal: a handler the host installed (or a
+    // sanitizer's, which turns SIGSEGV into a report and exit(1), and intercepts sigaction) would
+    // make it look like a clean exit. The system call itself is out of every interceptor's reach.
+    struct KernelSigaction {
+      void (*handler)(int);
+      unsigned long flags;
+      void (*restorer)();
+      unsigned long mask;
+    };
+    const KernelSigaction byDefault{SIG_DFL, 0, nullptr, 0};
+    for (int sig : {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS})
+      ::syscall(SYS_rt_sigaction, sig, &byDefault, nullptr, sizeof(unsigned long));
+    const rlimit none{0, 0};
+    ::setrlimit(RLIMIT_CORE, &none);
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    // What the dynamic loader prints before it gives up ("Inconsistency detected by ld.so: …")
+    // goes to the parent, for the refusal.
+    ::dup2(fds[1], STDERR_FILENO);
+    void* handle = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL);
+    ::_exit(handle != nullptr ? kProbeOpened : kProbeDlError);  // the write end closes with it
+  }
+  ::close(fds[1]);
+  // The pipe reaches end of file when the child is gone, however it ended.
+  const auto deadline = std::chrono::steady_clock::now() + kProbeTimeout;
+  bool ended = false;
+  std::string said;  // the child's stderr
+  while (!ended) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    if (left.count() <= 0) break;
+    pollfd p{fds[0], POLLIN, 0};
+    const int n = ::poll(&p, 1, static_cast<int>(left.count()));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    char buf[256];
+    const ssize_t got = ::read(fds[0], buf, sizeof buf);
+    if (got < 0 && errno == EINTR) continue;
+    ended = got <= 0;
+    if (got > 0 && said.size() < 1024) said.append(buf, static_cast<std::size_t>(got));
+  }
+  ::close(fds[0]);
+  if (!ended) ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!ended)
+    return failedPrecondition(path + ": did not finish opening within " +
+                              std::to_string(kProbeTimeout.count() / 1000) +
+                              " s in a probe process (a static constructor that blocks?)");
+  // The last line the child printed, if any, says what the dynamic loader found.
+  while (!said.empty() && (said.back() == '\n' || said.back() == '\r')) said.pop_back();
+  if (const auto nl = said.rfind('\n'); nl != std::string::npos) said.erase(0, nl + 1);
+  if (said.size() > 300) said.resize(300);
+  const std::string detail = said.empty() ? "" : ": " + said;
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* name = ::sigabbrev_np(sig);
+    return failedPrecondition(path + ": damaged: the dynamic loader died of SIG" +
+                              std::string(name != nullptr ? name : "?") + " (signal " + std::to_string(sig) +
+                              ") opening it in a probe process (its dynamic section, symbol tables or "
+                              "static constructors)" + detail);
+  }
+  // The child exits with one of its two codes itself; anything else is the dynamic loader (127
+  // after an internal assertion) or a static constructor calling exit().
+  if (WIFEXITED(status) && WEXITSTATUS(status) != kProbeOpened && WEXITSTATUS(status) != kProbeDlError)
+    return failedPrecondition(path + ": damaged: opening it ended a probe process with exit status " +
+                              std::to_string(WEXITSTATUS(status)) + detail);
+  return Status::ok();
+}
+
 /// Loads the module of one folder whose manifest parsed. Fills `record` as far as it gets.
 void loadModule(PluginRecord& record, const Manifest& manifest,
                 const std::filesystem::path& manifestPath) {
@@ -120,6 +226,10 @@ void loadModule(PluginRecord& record, const Manifest& manifest,
     return;
   }
   if (Status s = checkSharedObject(modulePath); !s) {
+    RecordAccess::refuse(record, std::move(s));
+    return;
+  }
+  if (Status s = probeModule(modulePath); !s) {
     RecordAccess::refuse(record, std::move(s));
     return;
   }

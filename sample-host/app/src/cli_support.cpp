@@ -67,9 +67,7 @@ hostapi::Result<std::pair<std::string, std::string>> readKeyFile(const std::stri
 }
 
 hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir) {
-  std::error_code ec;
-  std::filesystem::create_directories(dataDir, ec);
-  if (ec) return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + ec.message());
+  if (hostapi::Status s = store::ensureDataDirectory(dataDir); !s) return s;
   return store::Store::open(dataDir);
 }
 

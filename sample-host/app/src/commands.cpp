@@ -11,6 +11,7 @@ const std::vector<Command>& allCommands() {
       directoryCommand(), settingsCommand(), syncCommand(), usersCommand(), avatarsCommand(),
       runsCommand(), heldCommand(), serveCommand(),
 #endif
+      securityCommand(),
   };
   return commands;
 }

@@ -15,5 +15,6 @@ Command avatarsCommand();    // cmd_avatars.cpp
 Command runsCommand();       // cmd_runs.cpp
 Command serveCommand();      // cmd_serve.cpp
 Command heldCommand();       // cmd_held.cpp
+Command securityCommand();   // cmd_security.cpp
 
 }  // namespace samplehost::app

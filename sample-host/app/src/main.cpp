@@ -5,8 +5,11 @@
 #include <vector>
 
 #include "cli.h"
+#include "process_hardening.h"
 
 int main(int argc, char** argv) {
+  // Before any secret is read: a core of this process would hold them all.
+  samplehost::app::hardenProcess();
   std::vector<std::string> args(argv + 1, argv + argc);
   const int code = samplehost::app::runMain(args, std::cout, std::cerr);
   std::cout.flush();

@@ -142,17 +142,27 @@ Response Sim::graphToken(Request& r, const std::string& tenant) {
     if (!jwt) return aadError(401, "invalid_client", 50027, "JWT token is invalid or malformed.");
     const value& h = jwt->header;
     const value& p = jwt->payload;
-    if (!h.has_field("alg") || !h.at("alg").is_string() || h.at("alg").as_string() != "RS256")
-      return aadError(401, "invalid_client", 5002738, "Invalid JWT token. 'alg' must be RS256 for a certificate credential.");
+    // The two forms Microsoft documents: PS256 naming the certificate by x5t#S256 (the current
+    // certificate-credentials page, MSAL), RS256 naming it by x5t (the older pages). Each form's
+    // thumbprint must be there and match; the other one may come along and must then match too.
+    const std::string alg = h.has_field("alg") && h.at("alg").is_string() ? h.at("alg").as_string() : "";
+    if (alg != "PS256" && alg != "RS256")
+      return aadError(401, "invalid_client", 5002738,
+                      "Invalid JWT token. 'alg' must be PS256 (with x5t#S256) or RS256 (with x5t) for a certificate "
+                      "credential, not '" + alg + "'.");
+    const bool pss = alg == "PS256";
     std::string x5t = h.has_field("x5t") && h.at("x5t").is_string() ? h.at("x5t").as_string() : "";
     std::string x5t256 = h.has_field("x5t#S256") && h.at("x5t#S256").is_string() ? h.at("x5t#S256").as_string() : "";
-    if ((x5t.empty() && x5t256.empty()) || (!x5t.empty() && x5t != creds_.x5t) ||
+    const std::string& named = pss ? x5t256 : x5t;
+    const std::string& registered = pss ? creds_.x5tS256 : creds_.x5t;
+    if (named.empty() || named != registered || (!x5t.empty() && x5t != creds_.x5t) ||
         (!x5t256.empty() && x5t256 != creds_.x5tS256))
       return aadError(401, "invalid_client", 700027,
                       "The certificate with identifier used to sign the client assertion is not registered on "
-                      "application. [Reason - The key was not found., Thumbprint of key used by client: '" +
-                          (x5t.empty() ? x5t256 : x5t) + "']");
-    if (!verifyRs256(*jwt, creds_.entraCert.certificatePem))
+                      "application. [Reason - The key was not found., Thumbprint of key used by client: '" + named +
+                          "'; an assertion signed with " + alg + " names its certificate by " +
+                          (pss ? "x5t#S256" : "x5t") + "]");
+    if (!(pss ? verifyPs256(*jwt, creds_.entraCert.certificatePem) : verifyRs256(*jwt, creds_.entraCert.certificatePem)))
       return aadError(401, "invalid_client", 700027, "Client assertion failed signature validation.");
     auto str = [&](const char* k) { return p.has_field(k) && p.at(k).is_string() ? p.at(k).as_string() : std::string(); };
     std::string aud = str("aud");

@@ -133,6 +133,23 @@ bool verifyRs256(const Jwt& jwt, const std::string& pem) {
                           jwt.signingInput.size()) == 1;
 }
 
+bool verifyPs256(const Jwt& jwt, const std::string& pem) {
+  PkeyPtr key = loadPublic(pem);
+  if (!key) return false;
+  std::unique_ptr<EVP_MD_CTX, MdCtxFree> ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
+  // RFC 7518 §3.5: MGF1 with SHA-256 and a salt as long as the digest, nothing else.
+  if (EVP_DigestVerifyInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key.get()) != 1 ||
+      EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+      EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+      EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)
+    return false;
+  return EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(jwt.signature.data()),
+                          jwt.signature.size(),
+                          reinterpret_cast<const unsigned char*>(jwt.signingInput.data()),
+                          jwt.signingInput.size()) == 1;
+}
+
 std::string signRs256(std::string_view input, const std::string& privateKeyPem) {
   BioPtr bio(BIO_new_mem_buf(privateKeyPem.data(), static_cast<int>(privateKeyPem.size())));
   PkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));

@@ -36,6 +36,8 @@ struct Jwt {
 std::optional<Jwt> parseJwt(std::string_view token);
 /// RS256 check of `jwt` against a PEM public key or certificate.
 bool verifyRs256(const Jwt& jwt, const std::string& pem);
+/// PS256 check (RSASSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt; RFC 7518 §3.5).
+bool verifyPs256(const Jwt& jwt, const std::string& pem);
 /// RS256 signature (used by the tests' helpers and by nothing on the serving path).
 std::string signRs256(std::string_view input, const std::string& privateKeyPem);
 

@@ -1,6 +1,8 @@
 // See secret_registry.h.
 #include "samplehost/store/secret_registry.h"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <vector>
 
@@ -27,22 +29,29 @@ void SecretRegistry::add(std::string_view secret) {
   }
 }
 
+SecretRegistry::~SecretRegistry() {
+  // The set's keys are const to keep the order; it is being destroyed, so no order is left to keep.
+  for (const auto& s : secrets_)
+    if (!s.empty()) OPENSSL_cleanse(const_cast<char*>(s.data()), s.size());
+}
+
 std::string SecretRegistry::scrub(std::string_view text) const {
-  std::vector<std::string> bySize;
-  {
-    std::lock_guard lock(mu_);
-    if (secrets_.empty()) return std::string(text);
-    bySize.assign(secrets_.begin(), secrets_.end());
-  }
-  // Longest first, so a whole secret is masked before a line of it.
-  std::sort(bySize.begin(), bySize.end(), [](const std::string& a, const std::string& b) {
-    return a.size() != b.size() ? a.size() > b.size() : a < b;
-  });
   std::string out(text);
-  for (const auto& s : bySize) {
+  std::lock_guard lock(mu_);
+  if (secrets_.empty()) return out;
+  // Pointers, not copies: a copy of every secret per log line, freed without being wiped, left
+  // them all over the heap (and in a core dump).
+  std::vector<const std::string*> bySize;
+  bySize.reserve(secrets_.size());
+  for (const auto& s : secrets_) bySize.push_back(&s);
+  // Longest first, so a whole secret is masked before a line of it.
+  std::sort(bySize.begin(), bySize.end(), [](const std::string* a, const std::string* b) {
+    return a->size() != b->size() ? a->size() > b->size() : *a < *b;
+  });
+  for (const std::string* s : bySize) {
     std::size_t pos = 0;
-    while ((pos = out.find(s, pos)) != std::string::npos) {
-      out.replace(pos, s.size(), kMask);
+    while ((pos = out.find(*s, pos)) != std::string::npos) {
+      out.replace(pos, s->size(), kMask);
       pos += std::char_traits<char>::length(kMask);
     }
   }

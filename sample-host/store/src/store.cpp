@@ -3,9 +3,17 @@
 // store_avatars.cpp.
 #include "samplehost/store/store.h"
 
+#include <fcntl.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <openssl/crypto.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "migrations.h"
@@ -81,6 +89,56 @@ Status applyChanges(Seal seal, Connection& c, const std::vector<SettingChange>& 
     up.run();
   }
   return Status::ok();
+}
+
+std::string octalMode(mode_t m) {
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%04o", static_cast<unsigned>(m & 07777));
+  return buf;
+}
+
+/// host.db, -wal and -shm hold PII, avatars and raw SCIM attributes: 0600. The database file is
+/// created here, empty and 0600, before SQLite opens it, because SQLite creates a new file 0644
+/// (less the umask) and gives the -wal and -shm files the database file's mode. Files an older
+/// host made wider are tightened.
+Status secureStoreFiles(const std::string& dbPath) {
+  int fd = ::open(dbPath.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+  if (fd >= 0) {
+    ::close(fd);
+  } else if (errno != EEXIST) {
+    return hostapi::unavailable("cannot create the store file " + dbPath + ": " + std::strerror(errno));
+  }
+  for (const std::string& f : {dbPath, dbPath + "-wal", dbPath + "-shm"}) {
+    struct stat st {};
+    if (::lstat(f.c_str(), &st) != 0 || !S_ISREG(st.st_mode) || (st.st_mode & 077) == 0) continue;
+    if (::chmod(f.c_str(), st.st_mode & 0700) != 0)
+      return hostapi::failedPrecondition("the store file " + f + " has mode " + octalMode(st.st_mode) +
+                                         " (readable by others) and cannot be restricted: " +
+                                         std::strerror(errno) + "; run `chmod 600 " + f + "`");
+  }
+  return Status::ok();
+}
+
+/// How many sealed secrets the store at `dbPath` holds (0 for a store without the tables yet).
+/// Read-only, before the key file is touched: a missing key must not be replaced while these
+/// exist.
+Result<std::int64_t> sealedSecretCount(const std::string& dbPath) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(dbPath.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
+    sqlite3_close_v2(db);
+    return hostapi::unavailable("cannot read the store file " + dbPath + ": " + msg);
+  }
+  std::int64_t count = 0;
+  for (const char* table : {"directory_settings", "plugin_settings"}) {
+    sqlite3_stmt* st = nullptr;
+    const std::string sql = std::string("SELECT COUNT(*) FROM ") + table + " WHERE sealed IS NOT NULL";
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+      count += sqlite3_column_int64(st, 0);  // a table that does not exist yet holds nothing
+    sqlite3_finalize(st);
+  }
+  sqlite3_close_v2(db);
+  return count;
 }
 
 }  // namespace
@@ -164,12 +222,57 @@ bool detail::userExists(Connection& c, const std::string& id) {
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
+Status ensureDataDirectory(const std::filesystem::path& dataDir) {
+  std::error_code ec;
+  if (dataDir.has_parent_path() && !dataDir.parent_path().empty())
+    std::filesystem::create_directories(dataDir.parent_path(), ec);
+  if (ec) return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + ec.message());
+  if (::mkdir(dataDir.c_str(), 0700) != 0 && errno != EEXIST)
+    return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + std::strerror(errno));
+  struct stat st {};
+  if (::stat(dataDir.c_str(), &st) != 0)
+    return hostapi::unavailable("cannot stat the data directory " + dataDir.string() + ": " + std::strerror(errno));
+  if (!S_ISDIR(st.st_mode))
+    return hostapi::failedPrecondition("the data directory " + dataDir.string() + " is not a directory");
+  if ((st.st_mode & 077) == 0) return Status::ok();
+  // A directory others may enter is tightened, as long as it is the host's own: a shared one
+  // (sticky, like /tmp, or another user's) is refused rather than changed under its owner.
+  if ((st.st_mode & S_ISVTX) != 0 || st.st_uid != ::geteuid())
+    return hostapi::failedPrecondition("the data directory " + dataDir.string() + " has mode " +
+                                       octalMode(st.st_mode) + " and is shared with other users; give the host a "
+                                       "directory of its own (`mkdir -m 700 DIR`)");
+  if (::chmod(dataDir.c_str(), st.st_mode & 0700) != 0)
+    return hostapi::failedPrecondition("the data directory " + dataDir.string() + " has mode " +
+                                       octalMode(st.st_mode) + " and cannot be restricted: " + std::strerror(errno) +
+                                       "; run `chmod 700 " + dataDir.string() + "`");
+  return Status::ok();
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dataDir, StoreOptions options) {
+  if (Status s = ensureDataDirectory(dataDir); !s) return s;
+  const std::string dbPath = (dataDir / kStoreFileName).string();
+  const auto keyPath = dataDir / kSecretKeyFileName;
+  // A key is made only for a store that holds no secret yet: replacing a lost key would leave
+  // every secret unreadable and each later command saying "does not match this store".
+  std::error_code ec;
+  if (!std::filesystem::exists(std::filesystem::symlink_status(keyPath, ec)) && std::filesystem::exists(dbPath, ec)) {
+    auto sealed = sealedSecretCount(dbPath);
+    if (!sealed) return sealed.status();
+    if (*sealed > 0)
+      return hostapi::failedPrecondition(
+          "the secret key file " + keyPath.string() + " is missing, and the store " + dbPath + " holds " +
+          std::to_string(*sealed) + (*sealed == 1 ? " secret" : " secrets") +
+          " sealed with it. Restore secret.key from the backup you made together with host.db (back up the "
+          "two together: without the key the secrets cannot be read); the host does not make a new key for a "
+          "store that holds secrets. If the key is lost for good, restore both files from an older backup, or "
+          "move host.db aside and set the directories up again");
+  }
+  if (Status s = secureStoreFiles(dbPath); !s) return s;
   auto box = SecretBox::openKeyFile(dataDir);
   if (!box) return box.status();
   auto impl = std::make_unique<Impl>();
   impl->dataDir = dataDir;
-  impl->path = (dataDir / kStoreFileName).string();
+  impl->path = dbPath;
   if (!options.secrets) options.secrets = std::make_shared<SecretRegistry>();
   impl->options = std::move(options);
   impl->box.emplace(std::move(box).value());
@@ -184,10 +287,20 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dataDir,
     detail::Transaction tx(c, true);
     auto st = c.prepare("SELECT value FROM meta WHERE key = ?");
     st.bind(1, kKeyCheckName);
-    if (st.step()) {
+    bool check = st.step();
+    if (check) {
       auto sealed = st.blob(0);
       impl->keyMatches = impl->box->open(sealed, kAadKeyCheck, "key check").isOk();
-    } else {
+      // A store without secrets whose key was replaced (it is made only then, see above) takes
+      // the new key: nothing was sealed with the old one but the check itself.
+      const auto secrets = impl->keyMatches ? Result<std::int64_t>(0) : sealedSecretCount(impl->path);
+      if (!impl->keyMatches && secrets.isOk() && *secrets == 0) {
+        c.prepare("DELETE FROM meta WHERE key = ?").bind(1, kKeyCheckName).run();
+        check = false;
+        impl->keyMatches = true;
+      }
+    }
+    if (!check) {
       auto sealed = impl->box->seal(kKeyCheckText, kAadKeyCheck);
       if (!sealed) return sealed.status();
       auto ins = c.prepare("INSERT INTO meta(key, value) VALUES (?, ?)");

@@ -26,9 +26,8 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
                                                                 SessionOptions options) {
   std::unique_ptr<HostSession> s(new HostSession());
   s->options_ = options;
+  if (hostapi::Status dirOk = store::ensureDataDirectory(dataDir); !dirOk) return dirOk;
   std::error_code ec;
-  std::filesystem::create_directories(dataDir, ec);
-  if (ec) return hostapi::unavailable("cannot create the data directory " + dataDir.string() + ": " + ec.message());
   auto secrets = std::make_shared<store::SecretRegistry>();
   store::StoreOptions so;
   so.secrets = secrets;

@@ -241,6 +241,13 @@ std::uint64_t AccessTokens::fetches() const {
   return fetches_;
 }
 
+EntraApp::~EntraApp() {
+  rs256::wipe(clientSecret);
+  rs256::wipe(privateKeyPem);
+}
+
+GoogleServiceAccount::~GoogleServiceAccount() { rs256::wipe(keyJson); }
+
 hostapi::Result<std::unique_ptr<AccessTokens>> entraAppTokens(EntraApp app, SignInDeps deps) {
   if (!deps.transport) return hostapi::internalError("no HTTP transport for the Entra ID sign-in");
   if (!plausibleId(app.tenantId))

@@ -81,7 +81,37 @@ std::optional<bool> asBool(const value& v) {
   return std::nullopt;
 }
 
-/// The SCIM resource -> the host's import record. Keeps the multi-valued attributes as sent.
+/// `url` without the userinfo of its authority ("https://user:pw@host/p" -> "https://host/p"),
+/// or unchanged when it has none. The authority runs from "//" to the first '/', '?' or '#'; its
+/// userinfo ends at the LAST '@' in it (an '@' inside a password is sent percent-encoded, but a
+/// parser that splits at the first one would leave the rest of the password in the host).
+std::string withoutUserinfo(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return url;
+  const std::size_t start = scheme + 3;
+  const std::size_t end = std::min(url.find_first_of("/?#", start), url.size());
+  const auto at = url.rfind('@', end == 0 ? 0 : end - 1);
+  if (at == std::string::npos || at < start) return url;
+  return url.substr(0, start) + url.substr(at + 1);
+}
+
+/// `photos` as sent, with the userinfo of every `value` removed: a photo URL's user name and
+/// password are never stored (docs/scim.md). The photo is kept: the host fetches it without
+/// credentials, as it fetches every other photo URL.
+value photosWithoutUserinfo(const value& photos) {
+  value out = photos;
+  for (auto& entry : out.as_array()) {
+    value* v = member(entry, "value");
+    if (v != nullptr && v->is_string()) {
+      const std::string stripped = withoutUserinfo(v->as_string());
+      if (stripped != v->as_string()) *v = value::string(stripped);
+    }
+  }
+  return out;
+}
+
+/// The SCIM resource -> the host's import record. Keeps the multi-valued attributes as sent,
+/// except the userinfo of photo URLs.
 hostapi::Result<ImportedUser> importFromResource(const value& res) {
   if (!res.is_object()) return hostapi::invalidArgument("the body is not a JSON object");
   ImportedUser u;
@@ -110,7 +140,8 @@ hostapi::Result<ImportedUser> importFromResource(const value& res) {
   }
   u.attributes["userName"] = value::string(u.username).serialize();
   for (const char* key : {"emails", "photos", "name", "externalId"})
-    if (const value* v = member(res, key); v && !v->is_null()) u.attributes[key] = v->serialize();
+    if (const value* v = member(res, key); v && !v->is_null())
+      u.attributes[key] = std::string(key) == "photos" ? photosWithoutUserinfo(*v).serialize() : v->serialize();
   return u;
 }
 

@@ -132,6 +132,11 @@ hostapi::Result<AccessToken> fetchEntraToken(const EntraCredentials& c, const To
 
 }  // namespace
 
+EntraCredentials::~EntraCredentials() {
+  secureWipe(clientSecret);
+  secureWipe(privateKeyPem);
+}
+
 std::string entraTokenEndpoint(std::string_view authorityHost, std::string_view tenantId) {
   return std::string(trimSlashes(authorityHost)) + "/" + http::encodePathSegment(tenantId) + "/oauth2/v2.0/token";
 }
@@ -163,11 +168,16 @@ hostapi::Status validateEntraCredentials(const EntraCredentials& c) {
 hostapi::Result<std::string> makeEntraClientAssertion(const EntraCredentials& c, system_clock::time_point now) {
   auto thumbs = certificateThumbprints(c.certificatePem);
   if (!thumbs) return hostapi::invalidArgument("certificatePem: " + thumbs.status().message());
+  // Exactly one of the documented forms, each with its own thumbprint: Entra finds the key by
+  // the thumbprint the algorithm's form names.
+  const bool pss = c.assertionFormat == EntraAssertionFormat::kPs256X5tS256;
   auto header = web::json::value::object();
-  header["alg"] = http::jsonString("RS256");
+  header["alg"] = http::jsonString(pss ? "PS256" : "RS256");
   header["typ"] = http::jsonString("JWT");
-  header["x5t"] = http::jsonString(thumbs->x5t);
-  header["x5t#S256"] = http::jsonString(thumbs->x5tS256);
+  if (pss)
+    header["x5t#S256"] = http::jsonString(thumbs->x5tS256);
+  else
+    header["x5t"] = http::jsonString(thumbs->x5t);
   const auto t = epochSeconds(now);
   auto claims = web::json::value::object();
   claims["aud"] = http::jsonString(entraTokenEndpoint(c.authorityHost, c.tenantId));
@@ -177,7 +187,8 @@ hostapi::Result<std::string> makeEntraClientAssertion(const EntraCredentials& c,
   claims["nbf"] = web::json::value::number(t);
   claims["iat"] = web::json::value::number(t);
   claims["exp"] = web::json::value::number(t + 600);
-  auto jwt = signJwtRs256(http::toJsonText(header), http::toJsonText(claims), c.privateKeyPem);
+  auto jwt = pss ? signJwtPs256(http::toJsonText(header), http::toJsonText(claims), c.privateKeyPem)
+                 : signJwtRs256(http::toJsonText(header), http::toJsonText(claims), c.privateKeyPem);
   if (!jwt) return hostapi::invalidArgument("privateKeyPem: " + jwt.status().message());
   return jwt;
 }

@@ -61,6 +61,9 @@ hostapi::Result<AccessToken> fetchGoogleToken(const GoogleServiceAccountKey& key
 
 }  // namespace
 
+GoogleServiceAccountKey::~GoogleServiceAccountKey() { secureWipe(privateKey); }
+GoogleCredentials::~GoogleCredentials() { secureWipe(serviceAccountKeyJson); }
+
 hostapi::Result<GoogleServiceAccountKey> parseGoogleServiceAccountKey(std::string_view json) {
   if (json.find_first_not_of(" \t\r\n") == std::string_view::npos)
     return hostapi::invalidArgument("the service account key is empty");

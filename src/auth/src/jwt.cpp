@@ -1,4 +1,4 @@
-// RS256 with OpenSSL 3 EVP. Every failure path clears OpenSSL's thread-local error queue, so a
+// RS256 and PS256 with OpenSSL 3 EVP. Every failure path clears OpenSSL's thread-local error queue, so a
 // stale error can never be picked up later by cpprest's TLS code on the same thread.
 #include "photosync/auth/jwt.h"
 
@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 
 #include <memory>
@@ -95,27 +96,48 @@ hostapi::Status checkRsaPrivateKeyPem(std::string_view privateKeyPem) {
   return key ? hostapi::Status::ok() : key.status();
 }
 
-hostapi::Result<std::string> signJwtRs256(std::string_view headerJson, std::string_view claimsJson,
-                                          std::string_view privateKeyPem) {
+namespace {
+
+/// RS256 (RSASSA-PKCS1-v1_5) or PS256 (RSASSA-PSS, MGF1 with SHA-256, salt as long as the
+/// digest: RFC 7518 §3.5) over base64url(header) "." base64url(claims).
+hostapi::Result<std::string> signJwt(std::string_view headerJson, std::string_view claimsJson,
+                                     std::string_view privateKeyPem, bool pss) {
+  const char* alg = pss ? "PS256" : "RS256";
   auto key = loadPrivateKey(privateKeyPem);
   if (!key) return key.status();
   const std::string signingInput = base64UrlEncode(headerJson) + "." + base64UrlEncode(claimsJson);
   MdCtxPtr ctx(EVP_MD_CTX_new());
+  EVP_PKEY_CTX* pctx = nullptr;  // owned by ctx
   std::size_t sigLen = 0;
-  if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key->get()) != 1 ||
+  if (!ctx || EVP_DigestSignInit(ctx.get(), &pctx, EVP_sha256(), nullptr, key->get()) != 1 ||
+      (pss && (EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING) != 1 ||
+               EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST) != 1 ||
+               EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()) != 1)) ||
       EVP_DigestSign(ctx.get(), nullptr, &sigLen,
                      reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size()) != 1) {
     ERR_clear_error();
-    return hostapi::internalError("RS256 signing could not start (OpenSSL)");
+    return hostapi::internalError(std::string(alg) + " signing could not start (OpenSSL)");
   }
   std::string sig(sigLen, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(sig.data()), &sigLen,
                      reinterpret_cast<const unsigned char*>(signingInput.data()), signingInput.size()) != 1) {
     ERR_clear_error();
-    return hostapi::internalError("RS256 signing failed (OpenSSL)");
+    return hostapi::internalError(std::string(alg) + " signing failed (OpenSSL)");
   }
   sig.resize(sigLen);
   return signingInput + "." + base64UrlEncode(sig);
+}
+
+}  // namespace
+
+hostapi::Result<std::string> signJwtRs256(std::string_view headerJson, std::string_view claimsJson,
+                                          std::string_view privateKeyPem) {
+  return signJwt(headerJson, claimsJson, privateKeyPem, false);
+}
+
+hostapi::Result<std::string> signJwtPs256(std::string_view headerJson, std::string_view claimsJson,
+                                          std::string_view privateKeyPem) {
+  return signJwt(headerJson, claimsJson, privateKeyPem, true);
 }
 
 hostapi::Result<VerifiedJwt> verifyJwtRs256(std::string_view jwt, std::string_view publicKeyOrCertPem) {

@@ -435,6 +435,13 @@ hostapi::Result<auth::EntraCredentials> credentialsFromPage(const hostapi::PageV
     c.privateKeyPem = pageSecret(page, "privateKeyPem");
     if (c.certificatePem.empty()) return hostapi::invalidArgument("certificatePem: the certificate is missing");
     if (c.privateKeyPem.empty()) return hostapi::invalidArgument("privateKeyPem: the private key is missing");
+    const std::string format = pageValue(page, "certificateAssertion", "ps256");
+    if (format == "ps256")
+      c.assertionFormat = auth::EntraAssertionFormat::kPs256X5tS256;
+    else if (format == "rs256")
+      c.assertionFormat = auth::EntraAssertionFormat::kRs256X5t;
+    else
+      return hostapi::invalidArgument("certificateAssertion: must be ps256 or rs256, got '" + format + "'");
   } else if (type == "secret") {
     c.clientSecret = pageSecret(page, "clientSecret");
     if (c.clientSecret.empty()) return hostapi::invalidArgument("clientSecret: the client secret is missing");

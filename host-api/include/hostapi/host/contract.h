@@ -43,8 +43,14 @@ Status checkInterfaceId(const Manifest& manifest, const std::filesystem::path& m
 Status checkModuleApiVersion(ApiVersion module, const std::string& key,
                              const std::filesystem::path& modulePath);
 
-/// ok when `path` starts with an ELF header of a shared object (e_type ET_DYN). The error names
-/// the file and says what it is instead.
+/// ok when `path` is an ELF shared object this host can map: an ELF header (magic, 64-bit, this
+/// host's byte order, e_type ET_DYN, this host's e_machine, version 1), a program header table
+/// inside the file, at least one PT_LOAD, and every segment's file range inside the file. dlopen
+/// of a file that fails the last check dies of SIGBUS (a truncated copy); it is refused here
+/// instead. The error names the file and says what is wrong ("…: truncated: its segment 2 ends
+/// at byte 1234567 but the file has 1048576 bytes", "…: built for AArch64 (EM 183), this host is
+/// x86-64"). The file can still change between this check and dlopen; a host that loads from a
+/// folder others may write to has a bigger problem than this check can solve.
 Status checkSharedObject(const std::filesystem::path& path);
 
 /// The services a host is about to hand to initialize(): every pointer must be set (the plugin

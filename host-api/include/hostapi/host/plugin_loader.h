@@ -6,8 +6,12 @@
 //   2. its interface id equals the host's (checkInterfaceId);
 //   3. its host-api range admits this host (checkManifestRange);
 //   4. its key is not loaded already in this scan (no code of a duplicate ever runs);
-//   5. the module file exists, is a regular file and an ELF shared object (checkSharedObject);
-//   6. dlopen it (RTLD_NOW | RTLD_LOCAL; the refusal carries dlerror()'s text);
+//   5. the module file exists, is a regular file and an ELF shared object of this host's
+//      machine whose segments all lie within the file (checkSharedObject: a truncated copy
+//      would otherwise die of SIGBUS inside dlopen);
+//   6. open it once in a forked probe child (no core dump, killed after 10 s): a module that
+//      kills the dynamic loader (a damaged dynamic section) is refused instead of killing the
+//      host; then dlopen it (RTLD_NOW | RTLD_LOCAL; the refusal carries dlerror()'s text);
 //   7. call the C entry hostapi_plugin_info and check its API version (checkModuleApiVersion)
 //      BEFORE any C++ symbol is imported;
 //   8. its key equals the manifest's;

@@ -13,6 +13,12 @@ namespace samplehost::store {
 
 class SecretRegistry {
  public:
+  SecretRegistry() = default;
+  SecretRegistry(const SecretRegistry&) = delete;
+  SecretRegistry& operator=(const SecretRegistry&) = delete;
+  /// Overwrites every remembered secret (OPENSSL_cleanse) before freeing it.
+  ~SecretRegistry();
+
   /// Secrets shorter than this are not scrubbed: replacing every "ab" in every log line would
   /// destroy the log and hide nothing worth hiding. Settings validation asks for longer ones.
   static constexpr std::size_t kMinLength = 6;

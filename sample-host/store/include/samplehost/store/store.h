@@ -156,11 +156,19 @@ struct SyncRun {
   std::string reportJson;   // empty until finished
 };
 
+/// Creates the data directory 0700 (its parents as the umask says), or tightens an existing one
+/// of this user that group or others may enter to 0700. FAILED_PRECONDITION for a directory
+/// shared with other users (sticky, or owned by another user) or one that cannot be restricted.
+hostapi::Status ensureDataDirectory(const std::filesystem::path& dataDir);
+
 class Store {
  public:
   /// Opens (creating if needed) `<dataDir>/host.db` and the key file `<dataDir>/secret.key`
   /// (SecretBox::openKeyFile), applies pending migrations (each in its own transaction), and
-  /// refuses a store whose schema is newer than this binary knows.
+  /// refuses a store whose schema is newer than this binary knows. The data directory is made
+  /// private first (ensureDataDirectory) and host.db, -wal and -shm are 0600 (created so, or
+  /// tightened). A missing key file is made anew only while the store holds no secret; with
+  /// secrets it is FAILED_PRECONDITION naming the key file and what to restore.
   static hostapi::Result<std::unique_ptr<Store>> open(const std::filesystem::path& dataDir,
                                                       StoreOptions options = {});
   ~Store();

@@ -61,7 +61,16 @@ struct SignInDeps {
   std::chrono::milliseconds timeout{30000};
 };
 
+/// The app's settings, secrets included; they live as long as the sign-in that refreshes with
+/// them and are overwritten (OPENSSL_cleanse) when an EntraApp is destroyed.
 struct EntraApp {
+  EntraApp() = default;
+  EntraApp(const EntraApp&) = default;
+  EntraApp(EntraApp&&) noexcept = default;
+  EntraApp& operator=(const EntraApp&) = default;
+  EntraApp& operator=(EntraApp&&) noexcept = default;
+  ~EntraApp();
+
   std::string authorityHost = "https://login.microsoftonline.com";
   std::string tenantId;
   std::string clientId;
@@ -75,7 +84,15 @@ struct EntraApp {
 /// endpoints, a secret or a key that matches the certificate); no request is made for that.
 hostapi::Result<std::unique_ptr<AccessTokens>> entraAppTokens(EntraApp app, SignInDeps deps);
 
+/// The key file is overwritten (OPENSSL_cleanse) when a GoogleServiceAccount is destroyed.
 struct GoogleServiceAccount {
+  GoogleServiceAccount() = default;
+  GoogleServiceAccount(const GoogleServiceAccount&) = default;
+  GoogleServiceAccount(GoogleServiceAccount&&) noexcept = default;
+  GoogleServiceAccount& operator=(const GoogleServiceAccount&) = default;
+  GoogleServiceAccount& operator=(GoogleServiceAccount&&) noexcept = default;
+  ~GoogleServiceAccount();
+
   std::string keyJson;     // the service account's JSON key file
   std::string adminEmail;  // the admin to impersonate (domain-wide delegation)
   std::string scope;

@@ -1,5 +1,5 @@
 // photosync::auth entra — Microsoft Entra ID client credentials (OAuth 2.0, v2.0 endpoint) with a
-// client secret or a certificate (client_assertion JWT, RS256 with x5t/x5t#S256), and Entra's
+// client secret or a certificate (client_assertion JWT, PS256 with x5t#S256 or RS256 with x5t), and Entra's
 // AADSTS errors turned into words an admin can act on.
 #pragma once
 
@@ -12,7 +12,21 @@
 
 namespace photosync::auth {
 
+/// How the certificate's client assertion is signed and which thumbprint names the certificate:
+/// the two forms Microsoft documents.
+enum class EntraAssertionFormat {
+  kPs256X5tS256,  // alg PS256, header x5t#S256: the current certificate-credentials page, MSAL
+  kRs256X5t,      // alg RS256, header x5t (SHA-1): the older pages, for clouds that need it
+};
+
 struct EntraCredentials {
+  EntraCredentials() = default;
+  EntraCredentials(const EntraCredentials&) = default;
+  EntraCredentials(EntraCredentials&&) noexcept = default;
+  EntraCredentials& operator=(const EntraCredentials&) = default;
+  EntraCredentials& operator=(EntraCredentials&&) noexcept = default;
+  ~EntraCredentials();  // overwrites the secrets (secureWipe)
+
   std::string authorityHost = "https://login.microsoftonline.com";
   std::string tenantId;
   std::string clientId;
@@ -21,6 +35,7 @@ struct EntraCredentials {
   std::string clientSecret;
   std::string certificatePem;
   std::string privateKeyPem;
+  EntraAssertionFormat assertionFormat = EntraAssertionFormat::kPs256X5tS256;
 };
 
 /// "{authorityHost}/{tenantId}/oauth2/v2.0/token" (trailing '/' of the host tolerated, tenant
@@ -33,8 +48,9 @@ std::string entraScope(std::string_view graphEndpoint);
 /// without any request. INVALID_ARGUMENT naming the field.
 hostapi::Status validateEntraCredentials(const EntraCredentials& credentials);
 
-/// Builds the client_assertion JWT (header alg RS256, typ JWT, x5t, x5t#S256; claims aud = token
-/// endpoint, iss = sub = clientId, jti random, nbf = iat = now, exp = now + 10 min).
+/// Builds the client_assertion JWT in `credentials.assertionFormat` (header alg PS256, typ JWT,
+/// x5t#S256; or alg RS256, typ JWT, x5t; claims aud = token endpoint, iss = sub = clientId, jti
+/// random, nbf = iat = now, exp = now + 10 min).
 hostapi::Result<std::string> makeEntraClientAssertion(const EntraCredentials& credentials,
                                                       std::chrono::system_clock::time_point now);
 

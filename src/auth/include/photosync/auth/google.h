@@ -16,6 +16,13 @@ namespace photosync::auth {
 
 /// The fields of a service-account JSON key that sign-in needs.
 struct GoogleServiceAccountKey {
+  GoogleServiceAccountKey() = default;
+  GoogleServiceAccountKey(const GoogleServiceAccountKey&) = default;
+  GoogleServiceAccountKey(GoogleServiceAccountKey&&) noexcept = default;
+  GoogleServiceAccountKey& operator=(const GoogleServiceAccountKey&) = default;
+  GoogleServiceAccountKey& operator=(GoogleServiceAccountKey&&) noexcept = default;
+  ~GoogleServiceAccountKey();  // overwrites the secrets (secureWipe)
+
   std::string clientEmail;
   std::string privateKey;    // PEM (PKCS#8)
   std::string privateKeyId;  // JWT header kid
@@ -27,6 +34,13 @@ struct GoogleServiceAccountKey {
 hostapi::Result<GoogleServiceAccountKey> parseGoogleServiceAccountKey(std::string_view json);
 
 struct GoogleCredentials {
+  GoogleCredentials() = default;
+  GoogleCredentials(const GoogleCredentials&) = default;
+  GoogleCredentials(GoogleCredentials&&) noexcept = default;
+  GoogleCredentials& operator=(const GoogleCredentials&) = default;
+  GoogleCredentials& operator=(GoogleCredentials&&) noexcept = default;
+  ~GoogleCredentials();  // overwrites the secrets (secureWipe)
+
   std::string serviceAccountKeyJson;  // the key file's text
   std::string subject;                // the admin to impersonate (adminEmail)
   std::vector<std::string> scopes;    // joined with spaces

@@ -1,4 +1,4 @@
-// photosync::auth jwt — RS256 JSON Web Tokens (RFC 7515/7519) with OpenSSL EVP, as both IdPs want
+// photosync::auth jwt — RS256 and PS256 JSON Web Tokens (RFC 7515/7519) with OpenSSL EVP, as both IdPs want
 // them for app-only sign-in: Entra's client_assertion and Google's service-account assertion.
 // Keys and certificates come as PEM text; errors name what is wrong with them and never echo key
 // material.
@@ -16,6 +16,11 @@ namespace photosync::auth {
 /// `privateKeyPem`: "BEGIN PRIVATE KEY" (PKCS#8) or "BEGIN RSA PRIVATE KEY" (PKCS#1), unencrypted.
 /// INVALID_ARGUMENT for an unreadable, encrypted or non-RSA key.
 hostapi::Result<std::string> signJwtRs256(std::string_view headerJson, std::string_view claimsJson,
+                                          std::string_view privateKeyPem);
+
+/// The same with RSASSA-PSS (PS256: SHA-256, MGF1 with SHA-256, a 32-byte salt; RFC 7518 §3.5),
+/// the algorithm Microsoft's certificate-credentials page now asks for.
+hostapi::Result<std::string> signJwtPs256(std::string_view headerJson, std::string_view claimsJson,
                                           std::string_view privateKeyPem);
 
 /// Checks that `privateKeyPem` is a usable RSA private key (same rules as signJwtRs256).
