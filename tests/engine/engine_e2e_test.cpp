@@ -452,6 +452,29 @@ TEST(PhotoSyncE2E, MissingPermissionIsReportedPerUserAndNothingChanges) {
   for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
 }
 
+// Issue 12: a run in which every photo failed said "completed" and exited 0. Through the real
+// host: a wrong client secret on the page makes every photo request fail; the run is "failed",
+// exits 3, and the report leads with the cause and the fix naming the page.
+TEST(PhotoSyncE2E, EveryPhotoFailingWithAWrongSecretFailsTheRunWithItsOwnExitCode) {
+  Env env;
+  auto wrong = env.host({"settings", "set", "--plugin", "photosync", "--directory", "Contoso", "--page", "entra",
+                         "--secret", "clientSecret"},
+                        "not-the-secret\n");
+  ASSERT_EQ(wrong.exitCode, 0) << wrong.out << wrong.err;
+  auto run = env.host({"sync", "--json"});
+  EXPECT_EQ(run.exitCode, 3) << run.out << run.err;
+  const value doc = value::parse(run.out);
+  EXPECT_EQ(doc.at("status").as_string(), "failed") << run.out;
+  const value r = e2e_report::photosyncReport(run.out);
+  EXPECT_EQ(count(r, "failed"), 60u) << reasons(r);
+  EXPECT_EQ(notes(r).rfind("every photo request failed: ", 0), 0u) << notes(r);
+  EXPECT_NE(notes(r).find("AADSTS7000215"), std::string::npos) << notes(r);
+  EXPECT_NE(notes(r).find("replace the client secret"), std::string::npos) << notes(r);
+  EXPECT_EQ(run.out.find("not-the-secret"), std::string::npos);
+  EXPECT_EQ(run.err.find("not-the-secret"), std::string::npos);
+  for (const auto& [id, a] : env.avatars()) EXPECT_EQ(a, "default") << id;
+}
+
 TEST(PhotoSyncE2E, ThrottlingStormsNeverRevertAndAvatarsStay) {
   Env env({}, {"massRevertGuardPercent=100"});
   (void)env.sync();
