@@ -257,7 +257,7 @@ TEST(GraphProvider, DownloadDecodesBase64AndSpotsThePlaceholder) {
 // base64url (OData 4.01) is read like padded standard base64.
 TEST(GraphProvider, EmptyPhotosAreNamedAndBase64UrlBodiesAreRead) {
   Fixture f;
-  const std::string jpeg = std::string("\xff\xd8\xff\xe0\xfb\xff jpeg>?", 15);
+  const std::string jpeg = "\xff\xd8\xff\xe0\xfb\xff jpeg>?";  // 13 bytes whose base64 has + and /
   f.graph->answer = [&](const std::string& url, int) {
     SubAnswer a = binary(jpeg);
     if (url == "/users/oid-0/photo/$value") a.body = web::json::value::string("");
