@@ -57,6 +57,7 @@ struct ProviderStats {
   std::uint64_t requests = 0;          // HTTP requests sent (a $batch counts once)
   std::uint64_t batchSubRequests = 0;  // sub-requests inside $batch requests
   std::uint64_t retries = 0;           // re-sent requests or sub-requests
+  std::uint64_t throttled = 0;         // 429/503 answers seen (requests and sub-requests)
   std::uint64_t bytesDownloaded = 0;   // photo bytes received
 };
 
@@ -72,6 +73,18 @@ class PhotoProvider {
   virtual void cancel() = 0;
 };
 
+/// The engine's adaptive concurrency, as a provider sees it: a provider that takes one calls
+/// enter() before each request it puts on the wire and leave() once its answer is read, with the
+/// throttled answers (429/503) it carried, whole or inside a $batch. Waits between attempts (a
+/// Retry-After, a backoff) are outside enter/leave, so they hold no place.
+class RequestGate {
+ public:
+  virtual ~RequestGate() = default;
+  /// Waits for a place; false when `cancelled` turned true first (nothing may be sent).
+  virtual bool enter(const std::function<bool()>& cancelled, std::uint64_t* ticket) = 0;
+  virtual void leave(std::uint64_t ticket, std::uint64_t throttled) = 0;
+};
+
 /// Everything a provider is built from.
 struct ProviderConfig {
   hostapi::DirectoryInfo directory;
@@ -79,6 +92,8 @@ struct ProviderConfig {
   hostapi::Logger* logger = nullptr;  // may be null
   /// Polled by the provider between attempts and while waiting; true aborts. May be empty.
   std::function<bool()> isCancelled;
+  /// May be null. Providers that adapt (Graph) pass each request through it.
+  std::shared_ptr<RequestGate> gate;
 };
 
 /// Makes providers and knows, per directory kind, how a user is identified at the IdP and what
