@@ -167,6 +167,7 @@ class GraphProvider final : public PhotoProvider {
   }
 
   void cancel() override { cancelled_.store(true); }
+  bool usesGate() const override { return o_.gate != nullptr; }
 
  private:
   bool isCancelled() const { return cancelled_.load() || (outerCancelled_ && outerCancelled_()); }

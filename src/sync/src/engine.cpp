@@ -143,6 +143,7 @@ class Engine::Run {
       return;
     }
     d.provider = std::move(made.value());
+    if (!d.provider->usesGate()) d.gate.reset();  // a fixed concurrency: the workers bound it
     d.breakerCalls = run_.options.breakerCalls;
     const std::size_t capacity = std::max<std::size_t>(
         1, static_cast<std::size_t>(d.cfg.concurrency) * run_.options.queueChunksPerWorker);

@@ -71,6 +71,9 @@ class PhotoProvider {
   virtual ProviderStats stats() const = 0;
   /// Aborts in-flight requests; every later call answers kError/CANCELLED at once. Idempotent.
   virtual void cancel() = 0;
+  /// True when every request goes through ProviderConfig::gate (the engine then runs the page's
+  /// maxConcurrency workers and lets the gate bound the requests in flight).
+  virtual bool usesGate() const { return false; }
 };
 
 /// The engine's adaptive concurrency, as a provider sees it: a provider that takes one calls
