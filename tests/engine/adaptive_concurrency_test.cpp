@@ -95,6 +95,38 @@ TEST(ConcurrencyGate, NeverLetsMoreThanTheControllerSaysAtOnce) {
   EXPECT_EQ(gate.peak(), 2);
 }
 
+TEST(ConcurrencyGate, ARateHintPausesAndThenPacesAtTheRateItImplies) {
+  ConcurrencyGate gate(4, 4, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  EXPECT_EQ(gate.rate(), 0.0) << "no pacing before the IdP throttled the rate";
+  // 20 refused with Retry-After 100 ms: a bucket refilling 200 per second.
+  gate.leave(e, 20, {20, std::chrono::milliseconds(100), 20});
+  EXPECT_DOUBLE_EQ(gate.rate(), 200.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(gate.enter({}, &e, 20));  // after the Retry-After, then 20 sub-requests' worth: 100 ms more
+  const auto first = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(first, std::chrono::milliseconds(195));
+  gate.leave(e, 0);
+  EXPECT_GT(gate.rate(), 200.0) << "an unthrottled answer raises the pace a little";
+  // Transient 429s (a few of a batch, or fewer than five) tell nothing of the rate.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 2, {2, std::chrono::milliseconds(1250), 20});
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 1, {1, std::chrono::milliseconds(1250), 1});
+  EXPECT_GT(gate.rate(), 200.0);
+  EXPECT_LT(gate.rate(), 201.0);
+  // The next bucket run dry lowers it when it implies less, never raises it.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 20, {20, std::chrono::milliseconds(10), 20});
+  EXPECT_LT(gate.rate(), 201.0);
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 10, {10, std::chrono::milliseconds(1000), 12});
+  EXPECT_DOUBLE_EQ(gate.rate(), 10.0);
+  // A cancelled wait for the pace takes no place.
+  EXPECT_FALSE(gate.enter([] { return true; }, &e, 20));
+}
+
 TEST(ConcurrencyGate, ACancelledWaitTakesNoPlace) {
   ConcurrencyGate gate(1, 1, 1);
   std::uint64_t e1 = 0, e2 = 0;

@@ -47,6 +47,12 @@ std::string graphErrorText(const web::json::value& body) {
   return msg.empty() ? code : code + ": " + msg;
 }
 
+/// The error code of a Graph error body, or "".
+std::string graphErrorCode(const web::json::value& body) {
+  const auto* err = http::getObject(body, "error");
+  return err == nullptr ? std::string() : http::getString(*err, "code").value_or("");
+}
+
 /// One sub-request's final answer.
 struct SubResult {
   bool transportOk = false;  // false: `error` says why there is no answer
@@ -262,7 +268,7 @@ class GraphProvider final : public PhotoProvider {
       // The engine's adaptive concurrency: a place for this POST (and the retries sendWithRetry
       // makes of it), given back with what it saw throttled once its answer is read below.
       std::uint64_t ticket = 0;
-      if (o_.gate && !o_.gate->enter([this] { return isCancelled(); }, &ticket)) {
+      if (o_.gate && !o_.gate->enter([this] { return isCancelled(); }, &ticket, pending.size())) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
       }
@@ -273,13 +279,17 @@ class GraphProvider final : public PhotoProvider {
         const std::shared_ptr<RequestGate>& gate;
         std::uint64_t ticket;
         std::uint64_t& throttled;
+        RequestGate::RateHint& hint;
         bool left = false;
         void now() {
-          if (gate && !left) gate->leave(ticket, throttled);
+          if (gate && !left) gate->leave(ticket, throttled, hint);
           left = true;
         }
         ~Leave() { now(); }
-      } leave{o_.gate, ticket, roundThrottled};
+      };
+      RequestGate::RateHint rateHint;
+      rateHint.of = pending.size();
+      Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
@@ -346,6 +356,11 @@ class GraphProvider final : public PhotoProvider {
               if (auto d = http::parseRetryAfter(ra->second)) {
                 sawRetryAfter = true;
                 wait = std::max(wait, *d);
+                // The app's rate, not one mailbox's concurrency: the gate paces on it.
+                if (r.status == 429 && graphErrorCode(r.body) != "MailboxConcurrency") {
+                  ++rateHint.refused;
+                  rateHint.retryAfter = std::max(rateHint.retryAfter, *d);
+                }
               } else {
                 onlyThrottles = false;
               }

@@ -5,6 +5,10 @@
 
 namespace photosync::sync {
 
+namespace {
+constexpr std::uint64_t kMinRefused = 5;
+}  // namespace
+
 AimdController::AimdController(int start, int maximum, std::size_t window)
     : max_(std::max(1, std::max(start, maximum))),
       window_(window),
@@ -32,25 +36,56 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
   return current_;
 }
 
-bool ConcurrencyGate::enter(const std::function<bool()>& cancelled, std::uint64_t* epoch) {
+bool ConcurrencyGate::paced(std::size_t cost) {
+  if (rate_ <= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < last_) return false;  // the Retry-After of the last hint has not passed
+  const double c = static_cast<double>(std::max<std::size_t>(1, cost));
+  // A bucket of one request's worth at most: the pace, not a burst after a quiet spell.
+  tokens_ = std::min(c, tokens_ + std::chrono::duration<double>(now - last_).count() * rate_);
+  last_ = now;
+  if (tokens_ + 1e-9 < c) return false;
+  tokens_ -= c;
+  return true;
+}
+
+bool ConcurrencyGate::enter(const std::function<bool()>& cancelled, std::uint64_t* epoch, std::size_t cost) {
   std::unique_lock lk(mu_);
   for (;;) {
     if (cancelled && cancelled()) return false;
-    if (active_ < aimd_.current()) break;
-    cv_.wait_for(lk, std::chrono::milliseconds(20));
+    if (active_ < aimd_.current() && paced(cost)) break;
+    cv_.wait_for(lk, std::chrono::milliseconds(rate_ > 0 ? 5 : 20));
   }
   ++active_;
   *epoch = aimd_.epoch();
   return true;
 }
 
-void ConcurrencyGate::leave(std::uint64_t epoch, std::uint64_t throttled) {
+void ConcurrencyGate::leave(std::uint64_t epoch, std::uint64_t throttled, RateHint hint) {
   {
     std::lock_guard lk(mu_);
     --active_;
     aimd_.finished(epoch, throttled);
+    // A bucket run dry refuses most of a batch; transient 429s refuse a few of it. Only the
+    // former tells the app's rate: at least kMinRefused and half of the answer refused.
+    if (hint.refused >= kMinRefused && 2 * hint.refused >= hint.of && hint.retryAfter.count() > 0) {
+      // A token bucket's Retry-After is the time its refill takes for the refused requests; the
+      // estimate errs high when the bucket held part of a token, so the lower of it and the pace
+      // so far (which rises again by 0.2% per unthrottled answer).
+      const double est = static_cast<double>(hint.refused) / (static_cast<double>(hint.retryAfter.count()) / 1000.0);
+      rate_ = rate_ > 0 ? std::min(rate_, est) : est;
+      tokens_ = 0;
+      last_ = std::max(last_, std::chrono::steady_clock::now() + hint.retryAfter);
+    } else if (throttled == 0 && rate_ > 0) {
+      rate_ *= 1.002;
+    }
   }
   cv_.notify_all();
+}
+
+double ConcurrencyGate::rate() const {
+  std::lock_guard lk(mu_);
+  return rate_;
 }
 
 int ConcurrencyGate::current() const {

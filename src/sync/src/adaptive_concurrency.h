@@ -6,6 +6,7 @@
 // does not decrease it again: the throttles of one burst halve it once, not once per worker.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -46,14 +47,22 @@ class AimdController {
 
 /// At most the controller's concurrency of a directory's requests on the wire at once (the
 /// provider enters before each request and leaves once its answer is read, before any wait).
+/// Once the IdP has throttled the app's rate (a RateHint refusing at least 5 and half of an
+/// answer: a bucket run dry, not a transient 429), it also paces them: no new request until that
+/// Retry-After has passed, then sub-requests at the rate the hint implies (refused / Retry-After,
+/// as a token bucket computes it, never above the pace so far), raised by 0.2% per unthrottled
+/// answer.
 class ConcurrencyGate final : public providers::RequestGate {
  public:
   ConcurrencyGate(int start, int maximum, std::size_t window = 0) : aimd_(start, maximum, window) {}
 
-  /// Waits for a place; false when `cancelled` turned true first. *epoch is for leave().
-  bool enter(const std::function<bool()>& cancelled, std::uint64_t* epoch) override;
+  /// Waits for a place (and, when pacing, for `cost` sub-requests' worth of the rate); false
+  /// when `cancelled` turned true first. *epoch is for leave().
+  bool enter(const std::function<bool()>& cancelled, std::uint64_t* epoch, std::size_t cost = 1) override;
   /// The request that entered in `epoch` was answered with `throttled` throttles in it.
-  void leave(std::uint64_t epoch, std::uint64_t throttled) override;
+  void leave(std::uint64_t epoch, std::uint64_t throttled, RateHint hint = {}) override;
+  /// Sub-requests per second it paces at; 0 = not pacing.
+  double rate() const;
 
   int current() const;
   int peak() const;
@@ -62,8 +71,13 @@ class ConcurrencyGate final : public providers::RequestGate {
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
+  bool paced(std::size_t cost);  // mu_ held
+
   AimdController aimd_;  // guarded by mu_
   int active_ = 0;       // guarded by mu_
+  double rate_ = 0;      // guarded by mu_: sub-requests per second, 0 = not pacing
+  double tokens_ = 0;    // guarded by mu_
+  std::chrono::steady_clock::time_point last_{};  // guarded by mu_: tokens_ counted up to here
 };
 
 }  // namespace photosync::sync

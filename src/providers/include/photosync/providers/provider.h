@@ -4,6 +4,8 @@
 // and never knows which protocol it talks.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -82,10 +84,19 @@ class PhotoProvider {
 /// Retry-After, a backoff) are outside enter/leave, so they hold no place.
 class RequestGate {
  public:
+  /// What an answer said about the app's request rate: `refused` sub-requests (or requests) the
+  /// IdP throttled for the whole app (429 TooManyRequests, not a per-mailbox limit), and the
+  /// longest Retry-After it asked for them.
+  struct RateHint {
+    std::uint64_t refused = 0;
+    std::chrono::milliseconds retryAfter{0};
+    std::uint64_t of = 0;  // sub-requests (or requests) in the answer
+  };
   virtual ~RequestGate() = default;
-  /// Waits for a place; false when `cancelled` turned true first (nothing may be sent).
-  virtual bool enter(const std::function<bool()>& cancelled, std::uint64_t* ticket) = 0;
-  virtual void leave(std::uint64_t ticket, std::uint64_t throttled) = 0;
+  /// Waits for a place for a request of `cost` sub-requests; false when `cancelled` turned true
+  /// first (nothing may be sent).
+  virtual bool enter(const std::function<bool()>& cancelled, std::uint64_t* ticket, std::size_t cost) = 0;
+  virtual void leave(std::uint64_t ticket, std::uint64_t throttled, RateHint hint) = 0;
 };
 
 /// Everything a provider is built from.
