@@ -79,6 +79,17 @@ struct Options {
   std::string jsonOut;
   bool keep = false;
   bool smoke = false;
+  int maxConcurrency = 0;  // the page's maxConcurrency (adaptive concurrency); 0 = the page's default
+  // Against idp-sim's throttle model (docs/idp-sim.md): a steady sync of these sizes with
+  // appConcurrency / appRequestsPerWindow per appWindowSeconds.
+  std::vector<std::uint64_t> throttleSizes{10000};
+  int throttleConcurrency = 8;
+  int throttlePerWindow = 2000;
+  double throttleWindowS = 10;
+  // 10% transient faults (5xx and 429 with fractional Retry-After in batches, resets and
+  // truncated answers of whole batches): a first and a second sync of these sizes.
+  std::vector<std::uint64_t> faultSizes{10000};
+  double faultShare = 0.10;
 };
 
 int usage() {
@@ -87,6 +98,8 @@ int usage() {
          "                       [--concurrency 4] [--extra-concurrency 8] [--extra-sizes 10000] [--change 0.05] [--cache-mb 2048] [--sim-threads 1]\n"
          "                       [--seed 1] [--photo-size PX] [--no-pregenerate] [--work-dir DIR] [--json-out FILE] [--keep] [--smoke]\n"
          "                       [--sample-host BIN] [--idp-sim BIN] [--bundle DIR] [--naive BIN]\n"
+         "                       [--max-concurrency N] [--throttle-sizes 10000] [--throttle-model 8,2000,10]\n"
+         "                       [--fault-sizes 10000] [--fault-share 0.10]\n"
          "  --smoke  N=200, naive at 200, 2 ms round trip: checks that the benchmark works\n";
   return 2;
 }
@@ -357,6 +370,13 @@ struct Scenario {
   // naive only
   std::uint64_t naivePhotos = 0, naiveNoPhoto = 0, naiveErrors = 0;
   std::uint64_t minBytes = 0, maxBytes = 0, under5k = 0, over40k = 0;
+  // the plugin's adaptive concurrency (run report)
+  double concurrencyReached = 0, throttledSeen = 0;
+  // the throttle scenario: tokens the model gave out, its capacity over the wall time, the
+  // sub-requests it answered 429
+  double modelTokens = 0, modelCapacity = 0, modelBucket = 0;
+  bool retried = false;  // throttles or faults on purpose: sub-requests are counted with their retries
+  std::uint64_t sub429 = 0, subTotal = 0;
   std::string problem;  // non-empty: incoherent figures or a failed run
 };
 
@@ -420,6 +440,16 @@ value toJson(const Scenario& s, const Options& o) {
                                                       static_cast<double>(s.floor->requests) * 1000) / 1000);
     v["time_vs_floor"] = value::number(std::round(s.host.wallS / s.floor->timeS * 1000) / 1000);
   }
+  v["concurrency_reached"] = value::number(s.concurrencyReached);
+  v["throttled_seen"] = value::number(s.throttledSeen);
+  if (s.modelCapacity > 0) {
+    v["model_tokens"] = value::number(s.modelTokens);
+    v["model_capacity"] = value::number(std::round(s.modelCapacity));
+    v["capacity_share"] = value::number(std::round(s.modelTokens / s.modelCapacity * 1000) / 1000);
+    v["sub_throttled"] = value::number(s.sub429);
+    v["sub_throttled_share"] =
+        value::number(std::round(static_cast<double>(s.sub429) / static_cast<double>(std::max<std::uint64_t>(1, s.subTotal)) * 10000) / 10000);
+  }
   if (!s.problem.empty()) v["problem"] = value::string(s.problem);
   return v;
 }
@@ -469,7 +499,9 @@ class SizeRun {
           "graphEndpoint=" + sim_.url(), "--secret", "clientSecret"},
          dir_ + "/secret.txt");
     host({"settings", "set", "userPhotos", "on"});
-    setPage({"syncPhotos=true", "concurrency=" + std::to_string(o.concurrency)});
+    std::vector<std::string> values{"syncPhotos=true", "concurrency=" + std::to_string(o.concurrency)};
+    if (o.maxConcurrency > 0) values.push_back("maxConcurrency=" + std::to_string(o.maxConcurrency));
+    setPage(values);
     // Who has a photo, from idp-sim's own listing (independent of what PhotoSync reports).
     for (std::uint64_t off = 0; off < n; off += 1000) {
       value page = sim_.call("GET", "/_admin/users?offset=" + std::to_string(off) + "&limit=1000&hashes=false");
@@ -511,6 +543,8 @@ class SizeRun {
           if (k == "retries") s.pluginRetries = static_cast<std::uint64_t>(v);
           if (k == "bytes downloaded") s.bytesDownloaded = static_cast<std::uint64_t>(v);
           if (k == "duration") s.pluginDurationS = v;
+          if (k == "concurrency reached") s.concurrencyReached = v;
+          if (k == "throttled") s.throttledSeen = v;
         }
       }
     } catch (const std::exception& e) {
@@ -519,7 +553,10 @@ class SizeRun {
     // The host takes one token for its own listing; the plugin one for the photos (if on).
     const std::uint64_t pluginTokens = s.req.token > 0 ? s.req.token - 1 : 0;
     s.photoRequests = s.req.batch + s.req.directPhoto + pluginTokens;
-    if (downloads) s.floor = floorFor(n_, *downloads, s.concurrency, o_.rttMs);
+    // The floor at the most batches in flight the run had: adaptive concurrency may go above the
+    // page's concurrency, and the floor must stay a floor.
+    if (downloads)
+      s.floor = floorFor(n_, *downloads, std::max(s.concurrency, static_cast<int>(s.concurrencyReached)), o_.rttMs);
     return s;
   }
 
@@ -529,6 +566,28 @@ class SizeRun {
   }
 
   void photosOff() { setPage({"syncPhotos=false"}); }
+  void setPageValues(const std::vector<std::string>& kv) { setPage(kv); }
+  /// idp-sim's throttle model on (or off with zeros); its buckets start full.
+  void throttleModel(int concurrency, int perWindow, double windowS) {
+    sim_.call("POST", "/_admin/config",
+              "{\"appConcurrency\":" + std::to_string(concurrency) + ",\"appRequestsPerWindow\":" +
+                  std::to_string(perWindow) + ",\"appWindowSeconds\":" + fmt(windowS, 3) + "}");
+  }
+  /// `share` of transient faults on top of the round trip: of the photo sub-requests inside a
+  /// $batch 3/10 are 429 with a fractional Retry-After, 2/10 each 500, 503 and 502 (gateway);
+  /// of the whole $batch requests 1/20 each reset and truncated (share / 10 of them).
+  void transientFaults(double share) {
+    const std::string rtt = std::to_string(o_.rttMs);
+    const std::string f =
+        "{\"seed\":7,\"*\":{\"latencyMs\":" + rtt + "},"
+        "\"graph.photo\":{\"latencyMs\":" + rtt + ",\"rate429\":" + fmt(share * 0.3, 4) +
+        ",\"retryAfter\":[\"0.128\",\"0.5\",\"1.25\"],\"rate500\":" + fmt(share * 0.2, 4) +
+        ",\"rate503\":" + fmt(share * 0.2, 4) + ",\"rate502\":" + fmt(share * 0.2, 4) + "},"
+        "\"graph.batch\":{\"latencyMs\":0,\"reset\":" + fmt(share * 0.05, 4) + ",\"truncate\":" +
+        fmt(share * 0.05, 4) + "}}";
+    sim_.call("POST", "/_admin/faults", f);
+  }
+  value counters() { return sim_.call("GET", "/_admin/counters"); }
   void setConcurrency(int c) { setPage({"concurrency=" + std::to_string(c)}); }
 
   Scenario naive() {
@@ -613,7 +672,8 @@ void check(Scenario& s, std::uint64_t withPhoto, std::uint64_t changed) {
                                      std::to_string(n) + " users");
     return;
   }
-  if (cnt(s, "failed") != 0) fail(std::to_string(cnt(s, "failed")) + " users failed");
+  // Under faults, a user the retries could not save is the second sync's to fetch (checked there).
+  if (cnt(s, "failed") != 0 && s.name != "faults-first") fail(std::to_string(cnt(s, "failed")) + " users failed");
   if (s.req.directPhoto != 0) fail("direct photo requests outside $batch");
   if (s.name == "off") {
     if (s.req.batch + s.req.meta + s.req.value + s.req.directPhoto != 0)
@@ -621,13 +681,19 @@ void check(Scenario& s, std::uint64_t withPhoto, std::uint64_t changed) {
     if (s.req.token != 1) fail("photo sync off took " + std::to_string(s.req.token) + " tokens (the host's 1 expected)");
     return;
   }
-  if (s.req.meta != n) fail(std::to_string(s.req.meta) + " metadata sub-requests for " + std::to_string(n) + " users");
+  if (s.retried ? s.req.meta < n : s.req.meta != n)
+    fail(std::to_string(s.req.meta) + " metadata sub-requests for " + std::to_string(n) + " users");
   if (s.floor && s.photoRequests < s.floor->requests) fail("fewer requests than the floor");
   if (s.floor && s.host.wallS < s.floor->timeS) fail("faster than the floor time");
   if (s.name == "first") {
     if (cnt(s, "updated") != withPhoto || cnt(s, "withoutPhoto") != n - withPhoto)
       fail("first: updated " + std::to_string(cnt(s, "updated")) + ", expected " + std::to_string(withPhoto));
-    if (s.req.value != withPhoto) fail("first: " + std::to_string(s.req.value) + " downloads");
+    if (s.retried ? s.req.value < withPhoto : s.req.value != withPhoto)
+      fail("first: " + std::to_string(s.req.value) + " downloads");
+  } else if (s.name == "faults-second") {
+    if (cnt(s, "updated") + cnt(s, "unchanged") != withPhoto || cnt(s, "withoutPhoto") != n - withPhoto)
+      fail("faults-second: updated " + std::to_string(cnt(s, "updated")) + " + unchanged " +
+           std::to_string(cnt(s, "unchanged")) + ", expected " + std::to_string(withPhoto) + " users with a photo");
   } else if (s.name.rfind("steady", 0) == 0) {
     if (s.req.value != 0) fail("steady: " + std::to_string(s.req.value) + " $value requests (expected none)");
     if (cnt(s, "unchanged") != withPhoto) fail("steady: unchanged " + std::to_string(cnt(s, "unchanged")));
@@ -693,6 +759,42 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
                  fmt(s.host.userS + s.host.sysS) + " s CPU in " + fmt(s.host.wallS) + " s = " + fmt(pct, 1) + "%"});
   }
   for (const auto& s : all) {
+    if (s.name != "steady-throttled" || s.modelCapacity <= 0) continue;
+    const double share = s.modelTokens / s.modelCapacity;
+    // Within the bucket's first fill the model never binds: no share of its capacity to judge.
+    const bool binds = s.modelTokens > s.modelBucket;
+    const double thr = static_cast<double>(s.sub429) / static_cast<double>(std::max<std::uint64_t>(1, s.subTotal));
+    const std::string at = " at " + std::to_string(s.n);
+    if (binds)
+      t.push_back({"throttle model: >= 90% of its capacity" + at, share >= 0.9,
+                   fmt(s.modelTokens, 0) + " requests in " + fmt(s.host.wallS) + " s of " + fmt(s.modelCapacity, 0) +
+                       " the model allows (a full bucket + the refill) = " + fmt(share * 100, 1) + "%"});
+    else
+      std::printf("  (throttle model at %llu: %s requests fit in the bucket's first fill; its capacity was not reached)\n",
+                  static_cast<unsigned long long>(s.n), fmt(s.modelTokens, 0).c_str());
+    t.push_back({"throttle model: <= 2% of sub-requests throttled" + at, thr <= 0.02,
+                 std::to_string(s.sub429) + " of " + std::to_string(s.subTotal) + " = " + fmt(thr * 100, 2) +
+                     "%; concurrency reached " + fmt(s.concurrencyReached, 0)});
+    t.push_back({"throttle model: 0 users failed" + at, cnt(s, "failed") == 0, std::to_string(cnt(s, "failed")) + " failed"});
+  }
+  for (const auto& s : all) {
+    if (s.name != "faults-first") continue;
+    const Scenario* clean = find(all, s.n, "first");
+    if (clean == nullptr) continue;
+    const double r = s.host.wallS / clean->host.wallS;
+    t.push_back({"10% transient faults: first sync <= 3x fault-free at " + std::to_string(s.n), r <= 3,
+                 fmt(s.host.wallS) + " s vs " + fmt(clean->host.wallS) + " s = " + fmt(r) + "x; " +
+                     std::to_string(s.req.faults) + " faults"});
+    const Scenario* second = find(all, s.n, "faults-second");
+    if (second != nullptr)
+      t.push_back({"10% transient faults: second sync = fault-free result at " + std::to_string(s.n),
+                   second->problem.empty() && cnt(*second, "failed") == 0,
+                   "updated " + std::to_string(cnt(s, "updated")) + "+" + std::to_string(cnt(*second, "updated")) +
+                       ", unchanged " + std::to_string(cnt(*second, "unchanged")) + ", failed " +
+                       std::to_string(cnt(s, "failed")) + "/" + std::to_string(cnt(*second, "failed")) +
+                       " (fault-free: updated " + std::to_string(cnt(*clean, "updated")) + ")"});
+  }
+  for (const auto& s : all) {
     if (s.name != "off") continue;
     const std::uint64_t photo = s.req.batch + s.req.directPhoto;
     t.push_back({"photo sync off makes zero photo requests at " + std::to_string(s.n), photo == 0,
@@ -731,11 +833,24 @@ int main(int argc, char** argv) {
       else if (k == "--keep") o.keep = true;
       else if (k == "--no-pregenerate") o.pregenerate = false;
       else if (k == "--photo-size") o.photoSize = std::stoi(next());
+      else if (k == "--max-concurrency") o.maxConcurrency = std::stoi(next());
+      else if (k == "--throttle-sizes") o.throttleSizes = parseList(next());
+      else if (k == "--fault-sizes") o.faultSizes = parseList(next());
+      else if (k == "--fault-share") o.faultShare = std::stod(next());
+      else if (k == "--throttle-model") {
+        auto m = parseList(next());
+        if (m.size() != 3) return usage();
+        o.throttleConcurrency = static_cast<int>(m[0]);
+        o.throttlePerWindow = static_cast<int>(m[1]);
+        o.throttleWindowS = static_cast<double>(m[2]);
+      }
       else if (k == "--smoke") {
         o.smoke = true;
         o.sizes = {200};
         o.naiveSizes = {200};
         o.extraSizes = {200};
+        o.throttleSizes = {200};
+        o.faultSizes = {200};
         o.rttMs = 2;
         o.cacheMb = 64;
       } else return usage();
@@ -830,6 +945,64 @@ int main(int argc, char** argv) {
       emit(off);
     } catch (const std::exception& e) {
       std::printf("N=%llu: the benchmark failed: %s\n", static_cast<unsigned long long>(n), e.what());
+      ok = false;
+    }
+  }
+
+  // Against the throttle model: a steady sync (metadata only) after a first sync without it.
+  for (std::uint64_t n : o.throttleSizes) {
+    const std::string dir = root + "/throttle-n" + std::to_string(n);
+    fs::create_directories(dir);
+    try {
+      SizeRun run(o, n, dir);
+      const std::uint64_t withPhoto = run.withPhoto();
+      Scenario warm = run.sync("throttle-warmup", withPhoto);
+      if (cnt(warm, "failed") != 0) throw std::runtime_error("the first sync before the throttle model failed users");
+      run.throttleModel(o.throttleConcurrency, o.throttlePerWindow, o.throttleWindowS);
+      Scenario s = run.sync("steady-throttled", std::nullopt);
+      s.retried = true;
+      const value c = run.counters();
+      std::uint64_t bucket = 0;
+      if (c.has_field("throttled") && c.at("throttled").has_field("appBucket"))
+        bucket = c.at("throttled").at("appBucket").as_number().to_uint64();
+      s.subTotal = u64(c, "totalSubrequests");
+      if (c.has_field("subrequests"))
+        for (const auto& [ep, byStatus] : c.at("subrequests").as_object())
+          if (byStatus.has_field("429")) s.sub429 += byStatus.at("429").as_number().to_uint64();
+      // Tokens taken: every sub-request and every direct Graph request (the host's listing) the
+      // model let through; its capacity over the wall time: a full bucket plus the refill.
+      const std::uint64_t direct = counted(c, "requests", "graph.users.list") + s.req.directPhoto;
+      s.modelTokens = static_cast<double>(s.subTotal + direct) - static_cast<double>(bucket);
+      s.modelBucket = o.throttlePerWindow;
+      s.modelCapacity = o.throttlePerWindow + o.throttlePerWindow / o.throttleWindowS * s.host.wallS;
+      run.throttleModel(0, 0, 10);
+      check(s, withPhoto, 0);
+      emit(s);
+    } catch (const std::exception& e) {
+      std::printf("throttle N=%llu: the benchmark failed: %s\n", static_cast<unsigned long long>(n), e.what());
+      ok = false;
+    }
+  }
+
+  // 10% transient faults: a first and a second sync of a fresh host, both under the faults.
+  for (std::uint64_t n : o.faultSizes) {
+    const std::string dir = root + "/faults-n" + std::to_string(n);
+    fs::create_directories(dir);
+    try {
+      SizeRun run(o, n, dir);
+      const std::uint64_t withPhoto = run.withPhoto();
+      run.transientFaults(o.faultShare);
+      Scenario first = run.sync("faults-first", withPhoto);
+      first.retried = true;
+      first.floor.reset();
+      check(first, withPhoto, 0);
+      emit(first);
+      Scenario second = run.sync("faults-second", std::nullopt);
+      second.retried = true;
+      check(second, withPhoto, 0);
+      emit(second);
+    } catch (const std::exception& e) {
+      std::printf("faults N=%llu: the benchmark failed: %s\n", static_cast<unsigned long long>(n), e.what());
       ok = false;
     }
   }

@@ -521,9 +521,9 @@ TEST(PhotoSyncE2E, TransientFaultsTwoSyncsReachTheFaultFreeAvatars) {
 }
 
 TEST(PhotoSyncE2E, TokenExpiryMidRunIsRefreshed) {
-  // Six batches of 300 ms one after the other outlive a 1 s token: it is refreshed (before expiry
-  // or on the 401) and no user fails.
-  Env env({"--token-lifetime", "1"}, {"concurrency=1"});
+  // Six batches of 300 ms one after the other (a fixed concurrency of 1) outlive a 1 s token: it
+  // is refreshed (before expiry or on the 401) and no user fails.
+  Env env({"--token-lifetime", "1"}, {"concurrency=1", "maxConcurrency=1"});
   env.post("/_admin/faults", R"({"graph.photo":{"latencyMs":300}})");
   value r = env.sync();
   EXPECT_EQ(count(r, "failed"), 0u) << reasons(r);

@@ -763,7 +763,8 @@ TEST(Engine, ReportHasMetricsAndCapsEntries) {
   EXPECT_TRUE(more);
   std::vector<std::string> names;
   for (const auto& m : r.metrics) names.push_back(m.name);
-  EXPECT_EQ(names, (std::vector<std::string>{"requests", "batch sub-requests", "retries", "bytes downloaded", "duration"}));
+  EXPECT_EQ(names, (std::vector<std::string>{"requests", "batch sub-requests", "retries", "bytes downloaded", "duration",
+                                             "throttled", "concurrency reached", "concurrency decreases"}));
   std::vector<std::string> counts;
   for (const auto& c : r.counts) counts.push_back(c.name);
   EXPECT_EQ(counts, (std::vector<std::string>{"updated", "unchanged", "reverted", "heldBack", "withoutPhoto", "skipped", "failed"}));

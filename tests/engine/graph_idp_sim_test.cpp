@@ -444,4 +444,73 @@ TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
   }
 }
 
+TEST(GraphIdpSim, EngineAdaptsToTheThrottleModelAndRetriesThrottledSubRequests) {
+  // Graph's throttling as idp-sim models it: 2 requests in flight per app and 200 requests per
+  // 2 s (every $batch sub-request counts). 300 users need about 540 sub-requests, so the bucket
+  // runs dry and the page's concurrency of 4 is over the app's limit from the start.
+  IdpSim sim({"--users", "300"});
+  sim.post("/_admin/config", R"({"appConcurrency":2,"appRequestsPerWindow":200,"appWindowSeconds":2})");
+  using namespace enginetest;
+  FakeAvatars avatars;
+  FakeState state;
+  FakeSettings settings;
+  FakeLogger logger;
+  FakeProgress progress;
+  FakeCancellation cancel;
+  hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
+  settings.pages["d1"] = sim.page();
+  sync::Engine engine(services, "photosync", providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
+  std::vector<hostapi::User> hostUsers;
+  std::size_t withPhoto = 0;
+  for (const auto& u : sim.users()) {
+    hostapi::User h;
+    h.id = "h-" + u.at("index").serialize();
+    h.username = u.at("userPrincipalName").as_string();
+    h.directoryId = "d1";
+    h.externalId = u.at("id").as_string();
+    hostUsers.push_back(h);
+    avatars.addUser(h.id);
+    withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
+  }
+  ASSERT_EQ(hostUsers.size(), 300u);
+  hostapi::SyncContext ctx;
+  ctx.directories = {hostapi::DirectoryInfo{"d1", "Sim", hostapi::DirectoryKind::kEntra}};
+  ctx.progress = &progress;
+  ctx.cancellation = &cancel;
+  engine.onSyncStarted(ctx);
+  engine.onUsersSynced(ctx, hostUsers);
+  const auto report = engine.onSyncFinished(ctx);
+
+  std::string reasons;
+  for (const auto& e : report.entries)
+    if (e.outcome == "failed") reasons += e.userId + ": " + e.reason + "\n";
+  EXPECT_EQ(report.count("failed"), 0u) << reasons;
+  EXPECT_EQ(report.count("updated"), withPhoto);
+  EXPECT_EQ(report.count("withoutPhoto"), 300u - withPhoto);
+  auto metric = [&](const std::string& name) {
+    for (const auto& m : report.metrics)
+      if (m.name == name) return m.value;
+    ADD_FAILURE() << "no metric " << name;
+    return -1.0;
+  };
+  const auto counters = sim.get("/_admin/counters");
+  const auto* throttled = http::getObject(counters, "throttled");
+  ASSERT_NE(throttled, nullptr);
+  const double bucket = http::getNumber(*throttled, "appBucket").value_or(0);
+  const double app = http::getNumber(*throttled, "appConcurrency").value_or(0);
+  EXPECT_GT(bucket, 0) << "the bucket ran dry: sub-requests were throttled";
+  EXPECT_GE(metric("throttled"), bucket + app) << "every 429 the model sent was seen";
+  EXPECT_GE(metric("retries"), bucket) << "and every throttled sub-request was asked again";
+  EXPECT_GE(metric("concurrency decreases"), 1);
+  EXPECT_GE(metric("concurrency reached"), 4) << "starts at the page's concurrency";
+  EXPECT_LE(metric("concurrency reached"), 16) << "the page's maximum (default)";
+  // Every photo idp-sim has is stored, and nobody else has one.
+  for (const auto& u : sim.users()) {
+    const std::string id = "h-" + u.at("index").serialize();
+    EXPECT_EQ(avatars.info(id).origin,
+              u.at("hasPhoto").as_bool() ? hostapi::AvatarOrigin::kSetByPlugin : hostapi::AvatarOrigin::kDefault)
+        << id;
+  }
+}
+
 }  // namespace

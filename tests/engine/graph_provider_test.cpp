@@ -218,6 +218,31 @@ TEST(GraphProvider, PersistentThrottlingAndServerErrorsAreErrorsNeverNoPhoto) {
   EXPECT_EQ(f.graph->posts(), 4) << "maxBatchRounds";
 }
 
+TEST(GraphProvider, RoundsOfThrottlesWithRetryAfterDoNotUseUpTheRounds) {
+  // A bucket shared with other workers may refuse the same sub-request more often than
+  // maxBatchRounds (4 here): a throttle that says when to come back slows the user down but
+  // does not fail them, within three times the rounds more.
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int attempt) {
+    if (url == "/users/oid-0/photo" && attempt <= 7) return error(429, "TooManyRequests", "0.001");
+    return meta("e-" + url);
+  };
+  auto p = f.make();
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto) << v[0].error.toString();
+  EXPECT_EQ(v[1].state, PhotoState::kPhoto);
+  EXPECT_EQ(f.graph->posts(), 8);
+  EXPECT_EQ(p->stats().retries, 7u);
+  EXPECT_EQ(p->stats().throttled, 7u);
+
+  Fixture g;
+  g.graph->answer = [](const std::string&, int) { return error(429, "TooManyRequests", "0.001"); };
+  auto q = g.make();
+  auto w = q->versions(refs(1));
+  EXPECT_EQ(w[0].error.code(), hostapi::StatusCode::kResourceExhausted) << "never endless";
+  EXPECT_EQ(g.graph->posts(), 4 + 12);
+}
+
 TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {
   Fixture f;
   f.graph->answer = [](const std::string&, int) { return error(403, "Authorization_RequestDenied"); };

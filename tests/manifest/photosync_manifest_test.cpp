@@ -74,6 +74,7 @@ std::vector<Expected> expectedFields(const std::string& page) {
         {"authorityHost", FieldType::kUrl, "https://login.microsoftonline.com"},
         {"graphEndpoint", FieldType::kUrl, "https://graph.microsoft.com"},
         {"matchBy", FieldType::kSelect, "id", {"id", "userPrincipalName", "mail"}},
+        {"maxConcurrency", FieldType::kNumber, "16"},
         {"photoSize", FieldType::kSelect, "original",
          {"original", "48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432",
           "504x504", "648x648"}},

@@ -141,6 +141,10 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["photoIdCase"] = value::string(cfg.photoIdCase);
     v["mailboxConcurrency"] = value::number(cfg.mailboxConcurrency);
     v["mailboxRetryAfter"] = value::string(cfg.mailboxRetryAfter);
+    v["appConcurrency"] = value::number(cfg.appConcurrency);
+    v["appRequestsPerWindow"] = value::number(cfg.appRequestsPerWindow);
+    v["appWindowSeconds"] = value::number(cfg.appWindowSeconds);
+    v["appConcurrencyRetryAfter"] = value::string(cfg.appConcurrencyRetryAfter);
     v["googleQuotaPerMinute"] = value::number(cfg.googleQuotaPerMinute);
     v["googleMimeType"] = value::string(cfg.googleMimeType);
     v["redirect"] = value::number(cfg.redirect);

@@ -335,6 +335,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
     Response resp = err(429, "MailboxConcurrency", "Application is over its MailboxConcurrency limit.");
     resp.set("Retry-After", cfg.mailboxRetryAfter);
     counters_.fault("MailboxConcurrency");
+    counters_.throttled("mailboxConcurrency");
     return resp;
   }
   if (holds) holds->push_back(mailbox);
@@ -514,6 +515,8 @@ Response Sim::graphBatch(Request& r) {
       if (!ids.count(d)) return err(400, "BadRequest", "Request '" + sub.id + "' depends on unknown request id '" + d + "'.");
 
   Response out;
+  const std::string app = graphApp(r);  // each sub-request takes a token of the app's bucket
+  int refused = 0;
   std::map<std::string, int> statusById;
   std::size_t done = 0;
   bool progress = true;
@@ -543,6 +546,11 @@ Response Sim::graphBatch(Request& r) {
       } else if (sr.segments.size() >= 2 && sr.segments[1] == "$batch") {
         sresp = err(400, "BadRequest", "Nested batch requests are not supported.");
         endpoint = "graph.batch";
+      } else if (std::string after; !takeToken(app, refused, &after)) {
+        ++refused;
+        sresp = throttle429(after);
+        endpoint = classify(sr).endpoint;
+        counters_.throttled("appBucket");
       } else {
         std::chrono::milliseconds delay{0};
         std::string retryAfter;

@@ -222,6 +222,10 @@ void Counters::fault(const std::string& kind) {
   std::lock_guard l(m_);
   ++faults_[kind];
 }
+void Counters::throttled(const std::string& kind) {
+  std::lock_guard l(m_);
+  ++throttled_[kind];
+}
 void Counters::throttlePriority(const std::string& v) {
   std::lock_guard l(m_);
   ++priority_[v];
@@ -271,6 +275,7 @@ value Counters::toJson() const {
   v["totalSubrequests"] = value::number(subTotal);
   v["faults"] = flat(faults_);
   v["throttlePriority"] = flat(priority_);
+  v["throttled"] = flat(throttled_);
   v["peakConcurrency"] = flat(peak_);
   v["inFlight"] = flat(inflight_);
   v["bytesSent"] = value::number(static_cast<std::uint64_t>(bytesSent_.load()));
@@ -292,6 +297,7 @@ std::string Counters::toText() const {
     for (const auto& [st, n] : s.as_object())
       out << "  subrequest " << ep << " " << st << " " << n.as_number().to_uint64() << "\n";
   for (const auto& [k, n] : v["faults"].as_object()) out << "  fault " << k << " " << n.as_number().to_uint64() << "\n";
+  for (const auto& [k, n] : v["throttled"].as_object()) out << "  throttled " << k << " " << n.as_number().to_uint64() << "\n";
   for (const auto& [k, n] : v["peakConcurrency"].as_object())
     out << "  peak " << k << " " << n.as_number().to_uint64() << "\n";
   for (const auto& [k, n] : v["throttlePriority"].as_object())
@@ -305,6 +311,7 @@ void Counters::reset() {
   subrequests_.clear();
   faults_.clear();
   priority_.clear();
+  throttled_.clear();
   for (auto& [k, n] : peak_) n = inflight_[k];
   bytesSent_ = 0;
   connections_ = 0;
@@ -666,6 +673,11 @@ std::string Sim::applyConfig(const value& v) {
     else if (k == "mailboxConcurrency" && x.is_number()) c.mailboxConcurrency = x.as_integer();
     else if (k == "mailboxRetryAfter" && (x.is_string() || x.is_number())) c.mailboxRetryAfter = x.is_string() ? x.as_string() : x.serialize();
     else if (k == "googleQuotaPerMinute" && x.is_number()) c.googleQuotaPerMinute = x.as_integer();
+    else if (k == "appConcurrency" && x.is_number() && x.as_double() >= 0) c.appConcurrency = x.as_integer();
+    else if (k == "appRequestsPerWindow" && x.is_number() && x.as_double() >= 0) c.appRequestsPerWindow = x.as_integer();
+    else if (k == "appWindowSeconds" && x.is_number() && x.as_double() > 0 && x.as_double() <= 3600) c.appWindowSeconds = x.as_double();
+    else if (k == "appConcurrencyRetryAfter" && (x.is_string() || x.is_number()))
+      c.appConcurrencyRetryAfter = x.is_string() ? x.as_string() : x.serialize();
     else if (k == "googleMimeType" && x.is_string() && (x.as_string() == "mime" || x.as_string() == "short")) c.googleMimeType = x.as_string();
     else if (k == "redirect" && x.is_number() && (x.as_integer() == 0 || x.as_integer() == 301 || x.as_integer() == 302 || x.as_integer() == 307 || x.as_integer() == 308))
       c.redirect = x.as_integer();
@@ -675,6 +687,10 @@ std::string Sim::applyConfig(const value& v) {
     else return "unknown or invalid config field '" + k + "'";
   }
   config_ = c;
+  if (v.has_field("appRequestsPerWindow") || v.has_field("appWindowSeconds") || v.has_field("appConcurrency")) {
+    std::lock_guard g(appMutex_);  // (config, then app: takeToken and enterApp never hold both)
+    for (auto& [app, a] : apps_) a.tokens = -1;  // the buckets start full again
+  }
   return {};
 }
 
@@ -693,6 +709,63 @@ std::shared_ptr<void> Sim::enterMailbox(std::uint32_t user, bool* admitted) {
     auto it = mailboxInflight_.find(user);
     if (it != mailboxInflight_.end() && --it->second <= 0) mailboxInflight_.erase(it);
   });
+}
+
+std::string Sim::graphApp(const Request& r) const {
+  std::string auth = r.header("authorization");
+  if (auth.rfind("Bearer ", 0) != 0) return {};
+  auto claims = checkToken(tokenKey_, auth.substr(7));
+  if (!claims || claims->kind != "graph") return {};
+  return claims->subject.empty() ? creds_.clientId : claims->subject;
+}
+
+std::shared_ptr<void> Sim::enterApp(const std::string& app, bool* admitted) {
+  int limit = config().appConcurrency;
+  *admitted = true;
+  if (limit <= 0 || app.empty()) return nullptr;
+  std::lock_guard l(appMutex_);
+  int& n = apps_[app].inflight;
+  if (n >= limit) {
+    *admitted = false;
+    return nullptr;
+  }
+  ++n;
+  return std::shared_ptr<void>(nullptr, [this, app](void*) {
+    std::lock_guard g(appMutex_);
+    --apps_[app].inflight;
+  });
+}
+
+bool Sim::takeToken(const std::string& app, int queued, std::string* retryAfter) {
+  RuntimeConfig cfg = config();
+  if (cfg.appRequestsPerWindow <= 0 || app.empty()) return true;
+  const double capacity = cfg.appRequestsPerWindow;
+  const double rate = capacity / cfg.appWindowSeconds;  // tokens per second
+  const auto t = std::chrono::steady_clock::now();
+  std::lock_guard l(appMutex_);
+  AppThrottle& a = apps_[app];
+  if (a.tokens < 0) a.tokens = capacity;
+  else a.tokens = std::min(capacity, a.tokens + std::chrono::duration<double>(t - a.last).count() * rate);
+  a.last = t;
+  if (a.tokens >= 1) {
+    a.tokens -= 1;
+    return true;
+  }
+  // Seconds until the bucket holds a token for this request and for those refused before it in
+  // the same answer, rounded up to the millisecond (Graph's Retry-After may be fractional).
+  const double secs = (static_cast<double>(queued) + 1 - a.tokens) / rate;
+  const long long ms = std::max(1LL, static_cast<long long>(std::ceil(secs * 1000 - 1e-9)));
+  char buf[32];
+  if (ms % 1000 == 0) std::snprintf(buf, sizeof buf, "%lld", ms / 1000);
+  else std::snprintf(buf, sizeof buf, "%lld.%03lld", ms / 1000, ms % 1000);
+  *retryAfter = buf;
+  return false;
+}
+
+Response Sim::throttle429(const std::string& retryAfter) {
+  Response r;
+  applyFault(FaultKind::Throttle, FaultSpec{}, retryAfter, ErrorStyle::Graph, r);
+  return r;
 }
 
 bool Sim::googleQuotaExceeded(const std::string& subject) {
@@ -733,8 +806,28 @@ Response Sim::handle(Request& r) {
     if (fault == FaultKind::EmptyListing && endpoint != "graph.users.list" && endpoint != "google.users.list")
       fault = FaultKind::None;  // only a users list can be empty
     FaultSpec spec = faultSpec(route.klass);
-    if (fault != FaultKind::None) counters_.fault(faultName(fault));
-    if (fault == FaultKind::Throttle || fault == FaultKind::E500 || fault == FaultKind::E502 ||
+    // Graph's throttle model (off by default), before the faults: a throttled request is not
+    // served at all. A $batch takes one place in the app's concurrency, and its sub-requests
+    // take their tokens one by one (graphBatch).
+    bool modelled = route.klass.rfind("graph", 0) == 0 && !isToken;
+    std::string app = modelled ? graphApp(r) : std::string();
+    bool admitted = true;
+    std::string throttledAfter;
+    std::shared_ptr<void> appPlace;
+    if (!app.empty()) {
+      appPlace = enterApp(app, &admitted);
+      if (!admitted) {
+        throttledAfter = config().appConcurrencyRetryAfter;
+        counters_.throttled("appConcurrency");
+      } else if (route.klass != "graph.batch" && !takeToken(app, 0, &throttledAfter)) {
+        admitted = false;
+        counters_.throttled("appBucket");
+      }
+    }
+    if (admitted && fault != FaultKind::None) counters_.fault(faultName(fault));
+    if (!admitted) {
+      resp = throttle429(throttledAfter);
+    } else if (fault == FaultKind::Throttle || fault == FaultKind::E500 || fault == FaultKind::E502 ||
         fault == FaultKind::E503 || fault == FaultKind::E504 || fault == FaultKind::Html) {
       applyFault(fault, spec, retryAfter, style, resp);
     } else {
@@ -751,6 +844,7 @@ Response Sim::handle(Request& r) {
       if (fault != FaultKind::ExpiredToken) applyFault(fault, spec, retryAfter, style, resp);
     }
     resp.delay += delay;
+    if (!app.empty()) resp.holds.push_back(std::move(appPlace));  // a null pointer with a deleter
   }
   counters_.request(endpoint, resp.transport == Transport::Reset ? 0 : resp.status);
   resp.holds.push_back(std::move(hold));

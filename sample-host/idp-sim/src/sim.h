@@ -79,6 +79,15 @@ struct RuntimeConfig {
   std::string photoIdCase = "lower";   // "240x240" (current docs) or "upper" ("240X240", archived)
   int mailboxConcurrency = 4;
   std::string mailboxRetryAfter = "1";
+  // Graph's per-app throttling (off by default): requests in flight per app (a $batch is one),
+  // and a token bucket of appRequestsPerWindow per appWindowSeconds per app in which every
+  // request and every $batch sub-request costs one token (Graph evaluates each request of a batch
+  // against its limits). Beyond either: 429 TooManyRequests with a Retry-After computed from the
+  // bucket (seconds until it holds enough tokens), or appConcurrencyRetryAfter for concurrency.
+  int appConcurrency = 0;              // 0 = no limit
+  int appRequestsPerWindow = 0;        // 0 = no bucket
+  double appWindowSeconds = 10;
+  std::string appConcurrencyRetryAfter = "1";
   int googleQuotaPerMinute = 0;        // 0 = unlimited
   std::string googleMimeType = "mime";    // "mime" (image/jpeg, image/png) or "short" (JPEG, PNG as the discovery doc lists)
   int redirect = 0;                    // photo host: 0, 301 or 302
@@ -105,6 +114,8 @@ class Counters {
   void bytes(std::uint64_t n) { bytesSent_ += n; }
   void connection() { ++connections_; }
   void throttlePriority(const std::string& value);
+  /// One 429 of the throttle model (appConcurrency, appBucket, mailboxConcurrency).
+  void throttled(const std::string& kind);
   /// Returns a guard that keeps `klass` (and the overall "*") in flight until released.
   std::shared_ptr<void> enter(const std::string& klass);
   web::json::value toJson() const;
@@ -114,7 +125,7 @@ class Counters {
  private:
   mutable std::mutex m_;
   std::map<std::string, std::map<int, std::uint64_t>> requests_, subrequests_;
-  std::map<std::string, std::uint64_t> faults_, priority_;
+  std::map<std::string, std::uint64_t> faults_, priority_, throttled_;
   std::map<std::string, int> inflight_, peak_;
   std::atomic<std::uint64_t> bytesSent_{0}, connections_{0};
 };
@@ -161,6 +172,16 @@ class Sim {
   Response photoHost(Request& r, std::string& endpoint);
 
   std::shared_ptr<void> enterMailbox(std::uint32_t user, bool* admitted);
+  /// The app (client id) of a valid Graph bearer token in `r`, or "" (then nothing is throttled:
+  /// authentication answers first).
+  std::string graphApp(const Request& r) const;
+  /// Keeps one request of `app` in flight until released; null when appConcurrency is reached.
+  std::shared_ptr<void> enterApp(const std::string& app, bool* admitted);
+  /// Takes one token of `app`'s bucket. False when empty: *retryAfter is the time until the
+  /// bucket holds `queued` + 1 tokens (queued = refusals already promised in the same answer).
+  bool takeToken(const std::string& app, int queued, std::string* retryAfter);
+  /// The 429 of the throttle model, Graph's documented body.
+  Response throttle429(const std::string& retryAfter);
   bool googleQuotaExceeded(const std::string& subject);
 
   std::string requestId();
@@ -181,6 +202,13 @@ class Sim {
 
   std::mutex mailboxMutex_;
   std::map<std::uint32_t, int> mailboxInflight_;
+  struct AppThrottle {
+    int inflight = 0;
+    double tokens = -1;  // < 0: not started (a full bucket)
+    std::chrono::steady_clock::time_point last;
+  };
+  std::mutex appMutex_;
+  std::map<std::string, AppThrottle> apps_;
   std::mutex quotaMutex_;
   std::map<std::string, std::pair<std::int64_t, int>> quota_;  // subject → (minute, count)
   std::atomic<std::uint64_t> requestCounter_{0};

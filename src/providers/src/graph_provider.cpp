@@ -47,6 +47,12 @@ std::string graphErrorText(const web::json::value& body) {
   return msg.empty() ? code : code + ": " + msg;
 }
 
+/// The error code of a Graph error body, or "".
+std::string graphErrorCode(const web::json::value& body) {
+  const auto* err = http::getObject(body, "error");
+  return err == nullptr ? std::string() : http::getString(*err, "code").value_or("");
+}
+
 /// One sub-request's final answer.
 struct SubResult {
   bool transportOk = false;  // false: `error` says why there is no answer
@@ -64,7 +70,7 @@ class GraphProvider final : public PhotoProvider {
         tokens_(std::move(tokens)),
         o_(std::move(options)),
         outerCancelled_(std::move(cancelled)),
-        limiter_(std::max(1, o_.concurrency)) {
+        limiter_(std::max({1, o_.concurrency, o_.maxConcurrency})) {
     o_.graphEndpoint = trimSlash(o_.graphEndpoint);
     if (o_.batchSize == 0 || o_.batchSize > 20) o_.batchSize = 20;
     if (o_.maxBatchRounds < 1) o_.maxBatchRounds = 1;
@@ -166,12 +172,14 @@ class GraphProvider final : public PhotoProvider {
     auto c = http_.snapshot();
     s.requests = c.attempts;
     s.retries = c.retries + subRetries_.load();
+    s.throttled = c.throttled + subThrottled_.load();
     s.batchSubRequests = subRequests_.load();
     s.bytesDownloaded = bytesDownloaded_.load();
     return s;
   }
 
   void cancel() override { cancelled_.store(true); }
+  bool usesGate() const override { return o_.gate != nullptr; }
 
  private:
   bool isCancelled() const { return cancelled_.load() || (outerCancelled_ && outerCancelled_()); }
@@ -222,6 +230,10 @@ class GraphProvider final : public PhotoProvider {
     for (std::size_t i = 0; i < urls.size(); ++i) pending[i] = i;
     bool refreshedToken = false;
     std::chrono::milliseconds lastDelay{0};
+    // Rounds whose every retry is a 429/503 with a Retry-After (the IdP saying when to come back,
+    // e.g. a token bucket shared with the other workers) do not use up maxBatchRounds, up to this
+    // many more: sustained throttling slows a sync down instead of failing its users.
+    int throttleRoundsLeft = 3 * o_.maxBatchRounds;
 
     for (int round = 1; !pending.empty(); ++round) {
       if (isCancelled()) {
@@ -245,7 +257,7 @@ class GraphProvider final : public PhotoProvider {
       }
       body["requests"] = reqs;
       subRequests_ += pending.size();
-      if (round > 1) subRetries_ += pending.size();
+      if (round > 1 || throttleRoundsLeft < 3 * o_.maxBatchRounds) subRetries_ += pending.size();
 
       http::Request req;
       req.method = "POST";
@@ -259,7 +271,31 @@ class GraphProvider final : public PhotoProvider {
       // A batch of 20 photos of up to ~5 MB each, base64: allow for it.
       req.maxResponseBytes = 20u * 8u * 1024u * 1024u;
 
+      // The engine's adaptive concurrency: a place for this POST (and the retries sendWithRetry
+      // makes of it), given back with what it saw throttled once its answer is read below.
+      std::uint64_t ticket = 0;
+      if (o_.gate && !o_.gate->enter([this] { return isCancelled(); }, &ticket, pending.size())) {
+        for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
+        return out;
+      }
+      const std::uint64_t wholeBefore = http_.throttled.load();
       auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      std::uint64_t roundThrottled = http_.throttled.load() - wholeBefore;  // neighbours' too: AIMD absorbs it
+      struct Leave {  // once: before the wait for a retry, or on any other way out of this round
+        const std::shared_ptr<RequestGate>& gate;
+        std::uint64_t ticket;
+        std::uint64_t& throttled;
+        RequestGate::RateHint& hint;
+        bool left = false;
+        void now() {
+          if (gate && !left) gate->leave(ticket, throttled, hint);
+          left = true;
+        }
+        ~Leave() { now(); }
+      };
+      RequestGate::RateHint rateHint;
+      rateHint.of = pending.size();
+      Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
@@ -320,6 +356,7 @@ class GraphProvider final : public PhotoProvider {
       std::vector<std::size_t> retry;
       std::chrono::milliseconds wait{0};
       bool sawRetryAfter = false;
+      bool onlyThrottles = true;  // every retry of this round is a throttle with a Retry-After
       bool sub401 = false;
       std::set<std::size_t> answered;
       auto parsed = http::parseJson(res.body);
@@ -345,13 +382,27 @@ class GraphProvider final : public PhotoProvider {
               if (v.is_string()) r.headers[lower(k)] = v.as_string();
           if (const auto* b = http::getField(sub, "body")) r.body = *b;
           const bool throttled = r.status == 429 || r.status == 503;
+          if (throttled) {
+            ++subThrottled_;
+            ++roundThrottled;
+          }
           if ((throttled || (r.status >= 500 && r.status != 501)) && round < o_.maxBatchRounds) {
             if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) {
               if (auto d = http::parseRetryAfter(ra->second)) {
                 sawRetryAfter = true;
                 wait = std::max(wait, *d);
+                // The app's rate, not one mailbox's concurrency: the gate paces on it.
+                if (r.status == 429 && graphErrorCode(r.body) != "MailboxConcurrency") {
+                  ++rateHint.refused;
+                  rateHint.retryAfter = std::max(rateHint.retryAfter, *d);
+                }
+              } else {
+                onlyThrottles = false;
               }
+            } else {
+              onlyThrottles = false;
             }
+            if (!throttled) onlyThrottles = false;
             retry.push_back(idx);
             answered.insert(idx);
             out[idx] = std::move(r);  // kept as the answer if the rounds run out
@@ -359,6 +410,7 @@ class GraphProvider final : public PhotoProvider {
           }
           if (r.status == 401 && !refreshedToken && round < o_.maxBatchRounds) {
             sub401 = true;
+            onlyThrottles = false;
             retry.push_back(idx);
             answered.insert(idx);
             out[idx] = std::move(r);
@@ -373,6 +425,7 @@ class GraphProvider final : public PhotoProvider {
         if (!answered.count(i)) {
           if (round < o_.maxBatchRounds) {
             retry.push_back(i);
+            onlyThrottles = false;
           } else {
             out[i].transportOk = false;
             out[i].error = hostapi::unavailable(
@@ -390,6 +443,11 @@ class GraphProvider final : public PhotoProvider {
         wait = std::max(wait, lastDelay);
       }
       if (wait > o_.retry.maxRetryAfter) wait = o_.retry.maxRetryAfter;
+      if (onlyThrottles && sawRetryAfter && throttleRoundsLeft > 0) {
+        --throttleRoundsLeft;
+        --round;
+      }
+      leave.now();  // the wait holds no place: the other workers go on
       if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
         for (auto i : retry) {
           out[i] = SubResult{};
@@ -410,7 +468,7 @@ class GraphProvider final : public PhotoProvider {
   std::atomic<bool> cancelled_{false};
   http::ConcurrencyLimiter limiter_;
   http::HttpStats http_;
-  std::atomic<std::uint64_t> subRequests_{0}, subRetries_{0}, bytesDownloaded_{0};
+  std::atomic<std::uint64_t> subRequests_{0}, subRetries_{0}, subThrottled_{0}, bytesDownloaded_{0};
 };
 
 std::string pageValue(const hostapi::PageValues& page, const std::string& key, const std::string& fallback) {
@@ -485,6 +543,16 @@ hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& pa
     o.concurrency = std::clamp(std::stoi(conc), 1, 64);
   } catch (...) {
     return hostapi::invalidArgument("concurrency: must be a whole number from 1 to 64");
+  }
+  // The engine's adaptive concurrency may raise the requests in flight up to the page's maximum.
+  if (auto m = page.get("maxConcurrency"); m && !m->empty()) {
+    try {
+      o.maxConcurrency = std::clamp(std::stoi(*m), 1, 64);
+    } catch (...) {
+      return hostapi::invalidArgument("maxConcurrency: must be a whole number from 1 to 64");
+    }
+  } else {
+    o.maxConcurrency = 16;
   }
   o.retry = defaultRetry();
   return o;
@@ -570,7 +638,9 @@ hostapi::Result<GraphSetup> setupFromPage(const hostapi::PageValues& page, http:
 hostapi::Result<std::unique_ptr<PhotoProvider>> makeGraphProviderFromPage(const ProviderConfig& config) {
   auto s = setupFromPage(config.page, config.isCancelled);
   if (!s.isOk()) return s.status();
-  return makeGraphProvider(s.value().transport, s.value().tokens, s.value().options, config.isCancelled);
+  auto options = s.value().options;
+  options.gate = config.gate;
+  return makeGraphProvider(s.value().transport, s.value().tokens, options, config.isCancelled);
 }
 
 hostapi::ConnectionTestResult testGraphConnection(const hostapi::PageValues& page) {

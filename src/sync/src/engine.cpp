@@ -124,6 +124,11 @@ class Engine::Run {
     pc.logger = run_.services.logger;
     DirectoryRun* self = &d;
     pc.isCancelled = [this, self] { return stopped(run_, *self); };
+    // Adaptive concurrency where the provider adapts (Graph): from the page's concurrency up to
+    // its maxConcurrency, halved on throttles. The provider passes each request through the gate.
+    if (info.kind == hostapi::DirectoryKind::kEntra && d.cfg.maxConcurrency > d.cfg.concurrency)
+      d.gate = std::make_shared<ConcurrencyGate>(d.cfg.concurrency, d.cfg.maxConcurrency);
+    pc.gate = d.gate;
     hostapi::Result<std::unique_ptr<providers::PhotoProvider>> made =
         hostapi::internalError("provider factory threw");
     try {
@@ -138,12 +143,17 @@ class Engine::Run {
       return;
     }
     d.provider = std::move(made.value());
+    if (!d.provider->usesGate()) d.gate.reset();  // a fixed concurrency: the workers bound it
     d.breakerCalls = run_.options.breakerCalls;
     const std::size_t capacity = std::max<std::size_t>(
         1, static_cast<std::size_t>(d.cfg.concurrency) * run_.options.queueChunksPerWorker);
     d.queue = std::make_unique<RunQueue>(capacity, [this] { return run_.cancelled(); });
+    // With a gate, maxConcurrency workers, of which the gate lets the AIMD controller's number have
+    // a request on the wire at once: a worker waiting out a Retry-After holds no place, and the
+    // others go on (the worker's own chunk waits, nothing else).
     DirectoryRun* raw = &d;
-    d.queue->start(d.cfg.concurrency, [this, raw] { ChunkWorker(run_, *raw, applier_).run(); });
+    d.queue->start(d.gate ? d.cfg.maxConcurrency : d.cfg.concurrency,
+                   [this, raw] { ChunkWorker(run_, *raw, applier_).run(); });
   }
 
   void flush(DirectoryRun& d) {
@@ -163,6 +173,8 @@ class Engine::Run {
 
   hostapi::SyncReport report() {
     providers::ProviderStats sum;
+    int peak = 0;
+    std::uint64_t decreases = 0;
     for (auto& [id, d] : dirs_) {
       if (!d->provider) continue;
       auto s = d->provider->stats();
@@ -170,9 +182,16 @@ class Engine::Run {
       sum.batchSubRequests += s.batchSubRequests;
       sum.retries += s.retries;
       sum.bytesDownloaded += s.bytesDownloaded;
+      sum.throttled += s.throttled;
+      peak = std::max(peak, d->gate ? d->gate->peak() : d->cfg.concurrency);
+      if (d->gate) decreases += d->gate->decreases();
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - run_.started).count();
-    return run_.tally.report(run_.pluginKey, !run_.cancelled(), sum, secs);
+    auto r = run_.tally.report(run_.pluginKey, !run_.cancelled(), sum, secs);
+    r.metrics.push_back({"throttled", static_cast<double>(sum.throttled), ""});
+    r.metrics.push_back({"concurrency reached", static_cast<double>(peak), ""});
+    r.metrics.push_back({"concurrency decreases", static_cast<double>(decreases), ""});
+    return r;
   }
 
   RunContext run_;

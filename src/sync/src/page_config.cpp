@@ -83,6 +83,9 @@ hostapi::Result<PageConfig> parsePageConfig(hostapi::DirectoryKind kind,
   };
   c.massRevertGuardPercent = static_cast<int>(number("massRevertGuardPercent", 0, 100, 20));
   c.concurrency = static_cast<int>(number("concurrency", 1, 64, static_cast<std::uint64_t>(c.concurrency)));
+  c.maxConcurrency = kind == hostapi::DirectoryKind::kEntra
+                         ? std::max(c.concurrency, static_cast<int>(number("maxConcurrency", 1, 64, 16)))
+                         : c.concurrency;
   c.maxImageBytes = number("maxImageBytes", 1, 1ull << 40, c.maxImageBytes);
   c.maxImagePixels = number("maxImagePixels", 1, 1ull << 40, c.maxImagePixels);
   c.heldAutoApplyRuns = static_cast<std::uint32_t>(number("heldAutoApplyRuns", 0, 1000, 0));

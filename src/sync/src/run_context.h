@@ -1,8 +1,9 @@
 // photosync::sync (internal) — what one run shares between the host's hook thread and the
 // workers: the services and options (RunContext), each directory with photos on (DirectoryRun:
 // its settings, provider, circuit breaker, queue, revert guard and the held reverts the run found
-// obsolete), and a chunk in progress (Work: its users and what was decided for each so far). The
-// helpers settle a user's outcome into the run's tally.
+// obsolete, and its adaptive concurrency gate, shared with a provider that adapts), and a chunk
+// in progress (Work: its users and what was decided for each so far). The helpers settle a
+// user's outcome into the run's tally.
 #pragma once
 
 #include <atomic>
@@ -27,6 +28,7 @@
 #include "photosync/sync/revert_guard.h"
 #include "photosync/sync/tally.h"
 #include "photosync/sync/user_state.h"
+#include "adaptive_concurrency.h"
 #include "run_queue.h"
 
 namespace photosync::sync {
@@ -116,6 +118,7 @@ struct DirectoryRun {
   std::string brokenReason;                            // why a directory with photos on cannot run
   std::vector<hostapi::User> pending;                  // the next chunk (hook thread only)
   std::unique_ptr<RunQueue> queue;                     // with the provider
+  std::shared_ptr<ConcurrencyGate> gate;               // Entra: the adaptive concurrency, shared with the provider
   RevertGuard guard;
 
   /// A user held by an earlier run whose held revert no longer applies (the photo is back, the

@@ -29,6 +29,8 @@ struct GraphOptions {
   std::string graphEndpoint = "https://graph.microsoft.com";  // national clouds: from the page
   std::string photoSize = "original";  // or "48x48" ... "648x648"
   int concurrency = 4;                 // requests in flight at once (Graph allows ~4 for photos)
+  int maxConcurrency = 0;              // the most the engine's adaptive concurrency may reach (permits)
+  std::shared_ptr<RequestGate> gate;   // may be null: each $batch POST passes through it
   http::RetryPolicy retry{};           // per HTTP request (429/5xx/resets)
   int maxBatchRounds = 5;              // re-batches of throttled/failed sub-requests, first included
   std::chrono::milliseconds requestTimeout{60000};

@@ -4,6 +4,8 @@
 // and never knows which protocol it talks.
 #pragma once
 
+#include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -57,6 +59,7 @@ struct ProviderStats {
   std::uint64_t requests = 0;          // HTTP requests sent (a $batch counts once)
   std::uint64_t batchSubRequests = 0;  // sub-requests inside $batch requests
   std::uint64_t retries = 0;           // re-sent requests or sub-requests
+  std::uint64_t throttled = 0;         // 429/503 answers seen (requests and sub-requests)
   std::uint64_t bytesDownloaded = 0;   // photo bytes received
 };
 
@@ -70,6 +73,30 @@ class PhotoProvider {
   virtual ProviderStats stats() const = 0;
   /// Aborts in-flight requests; every later call answers kError/CANCELLED at once. Idempotent.
   virtual void cancel() = 0;
+  /// True when every request goes through ProviderConfig::gate (the engine then runs the page's
+  /// maxConcurrency workers and lets the gate bound the requests in flight).
+  virtual bool usesGate() const { return false; }
+};
+
+/// The engine's adaptive concurrency, as a provider sees it: a provider that takes one calls
+/// enter() before each request it puts on the wire and leave() once its answer is read, with the
+/// throttled answers (429/503) it carried, whole or inside a $batch. Waits between attempts (a
+/// Retry-After, a backoff) are outside enter/leave, so they hold no place.
+class RequestGate {
+ public:
+  /// What an answer said about the app's request rate: `refused` sub-requests (or requests) the
+  /// IdP throttled for the whole app (429 TooManyRequests, not a per-mailbox limit), and the
+  /// longest Retry-After it asked for them.
+  struct RateHint {
+    std::uint64_t refused = 0;
+    std::chrono::milliseconds retryAfter{0};
+    std::uint64_t of = 0;  // sub-requests (or requests) in the answer
+  };
+  virtual ~RequestGate() = default;
+  /// Waits for a place for a request of `cost` sub-requests; false when `cancelled` turned true
+  /// first (nothing may be sent).
+  virtual bool enter(const std::function<bool()>& cancelled, std::uint64_t* ticket, std::size_t cost) = 0;
+  virtual void leave(std::uint64_t ticket, std::uint64_t throttled, RateHint hint) = 0;
 };
 
 /// Everything a provider is built from.
@@ -79,6 +106,8 @@ struct ProviderConfig {
   hostapi::Logger* logger = nullptr;  // may be null
   /// Polled by the provider between attempts and while waiting; true aborts. May be empty.
   std::function<bool()> isCancelled;
+  /// May be null. Providers that adapt (Graph) pass each request through it.
+  std::shared_ptr<RequestGate> gate;
 };
 
 /// Makes providers and knows, per directory kind, how a user is identified at the IdP and what

@@ -1,8 +1,9 @@
 // photosync::sync — the photo sync engine. It rides along the host's user sync: onSyncStarted
 // decides per directory whether photos are on (host switch AND page toggle) and builds a provider
 // only then; onUsersSynced queues chunks of up to 20 users (bounded queue, returns at once);
-// workers (the page's concurrency) ask the provider for version tags, decide per user, download
-// only what changed, validate and normalise, and write avatars with compare-and-swap;
+// workers (the page's concurrency; for Entra adaptive, see adaptive_concurrency) ask the provider
+// for version tags, decide per user, download only what changed, validate and normalise, and
+// write avatars with compare-and-swap;
 // onSyncFinished waits, applies the reverts the mass-revert guard lets through and returns the
 // report. Built only on hostapi services and the provider interface, so it runs against fakes.
 // Its pieces: run_queue (queue + workers), chunk_worker (per chunk: gather and decide), decision

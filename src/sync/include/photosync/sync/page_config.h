@@ -23,6 +23,9 @@ struct PageConfig {
   OverridePolicy overridePolicy = OverridePolicy::kIdpAuthoritative;
   int massRevertGuardPercent = 20;
   int concurrency = 4;
+  /// Adaptive concurrency starts at `concurrency` and may rise to this (never below concurrency).
+  /// Entra pages: maxConcurrency, default 16; other kinds: the concurrency (no rise).
+  int maxConcurrency = 4;
   std::uint64_t maxImageBytes = 5242880;
   std::uint64_t maxImagePixels = 16777216;
   /// Held reverts applied without an admin once held for this many runs AND hours; 0 = never.

@@ -1,0 +1,104 @@
+#include "adaptive_concurrency.h"
+
+#include <algorithm>
+#include <chrono>
+
+namespace photosync::sync {
+
+namespace {
+constexpr std::uint64_t kMinRefused = 5;
+}  // namespace
+
+AimdController::AimdController(int start, int maximum, std::size_t window)
+    : max_(std::max(1, std::max(start, maximum))),
+      window_(window),
+      current_(std::clamp(start, 1, max_)),
+      peak_(current_),
+      lowest_(current_) {}
+
+int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) {
+  if (throttled > 0) {
+    clean_ = 0;
+    if (startEpoch == epoch_ && current_ > 1) {  // one halving per burst: older calls do not count again
+      current_ = std::max(1, current_ / 2);
+      lowest_ = std::min(lowest_, current_);
+      ++epoch_;
+      ++decreases_;
+    }
+    return current_;
+  }
+  const std::size_t window = window_ > 0 ? window_ : static_cast<std::size_t>(current_);
+  if (++clean_ >= window && current_ < max_) {
+    ++current_;
+    peak_ = std::max(peak_, current_);
+    clean_ = 0;
+  }
+  return current_;
+}
+
+bool ConcurrencyGate::paced(std::size_t cost) {
+  if (rate_ <= 0) return true;
+  const auto now = std::chrono::steady_clock::now();
+  if (now < last_) return false;  // the Retry-After of the last hint has not passed
+  const double c = static_cast<double>(std::max<std::size_t>(1, cost));
+  // A bucket of one request's worth at most: the pace, not a burst after a quiet spell.
+  tokens_ = std::min(c, tokens_ + std::chrono::duration<double>(now - last_).count() * rate_);
+  last_ = now;
+  if (tokens_ + 1e-9 < c) return false;
+  tokens_ -= c;
+  return true;
+}
+
+bool ConcurrencyGate::enter(const std::function<bool()>& cancelled, std::uint64_t* epoch, std::size_t cost) {
+  std::unique_lock lk(mu_);
+  for (;;) {
+    if (cancelled && cancelled()) return false;
+    if (active_ < aimd_.current() && paced(cost)) break;
+    cv_.wait_for(lk, std::chrono::milliseconds(rate_ > 0 ? 5 : 20));
+  }
+  ++active_;
+  *epoch = aimd_.epoch();
+  return true;
+}
+
+void ConcurrencyGate::leave(std::uint64_t epoch, std::uint64_t throttled, RateHint hint) {
+  {
+    std::lock_guard lk(mu_);
+    --active_;
+    aimd_.finished(epoch, throttled);
+    // A bucket run dry refuses most of a batch; transient 429s refuse a few of it. Only the
+    // former tells the app's rate: at least kMinRefused and half of the answer refused.
+    if (hint.refused >= kMinRefused && 2 * hint.refused >= hint.of && hint.retryAfter.count() > 0) {
+      // A token bucket's Retry-After is the time its refill takes for the refused requests; the
+      // estimate errs high when the bucket held part of a token, so the lower of it and the pace
+      // so far (which rises again by 0.2% per unthrottled answer).
+      const double est = static_cast<double>(hint.refused) / (static_cast<double>(hint.retryAfter.count()) / 1000.0);
+      rate_ = rate_ > 0 ? std::min(rate_, est) : est;
+      tokens_ = 0;
+      last_ = std::max(last_, std::chrono::steady_clock::now() + hint.retryAfter);
+    } else if (throttled == 0 && rate_ > 0) {
+      rate_ *= 1.002;
+    }
+  }
+  cv_.notify_all();
+}
+
+double ConcurrencyGate::rate() const {
+  std::lock_guard lk(mu_);
+  return rate_;
+}
+
+int ConcurrencyGate::current() const {
+  std::lock_guard lk(mu_);
+  return aimd_.current();
+}
+int ConcurrencyGate::peak() const {
+  std::lock_guard lk(mu_);
+  return aimd_.peak();
+}
+std::uint64_t ConcurrencyGate::decreases() const {
+  std::lock_guard lk(mu_);
+  return aimd_.decreases();
+}
+
+}  // namespace photosync::sync

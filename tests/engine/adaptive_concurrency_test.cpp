@@ -1,0 +1,142 @@
+// The engine's adaptive concurrency (AIMD) as pure logic: a table of events → the concurrency,
+// and the gate the workers pass through, with threads but no provider.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+#include "adaptive_concurrency.h"
+
+namespace photosync::sync {
+namespace {
+
+struct Event {
+  bool fromBefore;          // the call began before the last halving (the epoch before)
+  std::uint64_t throttled;  // 429/503 it saw
+  int expected;             // the concurrency after it
+};
+
+void play(AimdController& c, const std::vector<Event>& events) {
+  for (std::size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE("event " + std::to_string(i));
+    ASSERT_TRUE(!events[i].fromBefore || c.epoch() > 0) << "no epoch before the first";
+    const std::uint64_t epoch = events[i].fromBefore ? c.epoch() - 1 : c.epoch();
+    EXPECT_EQ(c.finished(epoch, events[i].throttled), events[i].expected);
+  }
+}
+
+TEST(Aimd, AddsOneAfterEachCleanWindowUpToTheMaximum) {
+  AimdController c(4, 6, 2);
+  play(c, {{false, 0, 4}, {false, 0, 5}, {false, 0, 5}, {false, 0, 6}, {false, 0, 6}, {false, 0, 6}, {false, 0, 6}});
+  EXPECT_EQ(c.peak(), 6);
+  EXPECT_EQ(c.decreases(), 0u);
+}
+
+TEST(Aimd, HalvesOnAThrottleAndStartsTheWindowAgain) {
+  AimdController c(8, 16, 2);
+  play(c, {{false, 0, 8}, {false, 3, 4}, {false, 0, 4}, {false, 0, 5}, {false, 1, 2}, {false, 1, 1}, {false, 1, 1},
+           {false, 0, 1}, {false, 0, 2}});
+  EXPECT_EQ(c.lowest(), 1);
+  EXPECT_EQ(c.decreases(), 3u) << "never below one, and a throttle at one is no decrease";
+}
+
+TEST(Aimd, OneBurstHalvesOnceNotOncePerWorker) {
+  AimdController c(8, 16, 4);
+  // Four workers started in the same epoch all come back throttled: one halving.
+  const std::uint64_t e = c.epoch();
+  EXPECT_EQ(c.finished(e, 1), 4);
+  EXPECT_EQ(c.finished(e, 2), 4);
+  EXPECT_EQ(c.finished(e, 1), 4);
+  // A call that began after the halving and is throttled halves again.
+  EXPECT_EQ(c.finished(c.epoch(), 1), 2);
+  EXPECT_EQ(c.decreases(), 2u);
+}
+
+TEST(Aimd, ThrottleFromBeforeResetsTheWindowWithoutHalving) {
+  AimdController c(4, 8, 2);
+  play(c, {{false, 1, 2}, {false, 0, 2}, {true, 1, 2}, {false, 0, 2}, {false, 0, 3}});
+}
+
+TEST(Aimd, WindowDefaultsToTheCurrentConcurrency) {
+  AimdController c(2, 4);
+  play(c, {{false, 0, 2}, {false, 0, 3}, {false, 0, 3}, {false, 0, 3}, {false, 0, 4}});
+}
+
+TEST(Aimd, StartAboveTheMaximumIsTheMaximum) {
+  AimdController c(8, 4, 1);
+  EXPECT_EQ(c.current(), 8) << "the page's concurrency is never lowered by a smaller maximum";
+  AimdController d(0, 0, 1);
+  EXPECT_EQ(d.current(), 1);
+  EXPECT_EQ(d.finished(d.epoch(), 0), 1);
+}
+
+TEST(ConcurrencyGate, NeverLetsMoreThanTheControllerSaysAtOnce) {
+  ConcurrencyGate gate(2, 2, 1);
+  std::atomic<int> inside{0}, most{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 6; ++t)
+    threads.emplace_back([&] {
+      for (int k = 0; k < 50; ++k) {
+        std::uint64_t epoch = 0;
+        ASSERT_TRUE(gate.enter({}, &epoch));
+        const int now = ++inside;
+        int seen = most.load();
+        while (now > seen && !most.compare_exchange_weak(seen, now)) {
+        }
+        std::this_thread::yield();
+        --inside;
+        gate.leave(epoch, 0);
+      }
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_LE(most.load(), 2);
+  EXPECT_GE(most.load(), 1);
+  EXPECT_EQ(gate.peak(), 2);
+}
+
+TEST(ConcurrencyGate, ARateHintPausesAndThenPacesAtTheRateItImplies) {
+  ConcurrencyGate gate(4, 4, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  EXPECT_EQ(gate.rate(), 0.0) << "no pacing before the IdP throttled the rate";
+  // 20 refused with Retry-After 100 ms: a bucket refilling 200 per second.
+  gate.leave(e, 20, {20, std::chrono::milliseconds(100), 20});
+  EXPECT_DOUBLE_EQ(gate.rate(), 200.0);
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(gate.enter({}, &e, 20));  // after the Retry-After, then 20 sub-requests' worth: 100 ms more
+  const auto first = std::chrono::steady_clock::now() - t0;
+  EXPECT_GE(first, std::chrono::milliseconds(195));
+  gate.leave(e, 0);
+  EXPECT_GT(gate.rate(), 200.0) << "an unthrottled answer raises the pace a little";
+  // Transient 429s (a few of a batch, or fewer than five) tell nothing of the rate.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 2, {2, std::chrono::milliseconds(1250), 20});
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 1, {1, std::chrono::milliseconds(1250), 1});
+  EXPECT_GT(gate.rate(), 200.0);
+  EXPECT_LT(gate.rate(), 201.0);
+  // The next bucket run dry lowers it when it implies less, never raises it.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 20, {20, std::chrono::milliseconds(10), 20});
+  EXPECT_LT(gate.rate(), 201.0);
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 10, {10, std::chrono::milliseconds(1000), 12});
+  EXPECT_DOUBLE_EQ(gate.rate(), 10.0);
+  // A cancelled wait for the pace takes no place.
+  EXPECT_FALSE(gate.enter([] { return true; }, &e, 20));
+}
+
+TEST(ConcurrencyGate, ACancelledWaitTakesNoPlace) {
+  ConcurrencyGate gate(1, 1, 1);
+  std::uint64_t e1 = 0, e2 = 0;
+  ASSERT_TRUE(gate.enter({}, &e1));
+  EXPECT_FALSE(gate.enter([] { return true; }, &e2));
+  gate.leave(e1, 1);
+  EXPECT_EQ(gate.decreases(), 0u) << "already at one";
+  ASSERT_TRUE(gate.enter({}, &e2));
+  gate.leave(e2, 0);
+}
+
+}  // namespace
+}  // namespace photosync::sync
