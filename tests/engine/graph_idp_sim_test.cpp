@@ -381,31 +381,22 @@ TEST(GraphIdpSim, ConnectionTestWithACertificateInEitherForm) {
       << bogus.checks[0].detail;
 }
 
-// The engine with the real provider factory over idp-sim: first run, unchanged run with no $value
-// request, changed photos, removed photos.
-TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
-  IdpSim sim;
-  using namespace enginetest;
-  FakeAvatars avatars;
-  FakeState state;
-  FakeSettings settings;
-  FakeLogger logger;
-  FakeProgress progress;
-  FakeCancellation cancel;
-  hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
-  settings.pages["d1"] = sim.page();
-  sync::Engine engine(services, "photosync", providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
-  std::vector<hostapi::User> hostUsers;
-  for (const auto& u : sim.users()) {
-    hostapi::User h;
-    h.id = "h-" + u.at("index").serialize();
-    h.username = u.at("userPrincipalName").as_string();
-    h.directoryId = "d1";
-    h.externalId = u.at("id").as_string();
-    hostUsers.push_back(h);
-    avatars.addUser(h.id);
+/// The engine with the real provider factory over idp-sim's users (host ids "h-<index>" in
+/// directory d1), on fakes for the host services; run() is one whole sync run.
+struct EngineOverSim {
+  explicit EngineOverSim(IdpSim& sim) {
+    settings.pages["d1"] = sim.page();
+    for (const auto& u : sim.users()) {
+      hostapi::User h;
+      h.id = "h-" + u.at("index").serialize();
+      h.username = u.at("userPrincipalName").as_string();
+      h.directoryId = "d1";
+      h.externalId = u.at("id").as_string();
+      hostUsers.push_back(h);
+      avatars.addUser(h.id);
+    }
   }
-  auto run = [&] {
+  hostapi::SyncReport run() {
     hostapi::SyncContext ctx;
     ctx.directories = {hostapi::DirectoryInfo{"d1", "Sim", hostapi::DirectoryKind::kEntra}};
     ctx.progress = &progress;
@@ -413,7 +404,27 @@ TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
     engine.onSyncStarted(ctx);
     engine.onUsersSynced(ctx, hostUsers);
     return engine.onSyncFinished(ctx);
-  };
+  }
+
+  enginetest::FakeAvatars avatars;
+  enginetest::FakeState state;
+  enginetest::FakeSettings settings;
+  enginetest::FakeLogger logger;
+  enginetest::FakeProgress progress;
+  enginetest::FakeCancellation cancel;
+  hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
+  sync::Engine engine{services, "photosync", providers::makeDefaultProviderFactory(),
+                      sync::makeDefaultImageProcessor()};
+  std::vector<hostapi::User> hostUsers;
+};
+
+// The engine with the real provider factory over idp-sim: first run, unchanged run with no $value
+// request, changed photos, removed photos.
+TEST(GraphIdpSim, EngineRunsAgainstTheSimulator) {
+  IdpSim sim;
+  EngineOverSim over(sim);
+  auto run = [&] { return over.run(); };
+  auto& avatars = over.avatars;
   std::size_t withPhoto = 0;
   for (const auto& u : sim.users()) withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
 
@@ -450,36 +461,12 @@ TEST(GraphIdpSim, EngineAdaptsToTheThrottleModelAndRetriesThrottledSubRequests) 
   // runs dry and the page's concurrency of 4 is over the app's limit from the start.
   IdpSim sim({"--users", "300"});
   sim.post("/_admin/config", R"({"appConcurrency":2,"appRequestsPerWindow":200,"appWindowSeconds":2})");
-  using namespace enginetest;
-  FakeAvatars avatars;
-  FakeState state;
-  FakeSettings settings;
-  FakeLogger logger;
-  FakeProgress progress;
-  FakeCancellation cancel;
-  hostapi::HostServices services{&avatars, &state, &settings, &logger, nullptr, "test", "0"};
-  settings.pages["d1"] = sim.page();
-  sync::Engine engine(services, "photosync", providers::makeDefaultProviderFactory(), sync::makeDefaultImageProcessor());
-  std::vector<hostapi::User> hostUsers;
+  EngineOverSim over(sim);
+  auto& avatars = over.avatars;
   std::size_t withPhoto = 0;
-  for (const auto& u : sim.users()) {
-    hostapi::User h;
-    h.id = "h-" + u.at("index").serialize();
-    h.username = u.at("userPrincipalName").as_string();
-    h.directoryId = "d1";
-    h.externalId = u.at("id").as_string();
-    hostUsers.push_back(h);
-    avatars.addUser(h.id);
-    withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
-  }
-  ASSERT_EQ(hostUsers.size(), 300u);
-  hostapi::SyncContext ctx;
-  ctx.directories = {hostapi::DirectoryInfo{"d1", "Sim", hostapi::DirectoryKind::kEntra}};
-  ctx.progress = &progress;
-  ctx.cancellation = &cancel;
-  engine.onSyncStarted(ctx);
-  engine.onUsersSynced(ctx, hostUsers);
-  const auto report = engine.onSyncFinished(ctx);
+  for (const auto& u : sim.users()) withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
+  ASSERT_EQ(over.hostUsers.size(), 300u);
+  const auto report = over.run();
 
   std::string reasons;
   for (const auto& e : report.entries)
