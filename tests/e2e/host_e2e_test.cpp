@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "scim_call.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -321,17 +322,7 @@ TEST(HostE2E, PluginsThatThrowOrBlockAreReportedAndTheCoreSyncCompletes) {
   EXPECT_NE(log.find("thrower"), std::string::npos);
 }
 
-value scimCall(web::http::client::http_client& c, const web::http::method& m, const std::string& path,
-               const std::string& token, const std::string& body, int expectStatus) {
-  web::http::http_request req(m);
-  req.set_request_uri(path);
-  req.headers().add("Authorization", "Bearer " + token);
-  if (!body.empty()) req.set_body(body, "application/scim+json");
-  auto resp = c.request(req).get();
-  EXPECT_EQ(resp.status_code(), expectStatus) << m << " " << path;
-  std::string text = resp.extract_string(true).get();
-  return text.empty() ? value() : value::parse(text);
-}
+using e2e_scim::scimCall;
 
 TEST(HostE2E, ScimProvisioningCreatePatchDeactivateThenSync) {
   Host host;
