@@ -26,6 +26,21 @@
 
 namespace {
 
+/// A whole file's bytes.
+std::string readFileBytes(const char* path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  return bytes.str();
+}
+
+/// The unsigned little-endian number of `n` bytes at `at` (an ELF64 LSB header field).
+std::uint64_t littleEndian(const std::string& bytes, std::size_t at, int n) {
+  std::uint64_t v = 0;
+  for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(bytes.at(at + i));
+  return v;
+}
+
 using loadertest::addPlugin;
 using loadertest::manifestXml;
 using loadertest::TempDir;
@@ -170,10 +185,7 @@ TEST(PluginLoader, ReportsTheDlerrorOfAnElfThatFailsToLoad) {
   // A real module whose header names an OS ABI glibc does not load (EI_OSABI 97, ARM): the
   // host's checks pass, dlopen fails. (A module cut short was this test's file until the host
   // refused truncated files itself: dlopen of one can die of SIGBUS instead of failing.)
-  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::string module = bytes.str();
+  std::string module = readFileBytes(TEST_MODULE_GOOD);
   ASSERT_GT(module.size(), 64u);
   module[7] = static_cast<char>(97);
   writeFile(folder / "libtest.so", module);
@@ -671,15 +683,8 @@ TEST(CheckSharedObject, Table) {
 TEST(PluginLoader, AModuleTheDynamicLoaderCrashesOnIsRefusedAfterAProbe) {
   TempDir dir;
   const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
-  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::string module = bytes.str();
-  auto get = [&](std::size_t at, int n) {
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
-    return v;
-  };
+  std::string module = readFileBytes(TEST_MODULE_GOOD);
+  auto get = [&](std::size_t at, int n) { return littleEndian(module, at, n); };
   bool patched = false;
   for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
     const std::size_t ph = phoff + i * 56;
@@ -713,15 +718,8 @@ TEST(PluginLoader, AModuleTheDynamicLoaderGivesUpOnIsRefusedWithItsWords) {
 #endif
   TempDir dir;
   const auto folder = addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
-  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  std::string module = bytes.str();
-  auto get = [&](std::size_t at, int n) {
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
-    return v;
-  };
+  std::string module = readFileBytes(TEST_MODULE_GOOD);
+  auto get = [&](std::size_t at, int n) { return littleEndian(module, at, n); };
   // DT_RELA is a virtual address: map it to a file offset through the PT_LOAD that holds it.
   std::uint64_t rela = 0, relaCount = 0;
   const std::uint64_t phoff = get(32, 8), phnum = get(56, 2);
@@ -752,17 +750,10 @@ TEST(PluginLoader, AModuleTheDynamicLoaderGivesUpOnIsRefusedWithItsWords) {
 /// The real test module cut at several lengths: each is refused by the check and by the loader
 /// (before this check, dlopen of such a copy died of SIGBUS inside _dl_map_segments).
 TEST(CheckSharedObject, TruncatedCopiesOfARealModuleAreRefusedByTheLoader) {
-  std::ifstream in(TEST_MODULE_GOOD, std::ios::binary);
-  std::ostringstream bytes;
-  bytes << in.rdbuf();
-  const std::string module = bytes.str();
+  const std::string module = readFileBytes(TEST_MODULE_GOOD);
   ASSERT_GT(module.size(), 8192u);
   // Where the last PT_LOAD's bytes end (one byte short of it is still a truncation).
-  auto get = [&](std::size_t at, int n) {
-    std::uint64_t v = 0;
-    for (int i = n - 1; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(module.at(at + i));
-    return v;
-  };
+  auto get = [&](std::size_t at, int n) { return littleEndian(module, at, n); };
   std::uint64_t loadEnd = 0;
   for (std::uint64_t i = 0, phoff = get(32, 8); i < get(56, 2); ++i) {
     const std::size_t ph = phoff + i * 56;
