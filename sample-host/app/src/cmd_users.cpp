@@ -10,6 +10,7 @@
 #include "cli_support.h"
 #include "commands.h"
 #include "samplehost/sync/host_session.h"
+#include "samplehost/sync/user_status.h"
 
 namespace samplehost::app {
 namespace {
@@ -27,19 +28,12 @@ struct PluginAnswer {
 };
 
 PluginAnswer askPlugin(const sync::PluginSlot& slot, const std::string& directoryId, const std::string& userId) {
+  sync::PluginUserStatus r = sync::askUserStatus(slot, directoryId, {userId}, kPluginCallTimeout);
   PluginAnswer out;
-  out.pluginKey = slot.key;
-  if (slot.userStatusQuery == nullptr) return out;
-  out.supported = true;
-  auto result = std::make_shared<hostapi::Result<std::vector<hostapi::UserStatus>>>(hostapi::internalError("not called"));
-  hostapi::UserStatusQuery* q = slot.userStatusQuery;
-  auto calls = slot.calls ? slot.calls : std::make_shared<hostapi::host::PluginCalls>();
-  auto o = calls->call("userStatus", [q, directoryId, userId, result] { *result = q->userStatus(directoryId, {userId}); },
-                       kPluginCallTimeout);
-  if (!o.ok()) out.error = o.detail;
-  else if (!*result) out.error = result->status().toString();
-  else if (result->value().size() != 1) out.error = "the plugin answered for " + std::to_string(result->value().size()) + " users, not 1";
-  else out.status = std::move(result->value().front());
+  out.pluginKey = r.pluginKey;
+  out.supported = r.supported;
+  out.error = r.error;
+  if (r.supported && r.error.empty()) out.status = std::move(r.users.front());
   return out;
 }
 
