@@ -383,6 +383,21 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
   if (changes.empty())
     return usage(err, kName,
                  "nothing to set: give KEY=VALUE, --secret, --unset, --use-directory-connection or --copy-connection");
+  // A mirrored field given here: say what it means for where the page's credentials come from.
+  if (auto before = st.pluginSettings(plugin, d.id, *pageKey); before && mirrors) {
+    const store::ConnectionChoice after = store::connectionChoice(mirrors, mergedValues(*before, changes));
+    for (const auto& c : changes) {
+      if (!c.value || !mirrors->mirrorOf(c.key) || a.flag("copy-connection")) continue;
+      if (after.useDirectory)
+        err << "note: " << c.key << " is saved on the page but not used while it uses directory '" << d.name
+            << "''s connection (--use-directory-connection off uses the page's own)\n";
+      else if (!after.chosen)
+        err << "note: " << c.key << " mirrors the directory's " << mirrors->mirrorOf(c.key)->connectionKey
+            << "; giving it here gives the page credentials of its own (--use-directory-connection on keeps "
+               "the directory's)\n";
+      break;
+    }
+  }
   // The plugin checks what it is about to be given, as a settings form would before saving.
   if (auto saved = st.pluginSettings(plugin, d.id, *pageKey); saved) {
     std::unique_ptr<sync::HostSession> session;
