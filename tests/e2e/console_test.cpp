@@ -108,8 +108,10 @@ struct Console {
   }
   ~Console() {
     if (serve) {
+      // SIGTERM stops it cleanly (a console sync cancelled and waited for): exit 0, and under the
+      // sanitizers no report.
       serve->kill(SIGTERM);
-      serve->wait();
+      EXPECT_EQ(serve->wait(), 0) << e2e::readFile(tmp.path() + "/serve.err");
     }
   }
 

@@ -913,7 +913,12 @@ struct ConsoleApi::Impl {
       cb.warning = [this](const std::string& message) {
         session.log().error("console sync", {{"reason", message}});
       };
-      auto report = app::runHostSync(session, request, cancel, cb);
+      hostapi::Result<sync::RunReport> report = hostapi::internalError("the sync ended abnormally; see the host's log");
+      try {
+        report = app::runHostSync(session, request, cancel, cb);
+      } catch (...) {
+        // runHostSync does not throw; should it ever, the run ends here, not the serve process.
+      }
       std::lock_guard l(job.mu);
       job.state = "finished";
       job.finishedAt = nowMs();
