@@ -160,14 +160,17 @@ function renderPluginPage(panel, dir, page) {
   const testOut = h('div', {id: 'test-result', 'aria-live': 'polite'});
   panel.appendChild(h('h2', null, page.title));
   if (page.pluginName) panel.appendChild(h('p', {class: 'lead'}, `Provided by the plugin ${page.pluginName}.`));
+  const choice = connectionChoice(dir, page, form);
   panel.appendChild(h('form', {id: 'page-form', novalidate: true, onsubmit: async (ev) => {
     ev.preventDefault();
     clear(status);
     form.clearErrors();
     save.disabled = true;
     const body = form.collect();
+    if (choice && choice.changed()) body.connection = {useDirectory: choice.useDirectory()};
     try {
       await api.put(base, body);
+      if (choice) choice.saved();
       form.secretsSaved(Object.keys(body.secrets));
       status.appendChild(notice('ok', 'Saved.'));
     } catch (e) {
@@ -178,7 +181,7 @@ function renderPluginPage(panel, dir, page) {
     } finally {
       save.disabled = false;
     }
-  }}, form.element, status, h('div', {class: 'actions'}, save, testBtn)));
+  }}, choice ? choice.element : null, form.element, status, h('div', {class: 'actions'}, save, testBtn)));
   panel.appendChild(testOut);
   testBtn.addEventListener('click', async () => {
     clear(testOut);
@@ -205,4 +208,39 @@ function testResult(r) {
       h('span', {class: 'step-name'}, s.name || s.step || ''),
       s.detail ? h('span', {class: 'step-detail'}, s.detail) : null))),
     r.message ? h('p', {class: 'caption'}, r.message) : null);
+}
+
+// "Use this directory's connection" (host-api 1.3): a page whose fields mirror the directory's
+// connection settings offers the choice; while the directory's is used the mirrored fields are
+// hidden (the host fills them from the connection at run time, so a secret is entered once).
+function connectionChoice(dir, page, form) {
+  const c = page.connection;
+  const mirrored = (page.fields || []).filter((f) => f.mirrors || f.connection).map((f) => f.key);
+  if (!c || !c.mirrors || !mirrored.length) return null;
+  let saved = !!c.useDirectory;
+  const name = `conn-${page.plugin}-${page.page}`;
+  const useDir = h('input', {type: 'radio', name, id: `${name}-directory`, value: 'directory', checked: saved});
+  const own = h('input', {type: 'radio', name, id: `${name}-page`, value: 'page', checked: !saved});
+  const note = h('p', {class: 'caption', id: `${name}-note`});
+  const draw = () => {
+    form.suppress(useDir.checked ? mirrored : []);
+    note.textContent = useDir.checked
+      ? `The sign-in fields are read from the connection of "${dir.name}" whenever the plugin runs: enter a secret once there, and a rotation applies here too.`
+      : 'This page signs in with its own credentials below (for example a separate app registration with only the photo permission).';
+  };
+  useDir.addEventListener('change', draw);
+  own.addEventListener('change', draw);
+  draw();
+  const element = h('fieldset', {class: 'connection-choice', dataset: {connectionChoice: useDir.checked ? 'directory' : 'page'}, 'aria-describedby': `${name}-note`},
+    h('legend', {class: 'field-label'}, 'Credentials'),
+    h('div', {class: 'toggle-row'}, useDir, h('label', {for: useDir.id}, 'Use this directory\'s connection')),
+    h('div', {class: 'toggle-row'}, own, h('label', {for: own.id}, 'This page\'s own credentials')),
+    note);
+  for (const r of [useDir, own]) r.addEventListener('change', () => { element.dataset.connectionChoice = useDir.checked ? 'directory' : 'page'; });
+  return {
+    element,
+    useDirectory: () => useDir.checked,
+    changed: () => useDir.checked !== saved || !c.chosen,
+    saved: () => { saved = useDir.checked; c.chosen = true; },
+  };
 }

@@ -96,9 +96,11 @@ export function renderFields(fields, values = {}, secretsSet = {}, opts = {}) {
     element.appendChild(row);
   }
 
+  let suppressed = new Set();  // fields another choice stands in for (the directory's connection)
+
   function visible(key, depth = 0) {
     const r = rows.get(key);
-    if (!r) return false;
+    if (!r || suppressed.has(key)) return false;
     const sw = r.field.shownWhen;
     if (!sw || !sw.field) return true;
     if (depth > 16) return true;
@@ -143,7 +145,7 @@ export function renderFields(fields, values = {}, secretsSet = {}, opts = {}) {
     let first = null;
     for (const e of errors || []) {
       const r = rows.get(e.field);
-      if (!r) { loose.push(e.field ? `${e.field}: ${e.message}` : e.message); continue; }
+      if (!r || suppressed.has(e.field)) { loose.push(e.field ? `${r ? r.field.label : e.field}: ${e.message}` : e.message); continue; }
       r.row.hidden = false;
       r.error.hidden = false;
       if (r.error.firstChild) r.error.appendChild(h('br'));
@@ -174,5 +176,11 @@ export function renderFields(fields, values = {}, secretsSet = {}, opts = {}) {
     }
   }
 
-  return {element, collect, showErrors, clearErrors, secretsSaved, refresh, rows};
+  /** Hides `keys` (and leaves them out of collect()) until called again with others. */
+  function suppress(keys) {
+    suppressed = new Set(keys);
+    refresh();
+  }
+
+  return {element, collect, showErrors, clearErrors, secretsSaved, refresh, suppress, rows};
 }
