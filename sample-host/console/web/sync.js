@@ -32,7 +32,7 @@ function renderProgress(box, p) {
   }
   const title = p.state === 'running' ? (p.dryRun ? 'Dry run in progress' : 'Sync in progress')
     : `${p.dryRun ? 'Dry run' : 'Sync'} finished: ${p.status || ''}`;
-  box.appendChild(h('h3', {id: 'sync-state', dataset: {state: p.state, status: p.status || ''}}, title));
+  box.appendChild(h('h3', {id: 'sync-state', dataset: {state: p.state, status: p.status || '', run: p.runId || ''}}, title));
   for (const d of p.directories || []) box.appendChild(bar(`dir-${d.id}`, `Import: ${d.name}`, d.done || 0, d.total || 0, d.phase));
   for (const ph of p.phases || []) box.appendChild(bar(`phase-${ph.name}`, `Plugin work: ${ph.name}`, ph.done || 0, ph.total || 0, p.state === 'finished' ? 'done' : ''));
   if (p.error) box.appendChild(notice('error', p.error));
@@ -55,6 +55,7 @@ export async function render(main) {
   let timer = null;
   let stopped = false;
   let lastState = '';
+  let expectRun = '';  // the run this page started: polled until the progress is about it
   const loadHistory = async () => {
     try {
       const r = await api.get('/api/runs?limit=50');
@@ -74,7 +75,7 @@ export async function render(main) {
     }
     if (stopped) return;
     renderProgress(progressBox, p);
-    const running = p.state === 'running';
+    const running = p.state === 'running' || (expectRun !== '' && p.runId !== expectRun);
     runNow.disabled = running;
     dryRun.disabled = running;
     if (lastState === 'running' && !running) loadHistory();
@@ -86,7 +87,8 @@ export async function render(main) {
     runNow.disabled = true;
     dryRun.disabled = true;
     try {
-      await api.post('/api/sync', {dryRun: dry});
+      const r = await api.post('/api/sync', {dryRun: dry});
+      expectRun = (r && r.runId) || '';
       lastState = 'running';
     } catch (e) {
       status.appendChild(notice('error', e.message));

@@ -26,7 +26,7 @@ export async function render(main, offset = 0) {
       const cell = h('td', {class: 'photo-status'}, h('span', {class: 'caption'}, '…'));
       statusCells.set(u.id, cell);
       const thumb = u.avatarUrl
-        ? h('img', {class: 'avatar', src: u.avatarUrl, alt: '', width: 40, height: 40, loading: 'lazy', dataset: {user: u.id}})
+        ? h('img', {class: 'avatar', src: u.avatarUrl, alt: '', width: 40, height: 40, dataset: {user: u.id}})
         : h('span', {class: 'avatar avatar-default', 'aria-hidden': 'true'}, initials(u.displayName || u.username));
       return h('tr', {dataset: {user: u.id, username: u.username}},
         h('td', null, thumb),
