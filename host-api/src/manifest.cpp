@@ -367,9 +367,11 @@ class ManifestReader {
       checkShape(settings, {}, {"page"});
       std::set<std::string> pageKeys;
       for (pugi::xml_node p : settings.children("page")) {
-        PageDescriptor page = readPage(p);
+        PageConnection connection;
+        PageDescriptor page = readPage(p, m.apiMax, connection);
         if (!pageKeys.insert(page.key).second)
           failValue(p.attribute("key"), "duplicate page key \"" + page.key + "\"");
+        if (!connection.mirrors.empty()) m.connections.push_back(std::move(connection));
         m.pages.push_back(std::move(page));
       }
     }
@@ -394,7 +396,7 @@ class ManifestReader {
     return p;
   }
 
-  PageDescriptor readPage(const pugi::xml_node& n) const {
+  PageDescriptor readPage(const pugi::xml_node& n, ApiVersion apiMax, PageConnection& connection) const {
     checkShape(n, {"key", "kind", "title"}, {"field"});
     PageDescriptor page;
     pugi::xml_attribute key = requiredAttr(n, "key");
@@ -417,6 +419,24 @@ class ManifestReader {
       if (page.field(field.key))
         failValue(f.attribute("key"), "duplicate field key \"" + field.key + "\" in page \"" +
                                           page.key + "\"");
+      if (pugi::xml_attribute mirror = f.attribute("connection")) {
+        // 1.3: the field mirrors a directory connection setting. A plugin that says it was built
+        // for an older host could not read the host's credential source (connection.h).
+        if (apiMax < ApiVersion{1, 3})
+          fail(mirror, "attribute 'connection' needs <host-api max=\"1.3\"> or later (this "
+                       "manifest's max is " + versionText(apiMax) + ")");
+        const std::string target = mirror.value();
+        if (!isSettingKey(target))
+          failValue(mirror, "connection key \"" + target + "\" of field \"" + field.key +
+                                "\" is not valid: use letters, digits, '_', '.' and '-', "
+                                "starting with a letter");
+        for (const auto& other : connection.mirrors)
+          if (other.connectionKey == target)
+            failValue(mirror, "fields \"" + other.fieldKey + "\" and \"" + field.key +
+                                  "\" both mirror connection key \"" + target + "\"");
+        connection.pageKey = page.key;
+        connection.mirrors.push_back({field.key, target});
+      }
       page.fields.push_back(std::move(field));
       shownWhenNodes.push_back(f.child("shown-when"));
     }
@@ -464,7 +484,7 @@ class ManifestReader {
   }
 
   FieldDescriptor readField(const pugi::xml_node& n) const {
-    checkShape(n, {"key", "type", "label", "default", "required", "min", "max"},
+    checkShape(n, {"key", "type", "label", "default", "required", "min", "max", "connection"},
                {"caption", "option", "shown-when"});
     FieldDescriptor f;
     pugi::xml_attribute key = requiredAttr(n, "key");

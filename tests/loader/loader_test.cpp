@@ -100,7 +100,7 @@ TEST(PluginLoader, RefusesApiMajorTwo) {
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_API2);
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 2.0, "
-                             "supported version is 1.2."));
+                             "supported version is 1.3."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -108,8 +108,8 @@ TEST(PluginLoader, RefusesNewerMinor) {
   TempDir dir;
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_MINOR_NEWER);
   const std::string msg = refusalOf(dir.path());
-  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.3, "
-                             "supported version is 1.2."));
+  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.4, "
+                             "supported version is 1.3."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -216,11 +216,11 @@ TEST(PluginLoader, RefusesDuplicateKeyByName) {
 TEST(PluginLoader, RefusesManifestWhoseHostApiRangeExcludesThisHost) {
   TempDir dir;
   const auto folder = dir.path() / "p";
-  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.3", "1.3"));
+  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.4", "1.4"));
   std::filesystem::copy_file(TEST_MODULE_GOOD, folder / "libtest.so");
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr((folder / "plugin.xml").string() +
-                             ": plugin 'testplugin' supports host API 1.3 to 1.3, this host has 1.2"));
+                             ": plugin 'testplugin' supports host API 1.4 to 1.4, this host has 1.3"));
 }
 
 TEST(PluginLoader, RefusesAManifestOfAnotherInterface) {

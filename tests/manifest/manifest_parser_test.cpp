@@ -430,3 +430,58 @@ TEST(ManifestParser, HostileInputNeverCrashes) {
 
 }  // namespace
 }  // namespace hostapi
+
+namespace hostapi {
+namespace {
+
+/// withFields() on a manifest that says it was built for host-api 1.3.
+std::string withFields13(const std::string& fields) {
+  std::string s = withFields(fields);
+  const std::string from = "<host-api min=\"1.0\" max=\"1.0\"/>";
+  s.replace(s.find(from), from.size(), "<host-api min=\"1.0\" max=\"1.3\"/>");
+  return s;
+}
+
+TEST(ManifestConnection, MirroredFieldsAreCollectedPerPageInPageOrder) {
+  auto r = parseManifest(withFields13("      <field key=\"syncPhotos\" type=\"toggle\" label=\"S\"/>\n"
+                                      "      <field key=\"tenant\" type=\"text\" label=\"T\" connection=\"tenantId\"/>\n"
+                                      "      <field key=\"secret\" type=\"secret\" label=\"C\" connection=\"clientSecret\"/>\n"),
+                         "test.xml");
+  ASSERT_TRUE(r.isOk()) << r.status().message();
+  ASSERT_EQ(r.value().connections.size(), 1u);
+  const PageConnection* c = r.value().connectionOf("p");
+  ASSERT_NE(c, nullptr);
+  ASSERT_EQ(c->mirrors.size(), 2u);
+  EXPECT_EQ(c->mirrors[0].fieldKey, "tenant");
+  EXPECT_EQ(c->mirrors[0].connectionKey, "tenantId");
+  EXPECT_EQ(c->mirrors[1].fieldKey, "secret");
+  EXPECT_EQ(c->mirrors[1].connectionKey, "clientSecret");
+  EXPECT_EQ(c->mirrorOf("syncPhotos"), nullptr);
+  EXPECT_EQ(r.value().connectionOf("other"), nullptr);
+  // The page descriptor itself is unchanged (its layout crosses the plugin boundary).
+  EXPECT_EQ(r.value().pages.at(0).fields.size(), 3u);
+}
+
+TEST(ManifestConnection, APageWithoutMirrorsHasNoEntry) {
+  auto r = parseManifest(withFields13("      <field key=\"a\" type=\"text\" label=\"A\"/>\n"), "test.xml");
+  ASSERT_TRUE(r.isOk()) << r.status().message();
+  EXPECT_TRUE(r.value().connections.empty());
+  EXPECT_EQ(r.value().connectionOf("p"), nullptr);
+}
+
+TEST(ManifestConnection, MistakesAreLocated) {
+  const ErrorCase cases[] = {
+      {"needs host-api 1.3", withFields("      <field key=\"a\" type=\"text\" label=\"A\" connection=\"tenantId\"/>\n"),
+       "8:44", "attribute 'connection' needs <host-api max=\"1.3\"> or later (this manifest's max is 1.0)"},
+      {"bad key", withFields13("      <field key=\"a\" type=\"text\" label=\"A\" connection=\"9x\"/>\n"), "8:56",
+       "connection key \"9x\" of field \"a\" is not valid"},
+      {"two fields, one key",
+       withFields13("      <field key=\"a\" type=\"text\" label=\"A\" connection=\"tenantId\"/>\n"
+                    "      <field key=\"b\" type=\"text\" label=\"B\" connection=\"tenantId\"/>\n"),
+       "9:56", "fields \"a\" and \"b\" both mirror connection key \"tenantId\""},
+  };
+  for (const auto& c : cases) expectError(c);
+}
+
+}  // namespace
+}  // namespace hostapi

@@ -246,3 +246,39 @@ TEST(PhotoSyncManifest, PermissionsNameLeastPrivilege) {
 
 }  // namespace
 }  // namespace hostapi
+
+namespace hostapi {
+namespace {
+
+// Since host-api 1.3: the Entra and Google pages mirror every connection field the host's own
+// directory settings have (sample-host/app/src/directory_keys.cpp), under the same key, so the
+// host can fill them from the directory; SCIM shares nothing (the host's SCIM directory holds
+// only the token the IdP presents to the host, which the plugin never needs).
+TEST(PhotoSyncManifest, EntraAndGooglePagesMirrorTheirDirectoryConnection) {
+  const Manifest& m = photoSync();
+  struct Case {
+    const char* page;
+    std::vector<std::string> keys;
+  };
+  const Case cases[] = {
+      {"entra", {"tenantId", "clientId", "credentialType", "clientSecret", "certificatePem", "privateKeyPem",
+                 "authorityHost", "graphEndpoint"}},
+      {"google", {"serviceAccountKey", "adminEmail", "customer", "apiEndpoint"}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.page);
+    const PageConnection* conn = m.connectionOf(c.page);
+    ASSERT_NE(conn, nullptr);
+    std::vector<std::string> fields, targets;
+    for (const auto& mirror : conn->mirrors) {
+      fields.push_back(mirror.fieldKey);
+      targets.push_back(mirror.connectionKey);
+    }
+    EXPECT_EQ(fields, c.keys);
+    EXPECT_EQ(targets, c.keys);
+  }
+  EXPECT_EQ(m.connectionOf("scim"), nullptr);
+}
+
+}  // namespace
+}  // namespace hostapi

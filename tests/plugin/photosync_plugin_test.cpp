@@ -167,7 +167,7 @@ TEST(PhotoSyncModule, LoadsThroughTheHostLoader) {
   ASSERT_TRUE(r->moduleInfo().has_value());
   EXPECT_EQ(r->moduleInfo()->key, "photosync");
   EXPECT_EQ(r->moduleInfo()->apiMajor, 1u);
-  EXPECT_EQ(r->moduleInfo()->apiMinor, 2u);
+  EXPECT_EQ(r->moduleInfo()->apiMinor, 3u);
   EXPECT_EQ(r->manifest()->version, r->moduleInfo()->version)
       << "the manifest and the module disagree on the plugin's version";
   EXPECT_EQ(r->plugin()->key(), "photosync");

@@ -370,6 +370,12 @@ RunControl* PluginRecord::runControl() const noexcept {
   return dynamic_cast<RunControl*>(plugin_.get());
 }
 
+UserStatusQuery* PluginRecord::userStatusQuery() const noexcept {
+  // The same rule as runControl(), from 1.3 on.
+  if (!plugin_ || !info_ || (info_->apiMajor == 1 && info_->apiMinor < 3)) return nullptr;
+  return dynamic_cast<UserStatusQuery*>(plugin_.get());
+}
+
 std::string PluginRecord::key() const {
   if (manifest_) return manifest_->key;
   return folder_.filename().string();

@@ -1,6 +1,7 @@
 // Everything a plugin may see of a host, in one include.
 #pragma once
 
+#include "hostapi/connection.h"
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
 #include "hostapi/plugin_abi.h"
@@ -10,4 +11,5 @@
 #include "hostapi/settings.h"
 #include "hostapi/status.h"
 #include "hostapi/user.h"
+#include "hostapi/user_status.h"
 #include "hostapi/version.h"

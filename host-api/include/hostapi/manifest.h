@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hostapi/connection.h"
 #include "hostapi/settings.h"
 #include "hostapi/settings_validation.h"
 #include "hostapi/status.h"
@@ -41,6 +42,17 @@ struct Manifest {
   std::string module;    // module file name, relative to the manifest's folder
   std::vector<Permission> permissions;
   std::vector<PageDescriptor> pages;
+  /// Since 1.3: per page, the fields that mirror the directory's connection settings (a page
+  /// with none has no entry). Kept beside `pages`, not in PageDescriptor, whose layout crosses
+  /// the plugin boundary (settingsPages()) and stays as 1.0 made it.
+  std::vector<PageConnection> connections;
+
+  /// The mirrors of page `pageKey`; null when it has none.
+  const PageConnection* connectionOf(std::string_view pageKey) const {
+    for (const auto& c : connections)
+      if (c.pageKey == pageKey) return &c;
+    return nullptr;
+  }
 };
 
 /// Parses manifest XML. `sourceName` names the input in errors. Every error's message reads

@@ -11,10 +11,15 @@
 //      Plugin: a run's outcome, the report outcomes that are routine, and the changes a plugin's
 //      guards held for an admin (list, confirm, refuse). Found by dynamic_cast only on modules
 //      built against 1.2 or later; nothing a 1.0 or 1.1 module exchanges changed.
+// 1.3: a page may use its directory's connection (connection.h: the manifest's
+//      <field connection="..."> mirrors, the host's credential source in PageValues under '@'
+//      keys, credentialPhrase for error messages), and UserStatusQuery (user_status.h), an
+//      optional interface like RunControl found only on modules built against 1.3 or later: a
+//      user's last outcome, reason, time checked and version tag. No 1.0 struct or vtable changed.
 #pragma once
 
 #define HOSTAPI_VERSION_MAJOR 1
-#define HOSTAPI_VERSION_MINOR 2
+#define HOSTAPI_VERSION_MINOR 3
 
 namespace hostapi {
 

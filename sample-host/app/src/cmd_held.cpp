@@ -1,45 +1,19 @@
 // `sample-host held list|confirm|refuse`: the changes a guard held back for an admin's decision,
 // the host's own (deactivations the mass-deactivation guard held, store::HeldDeactivation) and
 // each loaded plugin's (hostapi::RunControl::heldChanges / decideHeld, since host-api 1.2).
-// Plugin calls are contained like every other (PluginCalls with a deadline). Decisions are taken
+// The reading and deciding is shared with the admin console (held_changes.h). Decisions are taken
 // only between runs: the command holds the data directory's sync lock while it works.
-#include <chrono>
-#include <memory>
-
 #include "cli_support.h"
 #include "commands.h"
-#include "samplehost/sync/hook_runner.h"
+#include "held_changes.h"
 #include "samplehost/sync/host_session.h"
 
 namespace samplehost::app {
 namespace {
 
 constexpr const char* kName = "held";
-constexpr std::chrono::seconds kPluginCallTimeout{60};
 
 std::string runsText(std::uint32_t n) { return std::to_string(n) + (n == 1 ? " run" : " runs"); }
-
-/// One plugin's held changes, or why they could not be read.
-struct PluginHeld {
-  std::string pluginKey;
-  std::vector<hostapi::HeldChange> held;
-  std::string error;
-};
-
-PluginHeld readPluginHeld(const sync::PluginSlot& slot, const std::string& directoryId) {
-  PluginHeld out;
-  out.pluginKey = slot.key;
-  auto result = std::make_shared<hostapi::Result<std::vector<hostapi::HeldChange>>>(
-      hostapi::internalError("not called"));
-  hostapi::RunControl* rc = slot.runControl;
-  auto call = slot.calls ? slot.calls : std::make_shared<hostapi::host::PluginCalls>();
-  auto o = call->call("heldChanges", [rc, directoryId, result] { *result = rc->heldChanges(directoryId); },
-                      kPluginCallTimeout);
-  if (!o.ok()) out.error = o.detail;
-  else if (!*result) out.error = result->status().toString();
-  else out.held = std::move(result->value());
-  return out;
-}
 
 std::string directoryNameOf(store::Store& st, const std::string& id) {
   auto d = st.directory(id);
@@ -49,16 +23,15 @@ std::string directoryNameOf(store::Store& st, const std::string& id) {
 int list(sync::HostSession& session, const std::optional<store::Directory>& dir, bool json, std::ostream& out,
          std::ostream& err) {
   auto& st = session.store();
-  auto host = st.heldDeactivations(dir ? std::optional<std::string>(dir->id) : std::nullopt);
-  if (!host) return fail(err, kName, host.status());
-  std::vector<PluginHeld> plugins;
-  for (const auto& slot : session.plugins())
-    if (slot.runControl) plugins.push_back(readPluginHeld(slot, dir ? dir->id : std::string()));
+  auto listing = listHeld(session, dir ? dir->id : std::string());
+  if (!listing) return fail(err, kName, listing.status());
+  const auto& host = listing->host;
+  const auto& plugins = listing->plugins;
   bool anyError = false;
   if (json) {
     out << "{\"deactivations\":[";
     bool first = true;
-    for (const auto& h : *host) {
+    for (const auto& h : host) {
       out << (first ? "" : ",") << "{\"directory\":" << jsonQuote(h.directoryName)
           << ",\"directoryId\":" << jsonQuote(h.directoryId) << ",\"userId\":" << jsonQuote(h.userId)
           << ",\"username\":" << jsonQuote(h.username) << ",\"change\":\"deactivate the user\""
@@ -90,10 +63,10 @@ int list(sync::HostSession& session, const std::optional<store::Directory>& dir,
     out << "]}\n";
     return anyError ? kExitFailure : kExitOk;
   }
-  std::size_t total = host->size();
-  if (!host->empty()) {
-    out << "Held deactivations (host import), " << host->size() << ":\n";
-    for (const auto& h : *host)
+  std::size_t total = host.size();
+  if (!host.empty()) {
+    out << "Held deactivations (host import), " << host.size() << ":\n";
+    for (const auto& h : host)
       out << "  " << h.directoryName << "  " << h.username << "  deactivate the user — " << h.reason << " (since "
           << formatTime(h.firstHeldAtUnixMs) << ", " << runsText(h.runsSeen) << ")\n";
   }
@@ -119,64 +92,32 @@ int list(sync::HostSession& session, const std::optional<store::Directory>& dir,
 
 int decide(sync::HostSession& session, const store::Directory& dir, bool confirm, const CommandLine& a,
            std::ostream& out, std::ostream& err) {
-  auto& st = session.store();
   const bool all = a.flag("all");
   const auto named = allValues(a, "user");
   if (all == !named.empty()) return usage(err, kName, "give either --user USER (repeatable) or --all");
   // Users are named by username (or host id) within the directory.
-  std::vector<std::string> ids;
-  for (const auto& u : named) {
-    auto byName = st.userByUsername(dir.id, u);
-    if (byName && byName->has_value()) {
-      ids.push_back((*byName)->id);
-      continue;
-    }
-    auto byId = st.user(u);
-    if (byId && byId->directoryId == dir.id) {
-      ids.push_back(byId->id);
-      continue;
-    }
-    return fail(err, kName, "no user \"" + u + "\" in directory " + dir.name);
-  }
-  bool anyError = false;
-  std::uint64_t decided = 0;
-  auto host = st.decideHeldDeactivations(dir.id, ids, confirm);
-  if (!host) return fail(err, kName, host.status());
-  const std::uint64_t hostDecided = host->applied + host->refused;
-  decided += hostDecided;
+  auto ids = heldUserIds(session.store(), dir, named);
+  if (!ids) return fail(err, kName, ids.status().message());
+  auto decided = decideHeld(session, dir, *ids, confirm);
+  if (!decided) return fail(err, kName, decided.status());
+  const std::uint64_t hostDecided = decided->hostApplied + decided->hostRefused;
   if (hostDecided > 0 || all)
     out << "host: " << hostDecided << " held deactivation" << (hostDecided == 1 ? "" : "s") << " "
         << (confirm ? "confirmed (users deactivated)" : "refused (users kept active)") << "\n";
-  for (const auto& slot : session.plugins()) {
-    if (!slot.runControl) continue;
-    auto result = std::make_shared<hostapi::Result<hostapi::HeldDecisionResult>>(hostapi::internalError("not called"));
-    hostapi::RunControl* rc = slot.runControl;
-    const auto decision = confirm ? hostapi::HeldDecision::kConfirm : hostapi::HeldDecision::kRefuse;
-    const std::string directoryId = dir.id;
-    auto calls = slot.calls ? slot.calls : std::make_shared<hostapi::host::PluginCalls>();
-    auto o = calls->call("decideHeld",
-                         [rc, directoryId, ids, decision, result] { *result = rc->decideHeld(directoryId, ids, decision); },
-                         kPluginCallTimeout);
-    if (!o.ok() || !*result) {
-      anyError = true;
-      out << "plugin " << slot.key << ": the decision failed: "
-          << (!o.ok() ? o.detail : result->status().toString()) << "\n";
+  for (const auto& p : decided->plugins) {
+    if (!p.error.empty()) {
+      out << "plugin " << p.pluginKey << ": the decision failed: " << p.error << "\n";
       continue;
     }
-    const auto& r = result->value();
-    decided += r.applied + r.refused;
-    if (r.applied + r.refused > 0 || all || !r.errors.empty())
-      out << "plugin " << slot.key << ": " << r.applied << " applied, " << r.refused << " refused\n";
-    for (const auto& e : r.errors) {
-      anyError = true;
-      out << "plugin " << slot.key << ": " << e << "\n";
-    }
+    if (p.applied + p.refused > 0 || all || !p.errors.empty())
+      out << "plugin " << p.pluginKey << ": " << p.applied << " applied, " << p.refused << " refused\n";
+    for (const auto& e : p.errors) out << "plugin " << p.pluginKey << ": " << e << "\n";
   }
-  if (!all && decided == 0) {
+  if (!all && decided->decided == 0) {
     out << "nothing was held for the users named in " << dir.name << "\n";
     return kExitFailure;
   }
-  return anyError ? kExitFailure : kExitOk;
+  return decided->anyError ? kExitFailure : kExitOk;
 }
 
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {

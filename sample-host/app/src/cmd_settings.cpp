@@ -6,6 +6,7 @@
 #include "cli_support.h"
 #include "commands.h"
 #include "directory_keys.h"
+#include "host_keys.h"
 #include "hostapi/manifest.h"
 #include "samplehost/store/logger.h"
 #include "samplehost/sync/hook_runner.h"
@@ -15,26 +16,6 @@ namespace samplehost::app {
 namespace {
 
 constexpr const char* kName = "settings";
-
-/// Host settings an admin may set, with the values accepted.
-struct HostKey {
-  const char* key;
-  const char* help;
-  bool isSwitch;
-  long long min = 0, max = 0;  // whole seconds, for the others
-};
-const HostKey kHostKeys[] = {
-    {"userPhotos", "the host-wide User Photos switch: on|off (default off)", true},
-    {"hookTimeoutSeconds", "how long onSyncStarted/onUsersSynced may block before abandoned, 1-3600 (default 30)",
-     false, 1, 3600},
-    {"hookFinishTimeoutSeconds", "how long onSyncFinished may take, 1-86400 (default 3600)", false, 1, 86400},
-};
-
-std::optional<std::string> normaliseSwitch(const std::string& v) {
-  if (v == "on" || v == "true" || v == "yes" || v == "1") return std::string("true");
-  if (v == "off" || v == "false" || v == "no" || v == "0") return std::string("false");
-  return std::nullopt;
-}
 
 int hostGet(store::Store& st, const CommandLine& a, std::ostream& out, std::ostream& err) {
   auto all = st.hostSettings();

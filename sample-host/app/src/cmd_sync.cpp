@@ -20,6 +20,7 @@
 #include "samplehost/sync/host_session.h"
 #include "samplehost/sync/store_adapters.h"
 #include "samplehost/sync/user_sync.h"
+#include "sync_runner.h"
 
 namespace samplehost::app {
 namespace {
@@ -123,33 +124,14 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;
-  auto& st = session.store();
 
-  std::vector<hostapi::DirectoryInfo> dirs;
-  std::string onlyDirectory;
+  SyncRunRequest request;
+  request.dryRun = dryRun;
   if (auto name = a.value("directory")) {
-    auto d = st.directoryByName(*name);
+    auto d = session.store().directoryByName(*name);
     if (!d) return fail(err, kName, d.status());
-    dirs.push_back(d->info());
-    onlyDirectory = d->id;
-  } else {
-    auto all = st.listDirectories();
-    if (!all) return fail(err, kName, all.status());
-    for (const auto& d : *all) dirs.push_back(d.info());
+    request.directoryId = d->id;
   }
-  if (dirs.empty()) return fail(err, kName, "no directories to sync: add one with `sample-host directory add`");
-
-  // One sync at a time per data directory (cli_support.h, lockSync).
-  if (auto lock = lockSync(g.dataDir); !lock) return fail(err, kName, lock.status().message());
-
-  // A run left "running" by a killed process is over; say so before starting a new one.
-  if (auto n = st.markInterruptedRuns(); n && *n > 0)
-    session.log().warn("earlier runs marked interrupted", {{"count", std::to_string(*n)}});
-  auto started = st.startRun("", onlyDirectory, "manual");
-  if (!started) return fail(err, kName, started.status());
-  const std::string runId = started->id;
-  session.log().info("sync started", {{"run", runId}, {"directories", std::to_string(dirs.size())},
-                                      {"dryRun", dryRun ? "true" : "false"}});
 
   auto cancel = std::make_shared<store::AtomicCancellation>();
   gCancel = cancel.get();
@@ -162,49 +144,20 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
 
   // Shared, not on the stack: a plugin call abandoned by the run may still report progress.
   auto display = std::make_shared<ProgressDisplay>();
-  auto progress = std::make_shared<store::ProgressTracker>(
-      [display](const store::ProgressTracker::Phase& p) { display->update(p.name, p.done, p.total); });
-
-  sync::SourceDeps deps;
-  deps.transport = std::make_shared<net::HttpClient>();
-  sync::StoreSyncStore syncStore(st);
-  sync::UserSync userSync(syncStore, sync::makeStoreSourceFactory(st, deps), session.plugins());
-  sync::SyncOptions options;
-  options.runId = runId;
-  options.dryRun = dryRun;
-  options.timeouts = session.hookTimeouts();
-  sync::RunReport report = userSync.run(options, dirs, progress, cancel,
-                                        [display](const std::string& phase, std::uint64_t done) {
-                                          display->update(phase, done, 0, true);
-                                        });
+  SyncRunCallbacks callbacks;
+  callbacks.phase = [display](const store::ProgressTracker::Phase& p) { display->update(p.name, p.done, p.total); };
+  callbacks.import = [display](const std::string& phase, std::uint64_t done) { display->update(phase, done, 0, true); };
+  callbacks.warning = [&err](const std::string& message) { err << "sample-host sync: " << message << "\n"; };
+  auto ran = runHostSync(session, request, cancel, callbacks);
   display->finish();
-  for (const auto& p : session.pluginProblems()) report.plugins.push_back(p);
-
-  for (const auto& d : report.directories) {
-    std::vector<hostapi::LogField> f = {{"run", runId},          {"directory", d.name},
-                                        {"users", std::to_string(d.seen)}, {"created", std::to_string(d.created)},
-                                        {"updated", std::to_string(d.updated)},
-                                        {"deactivated", std::to_string(d.deactivated)}};
-    if (d.held > 0) {
-      // Not info: a listing this short is a broken answer until an admin says otherwise.
-      auto held = f;
-      held.push_back({"held", std::to_string(d.held)});
-      session.log().warn("deactivations held for a decision (sample-host held list)", held);
-    }
-    if (d.completed) session.log().info("directory imported", f);
-    else {
-      f.push_back({"reason", d.error});
-      session.log().error("directory import incomplete", f);
-    }
+  if (!ran) {
+    ::sigaction(SIGINT, &oldInt, nullptr);
+    ::sigaction(SIGTERM, &oldTerm, nullptr);
+    gCancel = nullptr;
+    return fail(err, kName, ran.status().code() == hostapi::StatusCode::kFailedPrecondition ? ran.status().message()
+                                                                                             : ran.status().toString());
   }
-  for (const auto& p : report.plugins)
-    for (const auto& fl : p.failures)
-      session.log().error("plugin call failed", {{"run", runId}, {"plugin", p.pluginKey}, {"hook", fl.hook},
-                                                 {"kind", fl.kind}, {"reason", fl.detail}});
-
-  if (auto s = st.finishRun(runId, report.status, sync::toJson(report)); !s)
-    err << "sample-host sync: the run's report could not be stored: " << s.toString() << "\n";
-  session.log().info("sync finished", {{"run", runId}, {"status", report.status}});
+  sync::RunReport& report = *ran;
 
   // Back to the default handlers: shutdown below may take a moment and Ctrl-C should work.
   ::sigaction(SIGINT, &oldInt, nullptr);

@@ -9,7 +9,7 @@ const std::vector<Command>& allCommands() {
       pluginsCommand(),
 #ifdef SAMPLEHOST_HAS_SYNC
       directoryCommand(), settingsCommand(), syncCommand(), usersCommand(), avatarsCommand(),
-      runsCommand(), heldCommand(), serveCommand(),
+      runsCommand(), heldCommand(), serveCommand(), adminCommand(),
 #endif
       securityCommand(),
   };

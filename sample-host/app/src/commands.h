@@ -15,6 +15,7 @@ Command avatarsCommand();    // cmd_avatars.cpp
 Command runsCommand();       // cmd_runs.cpp
 Command serveCommand();      // cmd_serve.cpp
 Command heldCommand();       // cmd_held.cpp
+Command adminCommand();      // cmd_admin.cpp
 Command securityCommand();   // cmd_security.cpp
 
 }  // namespace samplehost::app

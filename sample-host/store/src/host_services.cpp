@@ -2,6 +2,8 @@
 // call; here only the plugin key is bound and the host's own calls are exposed.
 #include "samplehost/store/host_services.h"
 
+#include "samplehost/store/page_connection.h"
+
 namespace samplehost::store {
 
 hostapi::Result<hostapi::AvatarInfo> StoreAvatarService::current(const std::string& userId) const {
@@ -55,7 +57,10 @@ bool StoreSettingsService::userPhotosEnabled() const { return store_.userPhotosE
 
 hostapi::Result<hostapi::PageValues> StoreSettingsService::pageValues(const std::string& directoryId,
                                                                       const std::string& pageKey) const {
-  return store_.pluginSettings(pluginKey_, directoryId, pageKey);
+  const hostapi::PageConnection* connection = nullptr;
+  for (const auto& c : connections_)
+    if (c.pageKey == pageKey) connection = &c;
+  return effectivePluginSettings(store_, pluginKey_, connection, directoryId, pageKey);
 }
 
 void ProgressTracker::report(std::string_view phase, std::uint64_t done, std::uint64_t total) {
@@ -81,10 +86,11 @@ std::vector<ProgressTracker::Phase> ProgressTracker::snapshot() const {
 }
 
 PluginHostServices::PluginHostServices(Store& store, std::shared_ptr<LogSink> sink, const std::string& pluginKey,
-                                       std::string hostName, std::string hostVersion)
+                                       std::string hostName, std::string hostVersion,
+                                       std::vector<hostapi::PageConnection> connections)
     : avatars_(store),
       state_(store, pluginKey),
-      settings_(store, pluginKey),
+      settings_(store, pluginKey, std::move(connections)),
       logger_(std::move(sink), pluginKey),
       hostName_(std::move(hostName)),
       hostVersion_(std::move(hostVersion)) {}

@@ -38,6 +38,12 @@
 //                                            an admin's decision (`sample-host held`); the user
 //                                            stays active while a row exists
 //
+// Version 3
+//   admin_credentials(id PK = 1, password_hash, updated_at)
+//                                            the admin console's password (`sample-host admin
+//                                            set-password`): a salted slow hash with its
+//                                            parameters (scrypt$N$r$p$salt$key), never the password
+//
 // Times are Unix milliseconds. Sealed values are version(1) | nonce(12) | ciphertext | tag(16),
 // with the row's identity as AAD (see store.cpp, aadFor*).
 #include "migrations.h"
@@ -173,6 +179,13 @@ CREATE TABLE held_deactivations (
   runs_seen     INTEGER NOT NULL DEFAULT 1
 ) WITHOUT ROWID;
 CREATE INDEX held_deactivations_by_directory ON held_deactivations(directory_id);
+)sql"},
+      {3, R"sql(
+CREATE TABLE admin_credentials (
+  id            INTEGER PRIMARY KEY CHECK (id = 1),
+  password_hash TEXT NOT NULL,
+  updated_at    INTEGER NOT NULL
+);
 )sql"},
   };
   return kMigrations;

@@ -508,6 +508,29 @@ bool Store::userPhotosEnabled() const {
 }
 
 // ---------------------------------------------------------------------------------------------
+// The admin console's password
+
+Result<std::optional<std::string>> Store::adminPasswordHash() const {
+  return impl_->read<Result<std::optional<std::string>>>([](Connection& c) -> Result<std::optional<std::string>> {
+    auto st = c.prepare("SELECT password_hash FROM admin_credentials WHERE id = 1");
+    if (!st.step()) return std::optional<std::string>();
+    return std::optional<std::string>(st.text(0));
+  });
+}
+
+Status Store::setAdminPasswordHash(const std::string& hash) {
+  if (hash.empty()) return hostapi::invalidArgument("an admin password hash cannot be empty");
+  return impl_->write<Status>([&](Connection& c) -> Status {
+    c.prepare("INSERT INTO admin_credentials(id, password_hash, updated_at) VALUES (1, ?, ?) "
+              "ON CONFLICT(id) DO UPDATE SET password_hash = excluded.password_hash, updated_at = excluded.updated_at")
+        .bind(1, hash)
+        .bind(2, impl_->nowMs())
+        .run();
+    return Status::ok();
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
 // Plugin settings pages
 
 Status Store::setPluginSettings(const std::string& pluginKey, const std::string& directoryId,

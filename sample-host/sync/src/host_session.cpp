@@ -64,7 +64,12 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
       s->problems_.push_back(std::move(p));
       continue;
     }
-    auto services = std::make_unique<store::PluginHostServices>(*s->store_, s->sink_, rec.key());
+    // Host-api 1.3: the manifest's mirrored fields; a module built against an older API cannot
+    // read the credential source, and its manifest cannot declare mirrors (the parser refuses).
+    std::vector<hostapi::PageConnection> connections;
+    if (rec.manifest()) connections = rec.manifest()->connections;
+    auto services = std::make_unique<store::PluginHostServices>(*s->store_, s->sink_, rec.key(), "sample-host",
+                                                                "0.1.0", std::move(connections));
     hostapi::Plugin* plugin = rec.plugin();
     auto hs = services->services();
     // One PluginCalls per plugin for the whole session: initialize and every run (shutdown goes
@@ -94,6 +99,8 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     s->services_.push_back(std::move(services));
     PluginSlot slot(rec.key(), plugin, std::move(calls));
     slot.runControl = rec.runControl();
+    slot.userStatusQuery = rec.userStatusQuery();
+    if (rec.manifest()) slot.manifest = *rec.manifest();
     s->ready_.push_back(std::move(slot));
   }
   return s;

@@ -42,6 +42,7 @@
 #include "hostapi/plugin.h"
 #include "hostapi/run_control.h"
 #include "hostapi/status.h"
+#include "hostapi/user_status.h"
 
 namespace hostapi::host {
 
@@ -79,6 +80,10 @@ class PluginRecord {
   /// Since 1.2: the plugin's RunControl (hostapi/run_control.h), or null when the plugin is not
   /// loaded, was built against a host API older than 1.2, or does not implement it.
   RunControl* runControl() const noexcept;
+
+  /// Since 1.3: the plugin's UserStatusQuery (hostapi/user_status.h), or null when the plugin is
+  /// not loaded, was built against a host API older than 1.3, or does not implement it.
+  UserStatusQuery* userStatusQuery() const noexcept;
 
  private:
   friend class PluginSet;

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "hostapi/connection.h"
 #include "hostapi/services.h"
 #include "samplehost/store/logger.h"
 #include "samplehost/store/store.h"
@@ -53,10 +54,13 @@ class StoreStateStore final : public hostapi::StateStore {
   std::string pluginKey_;
 };
 
-/// hostapi::SettingsService for one plugin key.
+/// hostapi::SettingsService for one plugin key. Since host-api 1.3, pages with mirrored fields
+/// (`connections`, from the plugin's manifest) are resolved at every call: the directory's
+/// current connection when the page uses it (page_connection.h).
 class StoreSettingsService final : public hostapi::SettingsService {
  public:
-  StoreSettingsService(Store& store, std::string pluginKey) : store_(store), pluginKey_(std::move(pluginKey)) {}
+  StoreSettingsService(Store& store, std::string pluginKey, std::vector<hostapi::PageConnection> connections = {})
+      : store_(store), pluginKey_(std::move(pluginKey)), connections_(std::move(connections)) {}
   bool userPhotosEnabled() const override;
   hostapi::Result<hostapi::PageValues> pageValues(const std::string& directoryId,
                                                   const std::string& pageKey) const override;
@@ -64,6 +68,7 @@ class StoreSettingsService final : public hostapi::SettingsService {
  private:
   Store& store_;
   std::string pluginKey_;
+  std::vector<hostapi::PageConnection> connections_;
 };
 
 class SystemClock final : public hostapi::Clock {
@@ -111,7 +116,8 @@ class ProgressTracker final : public hostapi::Progress {
 class PluginHostServices {
  public:
   PluginHostServices(Store& store, std::shared_ptr<LogSink> sink, const std::string& pluginKey,
-                     std::string hostName = "sample-host", std::string hostVersion = "0.1.0");
+                     std::string hostName = "sample-host", std::string hostVersion = "0.1.0",
+                     std::vector<hostapi::PageConnection> connections = {});
   hostapi::HostServices services() noexcept;
 
  private:

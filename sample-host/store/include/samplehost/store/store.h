@@ -213,6 +213,12 @@ class Store {
   /// The "userPhotos" switch: true only when set to "true"; off on any error.
   bool userPhotosEnabled() const;
 
+  // --- the admin console's password (schema 3) --------------------------------------------------
+  /// The stored hash text (as setAdminPasswordHash was given it), nullopt when none is set.
+  hostapi::Result<std::optional<std::string>> adminPasswordHash() const;
+  /// Replaces the hash (one transaction). The caller hashes; the store never sees a password.
+  hostapi::Status setAdminPasswordHash(const std::string& hash);
+
   // --- plugin settings pages (per plugin, directory, page) ------------------------------------
   hostapi::Status setPluginSettings(const std::string& pluginKey, const std::string& directoryId,
                                     const std::string& pageKey,

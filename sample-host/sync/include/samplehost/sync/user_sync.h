@@ -17,11 +17,13 @@
 #include <vector>
 
 #include "hostapi/host/contained_call.h"
+#include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
 #include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/status.h"
 #include "hostapi/user.h"
+#include "hostapi/user_status.h"
 #include "samplehost/sync/idp_pages.h"
 #include "samplehost/sync/run_report.h"
 
@@ -99,6 +101,11 @@ struct PluginSlot {
   /// Since host-api 1.2: the plugin's RunControl (outcomes, held changes), null when it has none.
   /// Called contained and through `calls`, like the hooks.
   hostapi::RunControl* runControl = nullptr;
+  /// Since host-api 1.3: the plugin's UserStatusQuery (a user's last outcome), null when it has
+  /// none. Called contained and through `calls`.
+  hostapi::UserStatusQuery* userStatusQuery = nullptr;
+  /// The plugin's manifest as the loader parsed it (pages, and since 1.3 their mirrored fields).
+  std::optional<hostapi::Manifest> manifest;
 };
 
 struct HookTimeouts {
