@@ -84,15 +84,17 @@ struct Console {
     fs::create_directories(data + "/plugins");
     fs::create_directory_symlink(kBundle, data + "/plugins/photosync");
   }
-  void installControlled() {
-    fs::path dir = fs::path(data) / "plugins" / "controlled";
+  /// One of the hook test plugins of tests/host_sync ("controlled" or "blocker").
+  void installHookPlugin(const std::string& mode) {
+    fs::path dir = fs::path(data) / "plugins" / mode;
     fs::create_directories(dir);
     e2e::writeFile((dir / "plugin.xml").string(),
-                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plugin key=\"controlled\" "
-                   "interface=\"org.photosync.hostapi.Plugin/1\">\n  <name>Hook test controlled</name>\n"
-                   "  <version>0.0.1</version>\n  <host-api min=\"1.0\" max=\"1.2\"/>\n"
-                   "  <module>libhooktest.so</module>\n</plugin>\n");
-    fs::copy_file(CONTROLLED_MODULE, dir / "libhooktest.so", fs::copy_options::overwrite_existing);
+                   "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<plugin key=\"" + mode +
+                       "\" interface=\"org.photosync.hostapi.Plugin/1\">\n  <name>Hook test " + mode +
+                       "</name>\n  <version>0.0.1</version>\n  <host-api min=\"1.0\" max=\"" +
+                       (mode == "controlled" ? "1.2" : "1.0") + "\"/>\n  <module>libhooktest.so</module>\n</plugin>\n");
+    fs::copy_file(mode == "controlled" ? CONTROLLED_MODULE : BLOCKER_MODULE, dir / "libhooktest.so",
+                  fs::copy_options::overwrite_existing);
   }
   void start() {
     serve = std::make_unique<e2e::Child>(std::vector<std::string>{kHost, "--data-dir", data, "serve"},
@@ -209,6 +211,9 @@ TEST(ConsoleApi, WithoutAPasswordNothingWorksAndTheAnswerSaysHowToSetOne) {
   Answer page = c.get("/");
   EXPECT_EQ(page.status, 200);
   EXPECT_NE(page.header("Content-Type").find("text/html"), std::string::npos);
+  EXPECT_NE(page.body.find("<html"), std::string::npos);
+  EXPECT_EQ(c.get("/static/no-such-file.js").status, 404);
+  EXPECT_EQ(c.get("/etc/passwd").status, 404);
   c.expectHeadersOnEveryAnswer();
   // A short password is refused and nothing is stored.
   auto shortOne = c.host({"admin", "set-password"}, "short\n");
@@ -358,14 +363,29 @@ TEST(ConsoleApi, PhotoSyncThroughTheConsoleFromDirectoryToAvatarsWithNoSecretInA
   EXPECT_FALSE(after.at("values").has_field("syncPhotos")) << after.serialize();
   EXPECT_FALSE(after.at("values").has_field("massRevertGuardPercent")) << after.serialize();
 
-  // Accepted: saved; the secret shows as set, never as itself.
-  value good = conn;
-  good.erase("pageSize");
-  good["syncPhotos"] = value::boolean(true);
-  Answer goodPut = c.put(pagePath, obj({{"values", good}, {"secrets", obj({{"clientSecret", obj({{"replace", str(secret)}})}})}}));
+  // The page mirrors the directory's connection (host-api 1.3): a new page uses it, so the secret
+  // is entered once, in the directory, and the plugin validates with it.
+  EXPECT_TRUE(page.at("connection").at("mirrors").as_bool()) << page.serialize();
+  EXPECT_TRUE(page.at("connection").at("useDirectory").as_bool());
+  EXPECT_FALSE(page.at("connection").at("chosen").as_bool());
+  bool secretMirrored = false;
+  for (const auto& f : page.at("fields").as_array())
+    if (f.at("key").as_string() == "clientSecret") secretMirrored = f.at("connection").as_string() == "clientSecret";
+  EXPECT_TRUE(secretMirrored) << page.serialize();
+  value good = obj({{"values", obj({{"syncPhotos", value::boolean(true)}})},
+                    {"connection", obj({{"useDirectory", value::boolean(true)}})}});
+  Answer goodPut = c.put(pagePath, good);
   ASSERT_EQ(goodPut.status, 200) << goodPut.body;
   EXPECT_EQ(goodPut.json().at("values").at("syncPhotos").as_string(), "true");
-  EXPECT_TRUE(goodPut.json().at("secrets").at("clientSecret").at("set").as_bool());
+  EXPECT_TRUE(goodPut.json().at("connection").at("chosen").as_bool());
+  EXPECT_TRUE(goodPut.json().at("connection").at("useDirectory").as_bool());
+  EXPECT_FALSE(goodPut.json().at("values").has_field("@useDirectoryConnection")) << "the host's keys stay the host's";
+  EXPECT_FALSE(goodPut.json().at("secrets").at("clientSecret").at("set").as_bool()) << "the page holds no copy";
+  // A secret of the page is write-only: set, shown as set, never as itself.
+  Answer own = c.put(pagePath, obj({{"secrets", obj({{"privateKeyPem", obj({{"replace", str("not a key but a secret")}})}})}}));
+  ASSERT_EQ(own.status, 200) << own.body;
+  EXPECT_TRUE(own.json().at("secrets").at("privateKeyPem").at("set").as_bool());
+  EXPECT_EQ(own.body.find("not a key but a secret"), std::string::npos);
   ASSERT_EQ(c.put("/api/host", obj({{"values", obj({{"userPhotos", value::boolean(true)}})}})).status, 200);
 
   Answer test = c.post(pagePath + "/test", value::object());
@@ -433,17 +453,26 @@ TEST(ConsoleApi, PhotoSyncThroughTheConsoleFromDirectoryToAvatarsWithNoSecretInA
     EXPECT_EQ(img.body.size(), u.at("avatar").at("size").as_number().to_uint64());
   }
   EXPECT_EQ(withAvatar, updated);
-  EXPECT_EQ(c.get("/api/users/" + users.at("users").at(0).at("id").as_string() + "/photo-status").status, 501);
+  // Each plugin's view of one user (host-api 1.3 UserStatusQuery; a plugin without one is not listed).
+  Answer status = c.get("/api/users/" + users.at("users").at(0).at("id").as_string() + "/photo-status");
+  ASSERT_EQ(status.status, 200) << status.body;
+  EXPECT_EQ(status.json().at("userId").as_string(), users.at("users").at(0).at("id").as_string());
+  const value statuses = status.json();
+  for (const auto& p : statuses.at("plugins").as_array()) EXPECT_EQ(p.at("pluginKey").as_string(), "photosync");
+  EXPECT_EQ(c.get("/api/users/nobody/photo-status").status, 404);
 
   // Every GET endpoint, then the secret is searched for in every answer the test received.
-  for (const std::string& path : {std::string("/"), std::string("/static/console.css"), std::string("/api/session"),
+  for (const std::string& path : {std::string("/"), std::string("/index.html"), std::string("/api/session"),
                                   std::string("/api/host"), std::string("/api/directory-kinds"),
                                   std::string("/api/directories"), "/api/directories/" + dir,
                                   "/api/directories/" + dir + "/pages", std::string("/api/sync/progress"),
                                   std::string("/api/runs"), "/api/runs/" + runId, std::string("/api/users"),
                                   std::string("/api/held")})
     EXPECT_EQ(c.get(path).status, 200) << path;
-  for (const auto& a : c.answers) EXPECT_EQ(a.body.find(secret), std::string::npos) << a.body.substr(0, 300);
+  for (const auto& a : c.answers) {
+    EXPECT_EQ(a.body.find(secret), std::string::npos) << a.body.substr(0, 300);
+    EXPECT_EQ(a.body.find("not a key but a secret"), std::string::npos) << a.body.substr(0, 300);
+  }
   EXPECT_EQ(e2e::readFile(c.data + "/logs/host.log").find(secret), std::string::npos);
   c.expectHeadersOnEveryAnswer();
   for (const auto& a : c.answers)
@@ -456,7 +485,7 @@ TEST(ConsoleApi, HeldChangesAreListedConfirmedAndRefusedThroughTheApi) {
   Sim sim({"--users", "20"});
   Console c;
   c.setPassword();
-  c.installControlled();
+  c.installHookPlugin("controlled");
   c.start();
   ASSERT_EQ(c.login(kPassword).status, 200);
   value conn = obj({{"tenantId", str(sim.entra("tenantId"))},
@@ -517,6 +546,37 @@ TEST(ConsoleApi, HeldChangesAreListedConfirmedAndRefusedThroughTheApi) {
   // The CLI sees the same (one implementation).
   auto cli = c.host({"held", "list", "--directory", "Contoso"});
   EXPECT_NE(cli.out.find("nothing held for Contoso"), std::string::npos) << cli.out << cli.err;
+  c.expectHeadersOnEveryAnswer();
+}
+
+TEST(ConsoleApi, TheConsolesSyncAndTheCliSyncExcludeEachOtherWithAClearMessage) {
+  Sim sim({"--users", "5"});
+  Console c;
+  c.setPassword();
+  c.installHookPlugin("blocker");  // holds onUsersSynced until the hook timeout: the run lasts 2 s
+  ASSERT_EQ(c.host({"settings", "set", "hookTimeoutSeconds", "2"}).exitCode, 0);
+  c.start();
+  ASSERT_EQ(c.login(kPassword).status, 200);
+  value conn = obj({{"tenantId", str(sim.entra("tenantId"))},
+                    {"clientId", str(sim.entra("clientId"))},
+                    {"authorityHost", str(sim.url)},
+                    {"graphEndpoint", str(sim.url)}});
+  Answer added = c.post("/api/directories", obj({{"kind", str("entra")}, {"name", str("Contoso")}, {"values", conn},
+                                                 {"secrets", obj({{"clientSecret", obj({{"replace", str(sim.entra("clientSecret"))}})}})}}));
+  ASSERT_EQ(added.status, 201) << added.body;
+  Answer started = c.post("/api/sync", value::object());
+  ASSERT_EQ(started.status, 202) << started.body;
+  // The run holds the data directory's sync lock from before the 202 until it ends.
+  auto cli = c.host({"sync"});
+  EXPECT_EQ(cli.exitCode, 1);
+  EXPECT_NE(cli.err.find("another sync is running"), std::string::npos) << cli.err;
+  auto held = c.host({"held", "list"});
+  EXPECT_EQ(held.exitCode, 1);
+  Answer again = c.post("/api/sync", value::object());
+  EXPECT_EQ(again.status, 409);
+  EXPECT_EQ(again.json().at("error").at("code").as_string(), "sync_running");
+  value done = c.waitForSync(started.json().at("runId").as_string());
+  EXPECT_EQ(done.at("status").as_string(), "completed with failures") << "the blocked hook is reported: " << done.serialize();
   c.expectHeadersOnEveryAnswer();
 }
 

@@ -22,9 +22,12 @@
 #include "directory_keys.h"
 #include "held_changes.h"
 #include "host_keys.h"
+#include "hostapi/connection.h"
 #include "hostapi/manifest.h"
+#include "hostapi/user_status.h"
 #include "samplehost/console/password_hash.h"
 #include "samplehost/store/host_services.h"
+#include "samplehost/store/page_connection.h"
 #include "samplehost/sync/hook_runner.h"
 #include "sync_runner.h"
 #include "web_assets.h"
@@ -209,6 +212,10 @@ struct ConsoleApi::Impl {
 
   Impl(sync::HostSession& s, std::filesystem::path d) : session(s), dataDir(std::move(d)) {
     for (const auto& slot : session.plugins()) {
+      if (slot.manifest) {  // as the loader parsed it (host-api 1.3: with the pages' mirrored fields)
+        manifests[slot.key] = *slot.manifest;
+        continue;
+      }
       auto m = hostapi::loadManifestFile((dataDir / "plugins" / slot.key / "plugin.xml").string());
       if (m) manifests[slot.key] = std::move(m.value());
       else manifestProblems.push_back("plugin " + slot.key + ": " + m.status().message());
@@ -392,10 +399,7 @@ struct ConsoleApi::Impl {
     if (top == "users") {
       if (seg.size() == 1) return m == "GET" ? userList(r) : wrongMethod();
       if (seg.size() == 3 && seg[2] == "avatar") return m == "GET" ? avatar(seg[1]) : wrongMethod();
-      if (seg.size() == 3 && seg[2] == "photo-status")
-        return m == "GET" ? error(501, "not_implemented",
-                                  "the per-user photo status needs host-api 1.3's status query (not built yet)")
-                          : wrongMethod();
+      if (seg.size() == 3 && seg[2] == "photo-status") return m == "GET" ? photoStatus(seg[1]) : wrongMethod();
     }
     if (top == "held") {
       if (seg.size() == 1) return m == "GET" ? heldList(r) : wrongMethod();
@@ -674,15 +678,29 @@ struct ConsoleApi::Impl {
     v["pluginName"] = value::string(m.name);
     v["page"] = value::string(p.key);
     v["title"] = value::string(p.title);
+    const hostapi::PageConnection* conn = m.connectionOf(p.key);
     value fields = value::array();
     std::size_t i = 0;
-    for (const auto& f : p.fields) fields[i++] = fieldJson(f);
+    for (const auto& f : p.fields) {
+      value fj = fieldJson(f);
+      const hostapi::ConnectionMirror* mirror = conn ? conn->mirrorOf(f.key) : nullptr;
+      fj["connection"] = mirror ? value::string(mirror->connectionKey) : value::null();
+      fields[i++] = fj;
+    }
     v["fields"] = fields;
+    // Host-api 1.3: whether the page's mirrored fields come from the directory's connection.
+    const store::ConnectionChoice choice = store::connectionChoice(conn, saved);
+    value c = value::object();
+    c["mirrors"] = value::boolean(choice.mirrors);
+    c["useDirectory"] = value::boolean(choice.useDirectory);
+    c["chosen"] = value::boolean(choice.chosen);
+    v["connection"] = c;
     value values = value::object();
     value secrets = value::object();
     for (const auto& f : p.fields)
       if (f.type == hostapi::FieldType::kSecret) secrets[f.key] = secretState(false);
     for (const auto& [k, x] : saved.values) {
+      if (hostapi::isReservedValueKey(k)) continue;  // the host's own keys, not fields
       const auto* f = p.field(k);
       if (f && f->type == hostapi::FieldType::kSecret) continue;  // a secret saved as plain text stays hidden
       values[k] = value::string(x);
@@ -753,6 +771,17 @@ struct ConsoleApi::Impl {
         else c.value = *n;
       }
     }
+    const hostapi::PageConnection* conn = manifests.at(pluginKey).connectionOf(pageKey);
+    if (body.has_field("connection")) {
+      const value& c = body.at("connection");
+      if (!c.is_object() || !c.has_boolean_field("useDirectory"))
+        problems.emplace_back("connection", "give {\"useDirectory\": true|false}");
+      else if (!conn || conn->mirrors.empty())
+        problems.emplace_back("connection", "this page has no fields that mirror the directory's connection");
+      else
+        changes.push_back({store::kUseDirectoryConnectionKey, std::string(c.at("useDirectory").as_bool() ? "true" : "false"),
+                           false});
+    }
     if (!problems.empty()) return fieldErrors("invalid_settings", "refused; nothing saved", problems);
     auto saved = st().pluginSettings(pluginKey, d.id, pageKey);
     if (!saved) return fromStatus(saved.status());
@@ -765,6 +794,13 @@ struct ConsoleApi::Impl {
       if (c.secret) merged->secrets[c.key] = hostapi::Secret(*c.value);
       else merged->values[c.key] = *c.value;
     }
+    merged->pageKey = pageKey;
+    merged->directoryId = d.id;
+    // What the plugin will be handed at run time: with the directory's connection when the page
+    // uses it (host-api 1.3), so a page that shares it validates without a copy of the secret.
+    auto resolved = store::resolvePageValues(st(), conn, std::move(*merged));
+    if (!resolved) return fromStatus(resolved.status());
+    merged = std::make_shared<hostapi::PageValues>(std::move(resolved.value()));
     merged->pageKey = pageKey;
     merged->directoryId = d.id;
     const sync::PluginSlot* slot = slotOf(pluginKey);
@@ -790,7 +826,8 @@ struct ConsoleApi::Impl {
   HttpResponse pageTest(const store::Directory& d, const std::string& pluginKey, const std::string& pageKey) {
     auto found = findPage(d, pluginKey, pageKey);
     if (auto* resp = std::get_if<HttpResponse>(&found)) return *resp;
-    auto saved = st().pluginSettings(pluginKey, d.id, pageKey);
+    auto saved = store::effectivePluginSettings(st(), pluginKey, manifests.at(pluginKey).connectionOf(pageKey), d.id,
+                                                pageKey);
     if (!saved) return fromStatus(saved.status());
     auto values = std::make_shared<hostapi::PageValues>(std::move(saved.value()));
     values->pageKey = pageKey;
@@ -1077,6 +1114,53 @@ struct ConsoleApi::Impl {
                                                                                             : "application/octet-stream";
     out.body = (*data)->bytes;
     return out;
+  }
+
+  /// Each loaded plugin's view of one user (host-api 1.3 UserStatusQuery), contained.
+  HttpResponse photoStatus(const std::string& userId) {
+    auto u = st().user(userId);
+    if (!u) return fromStatus(u.status());
+    value plugins = value::array();
+    std::size_t i = 0;
+    for (const auto& slot : session.plugins()) {
+      if (!slot.userStatusQuery) continue;
+      value x = value::object();
+      x["pluginKey"] = value::string(slot.key);
+      auto result = std::make_shared<hostapi::Result<std::vector<hostapi::UserStatus>>>(hostapi::internalError("not called"));
+      hostapi::UserStatusQuery* q = slot.userStatusQuery;
+      const std::string directoryId = u->directoryId;
+      auto calls = slot.calls ? slot.calls : std::make_shared<hostapi::host::PluginCalls>();
+      auto o = calls->call("userStatus", [q, directoryId, userId, result] { *result = q->userStatus(directoryId, {userId}); },
+                           kValidateTimeout);
+      if (!o.ok() || !*result || result->value().empty()) {
+        x["error"] = value::string(!o.ok()       ? o.detail
+                                   : !*result    ? result->status().toString()
+                                                 : std::string("the plugin answered nothing for this user"));
+        plugins[i++] = x;
+        continue;
+      }
+      const hostapi::UserStatus& us = result->value().front();
+      x["known"] = value::boolean(us.known);
+      x["outcome"] = value::string(us.outcome);
+      x["reason"] = value::string(us.reason);
+      x["checkedAtUnixMs"] = value::number(us.checkedAtUnixMs);
+      x["versionTag"] = value::string(us.versionTag);
+      value details = value::array();
+      std::size_t k = 0;
+      for (const auto& [name, text] : us.details) {
+        value dj = value::object();
+        dj["name"] = value::string(name);
+        dj["value"] = value::string(text);
+        details[k++] = dj;
+      }
+      x["details"] = details;
+      plugins[i++] = x;
+    }
+    value v = value::object();
+    v["userId"] = value::string(u->id);
+    v["directoryId"] = value::string(u->directoryId);
+    v["plugins"] = plugins;
+    return json(200, v);
   }
 
   // --- held changes ------------------------------------------------------------------------------
