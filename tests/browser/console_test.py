@@ -141,7 +141,9 @@ class ConsoleTest:
         assert first.startswith('idp-sim listening on http://127.0.0.1:'), first
         self.sim = first.split()[-1]
         _, self.creds = http_json('GET', self.sim + '/_admin/credentials')
-        status, r = http_json('POST', self.sim + '/_admin/display-name', {'index': HOSTILE_INDEX, 'displayName': HOSTILE})
+        _, listing = http_json('GET', self.sim + '/_admin/users?limit=40&hashes=false')
+        hostile_index = next(u['index'] for u in listing['users'][HOSTILE_INDEX:] if u['hasPhoto'])
+        status, r = http_json('POST', self.sim + '/_admin/display-name', {'index': hostile_index, 'displayName': HOSTILE})
         assert status == 200 and r['displayName'] == HOSTILE, (status, r)
         e, g = self.creds['entra'], self.creds['google']
         self.secrets = [e['clientSecret'], e['privateKeyPem'].strip().splitlines()[1], g['serviceAccountKey'],
@@ -215,14 +217,25 @@ class ConsoleTest:
         self.driver.execute_script('location.hash = arguments[0]', hash_)
         return self.visible(ready)
 
-    def shot(self, name, max_height=2600):
-        """A PNG of the current screen, the window grown to the page's height (up to max_height)."""
+    def shot(self, name, max_height=2600, focus=None):
+        """A PNG of the whole page (its first max_height pixels);
+        with `focus`, the 1280x900 window scrolled so that the element is in the middle."""
+        if focus is not None:
+            self.driver.execute_script('arguments[0].scrollIntoView({block: "center"})', focus)
+            path = os.path.join(self.args.screenshots, f'console-{name}.png')
+            self.driver.save_screenshot(path)
+            self.shots.append(path)
+            self.check_secrets()
+            return
         self.driver.execute_script('window.scrollTo(0, 0)')
-        height = self.driver.execute_script('return Math.min(arguments[0], document.documentElement.scrollHeight)', max_height)
-        self.driver.set_window_size(1280, max(900, height))
+        size = self.driver.execute_script('return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]')
+        # The whole page (up to max_height) in one capture, beyond the viewport (DevTools protocol).
+        png = self.driver.execute_cdp_cmd('Page.captureScreenshot', {
+            'format': 'png', 'captureBeyondViewport': True,
+            'clip': {'x': 0, 'y': 0, 'width': size[0], 'height': min(size[1], max_height), 'scale': 1}})
         path = os.path.join(self.args.screenshots, f'console-{name}.png')
-        self.driver.save_screenshot(path)
-        self.driver.set_window_size(1280, 900)
+        with open(path, 'wb') as f:
+            f.write(base64.b64decode(png['data']))
         self.shots.append(path)
         self.check_secrets()
 
@@ -505,7 +518,9 @@ class ConsoleTest:
         assert HOSTILE in names, names
         assert not self.driver.find_elements(By.CSS_SELECTOR, 'img[src="x"]'), 'the display name became an <img>'
         self.no_alert()
-        self.shot('users', 1300)
+        hostile_row = [r for r in d_find(self.driver, '#users tbody tr')
+                       if r.find_element(By.CSS_SELECTOR, '.display-name').text == HOSTILE][0]
+        self.shot('users', focus=hostile_row)
 
     def held_reverts(self):
         status, _ = http_json('POST', self.sim + '/_admin/config', {'photoOutage': True})
@@ -542,9 +557,15 @@ class ConsoleTest:
         self.clickable('[role="tab"]:not(.active)').click()
         self.visible('#page-form')
         assert 'Google Cloud Identity Specific Settings' in self.css('.tabpanel h2').text
-        self.type_into(self.field('adminEmail'), g['adminEmail'])
-        self.type_into(self.field('apiEndpoint'), self.sim)
-        self.set_value(self.field('serviceAccountKey', 'textarea'), g['serviceAccountKey'])
+        choice = self.driver.find_elements(By.CSS_SELECTOR, '#page-form [data-connection-choice]')
+        if choice:  # the directory's key and administrator are used: nothing is typed twice
+            assert choice[0].get_attribute('data-connection-choice') == 'directory'
+            assert not self.css('#page-form [data-field="serviceAccountKey"]').is_displayed()
+        else:
+            self.type_into(self.field('adminEmail'), g['adminEmail'])
+            self.type_into(self.field('apiEndpoint'), self.sim)
+            self.set_value(self.field('serviceAccountKey', 'textarea'), g['serviceAccountKey'])
+        self.field('syncPhotos').click()
         self.css('#save-page').click()
         self.wait.until(EC.text_to_be_present_in_element((By.CSS_SELECTOR, '#page-status'), 'Saved'))
         self.css('#test-connection').click()

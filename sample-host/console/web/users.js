@@ -71,6 +71,7 @@ async function loadStatuses(list, cells) {
 function statusView(s) {
   const records = Array.isArray(s.plugins) ? s.plugins : (Array.isArray(s.statuses) ? s.statuses : [s]);
   const out = h('div');
+  if (!records.length) out.appendChild(h('span', {class: 'caption'}, 'no plugin reports on users'));
   for (const p of records) {
     if (p.error) { out.appendChild(h('div', {class: 'caption'}, `${p.pluginKey || ''}: ${p.error}`)); continue; }
     if (p.known === false) { out.appendChild(h('div', {class: 'caption'}, 'not processed yet')); continue; }
@@ -78,6 +79,7 @@ function statusView(s) {
       p.reason ? h('span', {class: 'reason'}, ` ${p.reason}`) : null));
     const facts = [];
     if (p.checkedAtUnixMs) facts.push(`checked ${formatTime(p.checkedAtUnixMs)}`);
+    if (p.sinceUnixMs) facts.push(`since ${formatTime(p.sinceUnixMs)}`);
     if (p.versionTag) facts.push(`version ${p.versionTag}`);
     for (const d of p.details || []) facts.push(Array.isArray(d) ? `${d[0]}: ${d[1]}` : `${d.name}: ${d.value}`);
     if (facts.length) out.appendChild(h('div', {class: 'caption'}, facts.join(' · ')));
