@@ -222,6 +222,18 @@ hostapi::Result<hostapi::HeldDecisionResult> PhotoSyncPlugin::decideHeld(const s
   }
 }
 
+hostapi::Result<std::vector<hostapi::UserStatus>> PhotoSyncPlugin::userStatus(const std::string& directoryId,
+                                                                              const std::vector<std::string>& userIds) {
+  try {
+    if (!engine_) return hostapi::failedPrecondition("PhotoSync is not initialized");
+    return engine_->userStatus(directoryId, userIds);
+  } catch (const std::exception& e) {
+    return hostapi::internalError(std::string("PhotoSync could not read the users' status: ") + e.what());
+  } catch (...) {
+    return hostapi::internalError("PhotoSync could not read the users' status");
+  }
+}
+
 void PhotoSyncPlugin::log(hostapi::LogLevel level, std::string_view event,
                           std::vector<hostapi::LogField> fields) const noexcept {
   try {

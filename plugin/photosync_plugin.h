@@ -1,6 +1,7 @@
 // The PhotoSync plugin object the host talks to: the hostapi::Plugin implementation behind the
-// module's factory (entry.cpp), and since host-api 1.2 also hostapi::RunControl (a run's outcome,
-// the reverts the mass-revert guard holds for an admin). It owns the settings pages (parsed from
+// module's factory (entry.cpp), since host-api 1.2 also hostapi::RunControl (a run's outcome,
+// the reverts the mass-revert guard holds for an admin), and since 1.3 hostapi::UserStatusQuery
+// (a user's last outcome and reason, when checked, the version tag held). It owns the settings pages (parsed from
 // the manifest embedded at build time) and the host services; the sync hooks and the held
 // decisions are where the photo engine (src/sync) plugs in. Every member is noexcept in practice:
 // nothing thrown may cross into the host.
@@ -14,6 +15,7 @@
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
 #include "hostapi/run_control.h"
+#include "hostapi/user_status.h"
 
 namespace photosync {
 
@@ -23,7 +25,9 @@ class Engine;
 
 inline constexpr const char* kPluginKey = "photosync";
 
-class PhotoSyncPlugin final : public hostapi::Plugin, public hostapi::RunControl {
+class PhotoSyncPlugin final : public hostapi::Plugin,
+                              public hostapi::RunControl,
+                              public hostapi::UserStatusQuery {
  public:
   /// The factory the module exports (BOOST_DLL_ALIAS hostapi_create_plugin). Never throws;
   /// returns null only when memory runs out.
@@ -51,6 +55,10 @@ class PhotoSyncPlugin final : public hostapi::Plugin, public hostapi::RunControl
   hostapi::Result<hostapi::HeldDecisionResult> decideHeld(const std::string& directoryId,
                                                           const std::vector<std::string>& userIds,
                                                           hostapi::HeldDecision decision) override;
+
+  // hostapi::UserStatusQuery (host-api 1.3)
+  hostapi::Result<std::vector<hostapi::UserStatus>> userStatus(const std::string& directoryId,
+                                                               const std::vector<std::string>& userIds) override;
 
   /// The manifest the pages come from, or why the embedded one did not parse (a build defect).
   const hostapi::Result<hostapi::Manifest>& manifest() const { return manifest_; }

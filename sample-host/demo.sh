@@ -114,7 +114,7 @@ step_configure() {
     --set "tenantId=$(cred "$creds" tenantId)" --set "clientId=$(cred "$creds" clientId)" \
     --set "authorityHost=$sim_url" --set "graphEndpoint=$sim_url" --secret clientSecret
   sh_host settings set userPhotos on
-  sh_host settings set --plugin photosync --directory Contoso --page entra syncPhotos=true --copy-connection
+  sh_host settings set --plugin photosync --directory Contoso --page entra syncPhotos=true   # uses the directory's connection (host-api 1.3)
   heading "Test connection (the Entra page): token, one user, one photo"
   sh_host settings test --plugin photosync --directory Contoso --page entra
 }

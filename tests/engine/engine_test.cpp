@@ -772,3 +772,48 @@ TEST(Engine, ReportHasMetricsAndCapsEntries) {
 
 }  // namespace
 }  // namespace enginetest
+
+namespace enginetest {
+namespace {
+
+// Host-api 1.3 UserStatusQuery: each user's last outcome and reason, since when, and the version
+// tag held, from status rows written only when they change.
+TEST(EngineUserStatus, EachUserSaysItsLastOutcomeAndReasonAndSinceWhen) {
+  Harness h;
+  h.addUsers(3);
+  h.idpPhoto(0, 1);
+  h.idpError(2, hostapi::unavailable("Microsoft Graph answered 503"));
+  (void)h.run();
+  auto s = h.engine->userStatus("d1", {"u0", "u1", "u2", "nobody"});
+  ASSERT_TRUE(s.isOk()) << s.status().message();
+  ASSERT_EQ(s.value().size(), 4u);
+  const auto& updated = s.value()[0];
+  EXPECT_TRUE(updated.known);
+  EXPECT_EQ(updated.outcome, "updated");
+  EXPECT_EQ(updated.reason, "");
+  EXPECT_EQ(updated.versionTag, tagOf(1));
+  EXPECT_GT(updated.sinceUnixMs, 0);
+  EXPECT_EQ(s.value()[1].outcome, "withoutPhoto");
+  EXPECT_EQ(s.value()[1].reason, "no photo at the IdP");
+  EXPECT_EQ(s.value()[2].outcome, "failed");
+  EXPECT_NE(s.value()[2].reason.find("Microsoft Graph answered 503"), std::string::npos) << s.value()[2].reason;
+  EXPECT_FALSE(s.value()[3].known);
+  EXPECT_EQ(s.value()[3].userId, "nobody");
+  EXPECT_EQ(h.state.rows.count("u/u2"), 0u) << "a failed user gets a status row, never a state row";
+
+  // Nothing new: the status rows stay as written (an unchanged photo after its update is the
+  // same state), so their "since" does not move; a change rewrites only that user's row.
+  const std::string before0 = h.state.rows.at("s/u0"), before1 = h.state.rows.at("s/u1");
+  h.idpPhoto(2, 1);
+  (void)h.run();
+  EXPECT_EQ(h.state.rows.at("s/u0"), before0);
+  EXPECT_EQ(h.state.rows.at("s/u1"), before1);
+  auto again = h.engine->userStatus("d1", {"u0", "u2"});
+  ASSERT_TRUE(again.isOk());
+  EXPECT_EQ(again.value()[0].outcome, "updated");
+  EXPECT_EQ(again.value()[1].outcome, "updated");
+  EXPECT_EQ(again.value()[1].reason, "");
+}
+
+}  // namespace
+}  // namespace enginetest

@@ -134,6 +134,23 @@ std::pair<int, int> imageSize(const std::string& b) {
   return {0, 0};
 }
 
+// Host-api 1.3: a Google page without a key of its own uses the directory's connection (the
+// key, administrator, customer and endpoint), read at run time.
+TEST(GoogleE2E, APageOnTheDirectorysConnectionSyncsWithTheDirectorysKey) {
+  Env env(/*switchesOn=*/false, {}, "20");
+  ASSERT_EQ(env.host({"settings", "set", "userPhotos", "on"}).exitCode, 0);
+  auto set = env.host({"settings", "set", "--plugin", "photosync", "--directory", "Fabrikam", "--page", "google",
+                       "syncPhotos=true"});
+  ASSERT_EQ(set.exitCode, 0) << set.out << set.err;
+  EXPECT_NE(set.out.find("credentials: directory 'Fabrikam''s connection"), std::string::npos) << set.out;
+  const std::size_t n = withPhoto(env.simPhotos());
+  ASSERT_GT(n, 5u);
+  value first = env.sync();
+  EXPECT_EQ(count(first, "updated"), n) << reasons(first);
+  EXPECT_EQ(count(first, "failed"), 0u) << reasons(first);
+  expectAvatarsMatch(env);
+}
+
 TEST(GoogleE2E, FirstUnchangedChangedRemoved) {
   Env env;
   const auto truth = env.simPhotos();

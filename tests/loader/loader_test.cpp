@@ -431,6 +431,8 @@ TEST(PluginLoader, LoadsAModuleBuiltAgainstTheFrozen1_0HeadersAndCallsItsHooks) 
                                                  hostapi::host::hostApiVersionText();
   EXPECT_EQ(r.moduleInfo()->key, "oldplugin");
   EXPECT_EQ(r.moduleInfo()->version, "1.0.7");
+  EXPECT_EQ(r.runControl(), nullptr) << "a 1.0 module is not asked for the 1.2 interface";
+  EXPECT_EQ(r.userStatusQuery(), nullptr) << "nor for the 1.3 one";
 
   hostapi::Plugin* plugin = r.plugin();
   FakeHost host;

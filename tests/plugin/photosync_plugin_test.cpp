@@ -277,6 +277,20 @@ hostapi::SyncReport reportOf(std::vector<std::pair<std::string, std::uint64_t>> 
   return r;
 }
 
+// Since host-api 1.3 the plugin object is a UserStatusQuery too, found through the record; before
+// initialize() it says so instead of answering.
+TEST(PhotoSyncModule, ImplementsUserStatusQuery) {
+  auto set = loadPlugins(pluginDir());
+  ASSERT_TRUE(set.isOk()) << set.status().toString();
+  const PluginRecord* r = photosyncRecord(*set);
+  ASSERT_NE(r, nullptr);
+  hostapi::UserStatusQuery* q = r->userStatusQuery();
+  ASSERT_NE(q, nullptr) << "PhotoSync implements hostapi::UserStatusQuery";
+  auto s = q->userStatus("d1", {"u1"});
+  ASSERT_FALSE(s.isOk());
+  EXPECT_EQ(s.status().code(), hostapi::StatusCode::kFailedPrecondition);
+}
+
 // Since host-api 1.2 the plugin object is a RunControl too: the host finds it through the record,
 // and the outcome rules (docs/admin-guide.md, "Run outcomes") hold through the real module.
 TEST(PhotoSyncModule, ImplementsRunControl) {

@@ -9,8 +9,10 @@
 #include "host_keys.h"
 #include "hostapi/manifest.h"
 #include "samplehost/store/logger.h"
+#include "samplehost/store/page_connection.h"
 #include "samplehost/sync/hook_runner.h"
 #include "samplehost/sync/host_session.h"
+#include "samplehost/sync/page_form.h"
 
 namespace samplehost::app {
 namespace {
@@ -126,18 +128,102 @@ int directoryGetSet(store::Store& st, const store::Directory& d, bool set, const
   return kExitOk;
 }
 
+/// One page of a plugin's manifest and, since host-api 1.3, the fields it shares with its
+/// directory's connection (empty mirrors when none).
+struct ManifestPage {
+  hostapi::PageDescriptor page;
+  hostapi::PageConnection connection;
+  const hostapi::PageConnection* mirrors() const { return connection.mirrors.empty() ? nullptr : &connection; }
+};
+
 /// The page of the plugin's manifest, read from <data-dir>/plugins/<key>/plugin.xml.
-hostapi::Result<hostapi::PageDescriptor> manifestPage(const std::filesystem::path& dataDir, const std::string& plugin,
-                                                      const std::string& page) {
+hostapi::Result<ManifestPage> manifestPage(const std::filesystem::path& dataDir, const std::string& plugin,
+                                           const std::string& page) {
   auto m = hostapi::loadManifestFile((dataDir / "plugins" / plugin / "plugin.xml").string());
   if (!m) return hostapi::notFound("plugin " + plugin + " is not installed in " + (dataDir / "plugins").string() +
                                    " (" + m.status().message() + ")");
   std::string pages;
   for (const auto& p : m->pages) {
-    if (p.key == page) return p;
+    if (p.key == page) {
+      ManifestPage out{p, {}};
+      if (const auto* c = m->connectionOf(page)) out.connection = *c;
+      return out;
+    }
     pages += (pages.empty() ? "" : ", ") + p.key;
   }
   return hostapi::notFound("plugin " + plugin + " has no settings page \"" + page + "\"; its pages: " + pages);
+}
+
+std::string firstLine(const std::string& v) {
+  auto nl = v.find('\n');
+  return nl == std::string::npos ? v : v.substr(0, nl) + " ...";
+}
+
+/// "directory 'Contoso''s connection" or "this page's own credentials".
+std::string connectionText(const sync::PageForm& form) {
+  if (form.connection.useDirectory) return "directory '" + form.directory.name + "''s connection";
+  return "this page's own credentials";
+}
+
+/// The page as a settings form shows it: per field its value (secrets only set / not set) and
+/// where it comes from, then its label, type, default, options, range, required flag and
+/// shown-when rule, then its caption. Fields hidden by shown-when only with `all`.
+void printForm(const sync::PageForm& form, bool all, std::ostream& out) {
+  out << "# " << form.page->title << " (" << form.pluginKey << ", directory " << form.directory.name << ")\n";
+  if (form.connection.mirrors)
+    out << "# credentials: " << connectionText(form)
+        << (form.connection.chosen ? "" : " (the default)") << "; --use-directory-connection "
+        << (form.connection.useDirectory ? "off gives this page its own" : "on uses the directory's") << "\n";
+  std::size_t hidden = 0;
+  for (const auto& ff : form.fields) {
+    const hostapi::FieldDescriptor& f = *ff.descriptor;
+    if (!ff.shown && !all) {
+      ++hidden;
+      continue;
+    }
+    std::string value;
+    std::vector<std::string> notes;
+    if (f.type == hostapi::FieldType::kSecret) {
+      value = ff.secretSet ? store::kRedacted : "";
+      notes.push_back(ff.secretSet ? "set" : "not set");
+    } else {
+      value = firstLine(ff.value);
+      if (ff.source == "default") notes.push_back("default");
+      if (ff.source == "unset") notes.push_back("not set");
+    }
+    if (ff.source == "directory") notes.push_back("from directory '" + form.directory.name + "'");
+    if (!ff.shown) notes.push_back("hidden");
+    out << f.key << "=" << value;
+    if (!notes.empty()) {
+      out << " (";
+      for (std::size_t i = 0; i < notes.size(); ++i) out << (i ? ", " : "") << notes[i];
+      out << ")";
+    }
+    out << "\n    " << f.label << " \xC2\xB7 " << hostapi::fieldTypeName(f.type);
+    if (f.required) out << ", required";
+    if (f.defaultValue && f.type != hostapi::FieldType::kSecret) out << ", default " << firstLine(*f.defaultValue);
+    if (f.min || f.max) {
+      auto num = [](double d) {
+        std::string t = std::to_string(d);
+        t.erase(t.find_last_not_of('0') + 1);
+        if (!t.empty() && t.back() == '.') t.pop_back();
+        return t;
+      };
+      out << ", " << (f.min ? num(*f.min) : "") << " to " << (f.max ? num(*f.max) : "");
+    }
+    if (!f.options.empty()) {
+      out << ", one of:";
+      for (std::size_t i = 0; i < f.options.size(); ++i)
+        out << (i ? "," : "") << " " << f.options[i].value << " (" << f.options[i].label << ")";
+    }
+    if (f.shownWhen) out << ", shown when " << f.shownWhen->fieldKey << " = " << f.shownWhen->equals;
+    if (!ff.mirrors.empty()) out << ", mirrors the directory's " << ff.mirrors;
+    out << "\n";
+    if (!f.caption.empty()) out << "    " << f.caption << "\n";
+  }
+  if (hidden > 0)
+    out << "# " << hidden << (hidden == 1 ? " field is" : " fields are")
+        << " hidden by the values above (shown-when); --all lists them\n";
 }
 
 /// Loads the plugins of the data directory (a HostSession of its own) and finds `key`; the
@@ -175,24 +261,18 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
   std::string plugin = *a.value("plugin");
   auto pageKey = a.value("page");
   if (!pageKey) return usage(err, kName, "--plugin needs --page (e.g. --page entra)");
-  auto page = manifestPage(g.dataDir, plugin, *pageKey);
-  if (!page) return fail(err, kName, page.status());
+  auto mp = manifestPage(g.dataDir, plugin, *pageKey);
+  if (!mp) return fail(err, kName, mp.status());
+  const hostapi::PageDescriptor* page = &mp->page;
+  const hostapi::PageConnection* mirrors = mp->mirrors();
   if (page->kind != d.kind)
     return fail(err, kName, "page \"" + *pageKey + "\" is for " + hostapi::directoryKindName(page->kind) +
                                 " directories; " + d.name + " is " + hostapi::directoryKindName(d.kind));
   if (!set) {
-    auto v = st.pluginSettings(plugin, d.id, *pageKey);
-    if (!v) return fail(err, kName, v.status());
-    out << "# " << page->title << " (" << plugin << ", directory " << d.name << ")\n";
-    for (const auto& f : page->fields) {
-      std::string shown;
-      if (const auto* s = v->secret(f.key)) shown = s->empty() ? "" : store::kRedacted;
-      else if (auto x = v->get(f.key)) shown = *x;
-      else shown = (f.defaultValue ? *f.defaultValue : "") + " (default)";
-      auto nl = shown.find('\n');
-      if (nl != std::string::npos) shown = shown.substr(0, nl) + " ...";
-      out << f.key << "=" << shown << "\n";
-    }
+    auto form = sync::loadPageForm(st, plugin, *page, mirrors, d);
+    if (!form) return fail(err, kName, form.status());
+    if (a.flag("json")) out << sync::pageFormJson(*form, a.flag("all")) << "\n";
+    else printForm(*form, a.flag("all"), out);
     return kExitOk;
   }
   std::vector<store::SettingChange> changes;
@@ -250,17 +330,31 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
     if (auto x = secretField(kv->first); !x) return usage(err, kName, x.message());
     changes.push_back({kv->first, kv->second, true});
   }
+  if (auto use = a.value("use-directory-connection")) {
+    auto n = normaliseSwitch(*use);
+    if (!n) return usage(err, kName, "--use-directory-connection takes on or off");
+    if (!mirrors)
+      return usage(err, kName, "page " + page->key + " of " + plugin + " shares no field with its directory's connection");
+    if (a.flag("copy-connection") && *n == "true")
+      return usage(err, kName, "--copy-connection gives the page its own copy; it cannot go with --use-directory-connection on");
+    changes.push_back({store::kUseDirectoryConnectionKey, *n, false});
+  }
   if (a.flag("copy-connection")) {
-    // The plugin's page repeats the directory's connection fields (tenant, client, endpoints,
-    // credentials); copy those the page has instead of typing them, secrets staying secrets.
+    // The page's own copy of the directory's connection fields (tenant, client, endpoints,
+    // credentials), secrets staying secrets, and the page then uses its own copy. Since host-api
+    // 1.3 a page need not copy: --use-directory-connection on reads the directory's at run time.
     auto conn = st.directorySettings(d.id);
     if (!conn) return fail(err, kName, conn.status());
     for (const auto& f : page->fields) {
-      if (auto it = conn->values.find(f.key); it != conn->values.end() && f.type != hostapi::FieldType::kSecret)
+      const hostapi::ConnectionMirror* m = mirrors ? mirrors->mirrorOf(f.key) : nullptr;
+      if (mirrors && !m) continue;
+      const std::string from = m ? m->connectionKey : f.key;  // a page without mirrors: same names
+      if (auto it = conn->values.find(from); it != conn->values.end() && f.type != hostapi::FieldType::kSecret)
         changes.push_back({f.key, it->second, false});
-      else if (auto sit = conn->secrets.find(f.key); sit != conn->secrets.end() && f.type == hostapi::FieldType::kSecret)
+      else if (auto sit = conn->secrets.find(from); sit != conn->secrets.end() && f.type == hostapi::FieldType::kSecret)
         changes.push_back({f.key, sit->second.reveal(), true});
     }
+    if (mirrors) changes.push_back({store::kUseDirectoryConnectionKey, std::string("false"), false});
   }
   for (const auto& key : allValues(a, "unset")) {
     auto f = field(key);
@@ -268,7 +362,8 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
     changes.push_back({key, std::nullopt, (*f)->type == hostapi::FieldType::kSecret});
   }
   if (changes.empty())
-    return usage(err, kName, "nothing to set: give KEY=VALUE, --secret, --unset or --copy-connection");
+    return usage(err, kName,
+                 "nothing to set: give KEY=VALUE, --secret, --unset, --use-directory-connection or --copy-connection");
   // The plugin checks what it is about to be given, as a settings form would before saving.
   if (auto saved = st.pluginSettings(plugin, d.id, *pageKey); saved) {
     std::unique_ptr<sync::HostSession> session;
@@ -276,9 +371,13 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
     if (!loaded) {
       err << "warning: the values were not validated by the plugin: " << loaded.status().message() << "\n";
     } else {
-      auto values = std::make_shared<hostapi::PageValues>(mergedValues(*saved, changes));
-      values->pageKey = *pageKey;
-      values->directoryId = d.id;
+      hostapi::PageValues merged = mergedValues(*saved, changes);
+      merged.pageKey = *pageKey;
+      merged.directoryId = d.id;
+      // What the plugin will be handed: with the directory's connection filled in when the page uses it.
+      auto resolved = store::resolvePageValues(st, mirrors, std::move(merged));
+      if (!resolved) return fail(err, kName, resolved.status());
+      auto values = std::make_shared<hostapi::PageValues>(std::move(resolved).value());
       auto problems = std::make_shared<std::vector<hostapi::FieldError>>();
       hostapi::Plugin* p = *loaded;
       std::string pk = *pageKey;
@@ -295,7 +394,16 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
   }
   auto s = st.setPluginSettings(plugin, d.id, *pageKey, changes);
   if (!s) return fail(err, kName, s);
-  for (const auto& c : changes) out << c.key << (c.value ? " set" : " removed") << "\n";
+  for (const auto& c : changes)
+    if (!hostapi::isReservedValueKey(c.key)) out << c.key << (c.value ? " set" : " removed") << "\n";
+  if (mirrors) {
+    auto now = st.pluginSettings(plugin, d.id, *pageKey);
+    if (now) {
+      const store::ConnectionChoice c = store::connectionChoice(mirrors, *now);
+      out << "credentials: " << (c.useDirectory ? "directory '" + d.name + "''s connection" : "this page's own credentials")
+          << "\n";
+    }
+  }
   return kExitOk;
 }
 
@@ -307,7 +415,10 @@ int testConnection(const GlobalOptions& g, store::Store& st, const CommandLine& 
   if (!plugin || !dirName || !pageKey) return usage(err, kName, "settings test needs --plugin, --directory and --page");
   auto d = st.directoryByName(*dirName);
   if (!d) return fail(err, kName, d.status());
-  auto saved = st.pluginSettings(*plugin, d->id, *pageKey);
+  auto mp = manifestPage(g.dataDir, *plugin, *pageKey);
+  if (!mp) return fail(err, kName, mp.status());
+  // The values the plugin runs with: the directory's connection when the page uses it.
+  auto saved = store::effectivePluginSettings(st, *plugin, mp->mirrors(), d->id, *pageKey);
   if (!saved) return fail(err, kName, saved.status());
   std::unique_ptr<sync::HostSession> session;
   auto loaded = loadPlugin(g.dataDir, *plugin, session);
@@ -353,7 +464,8 @@ Command settingsCommand() {
   c.name = kName;
   c.summary = "show or change host settings, a directory's connection settings, or a plugin's page";
   c.usage = "get|set|test [KEY VALUE | KEY=VALUE ...] [--directory NAME [--plugin KEY --page PAGE]]\n"
-            "       [--secret KEY] [--secret-file KEY=PATH] [--set-file KEY=PATH] [--unset KEY]";
+            "       [--secret KEY] [--secret-file KEY=PATH] [--set-file KEY=PATH] [--unset KEY]\n"
+            "       [--use-directory-connection on|off] [--copy-connection] [--all] [--json]";
   c.details =
       "Without --directory: host settings, e.g. `settings set userPhotos on`.\n"
       "With --directory NAME: that directory's connection settings (see `directory --help`).\n"
@@ -361,6 +473,11 @@ Command settingsCommand() {
       "e.g. `settings set --plugin photosync --directory Contoso --page entra syncPhotos=true`.\n"
       "Secret fields are given only with --secret (read without echo) or --secret-file, and shown\n"
       "as ********. Values for a plugin page are checked by the plugin before they are saved.\n"
+      "`settings get` of a plugin page shows it as a form: each field's value and where it comes from,\n"
+      "label, type, default, options, required and caption; fields hidden by shown-when only with --all.\n"
+      "A page whose fields repeat the directory's connection (Entra, Google) uses the directory's by\n"
+      "default, read at every run: a secret is entered once. --use-directory-connection off (or\n"
+      "--copy-connection) gives the page its own credentials, e.g. a separate app registration.\n"
       "`settings test --plugin KEY --directory NAME --page PAGE` runs the plugin's connection test\n"
       "with the saved values (credentials and photo permissions, for real).";
   c.options = {
@@ -372,7 +489,12 @@ Command settingsCommand() {
       {"secret", "KEY", "a secret, read without echo; repeatable"},
       {"secret-file", "KEY=PATH", "a secret read from a file; repeatable"},
       {"unset", "KEY", "remove a saved value; repeatable"},
-      {"copy-connection", "", "plugin page: copy the fields it shares with the directory's connection settings"},
+      {"use-directory-connection", "on|off",
+       "plugin page: on (the default for a new page) reads the fields it shares with the directory's connection "
+       "from the directory at run time; off uses the page's own"},
+      {"copy-connection", "", "plugin page: copy the directory's connection into the page's own credentials (and use them)"},
+      {"all", "", "settings get of a plugin page: also the fields hidden by their shown-when rule"},
+      {"json", "", "settings get of a plugin page: the page as JSON (labels, captions, options, shown, sources)"},
       {"force", "", "plugin page: save even when the plugin's validation refuses the values"},
   };
   c.run = &run;

@@ -16,6 +16,7 @@
 #include "photosync/http/url.h"
 #include "hostapi/settings_validation.h"
 #include "photosync/providers/identifier.h"
+#include "named_credentials.h"
 #include "page_checks.h"
 
 namespace photosync::providers {
@@ -473,7 +474,8 @@ hostapi::Result<GoogleSetup> setupFromPage(const hostapi::PageValues& page, http
       return Status(st.code(), "serviceAccountKey: " + st.message());
     return st;
   }
-  s.tokens = std::shared_ptr<auth::TokenProvider>(std::move(tp.value()));
+  s.tokens = nameCredentials(std::shared_ptr<auth::TokenProvider>(std::move(tp.value())), page, "service account key",
+                             "Google refused the service account sign-in", "Google");
   return s;
 }
 

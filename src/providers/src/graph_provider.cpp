@@ -18,6 +18,7 @@
 #include "photosync/http/json.h"
 #include "photosync/http/limiter.h"
 #include "photosync/http/url.h"
+#include "named_credentials.h"
 #include "page_checks.h"
 
 namespace photosync::providers {
@@ -629,7 +630,9 @@ hostapi::Result<GraphSetup> setupFromPage(const hostapi::PageValues& page, http:
   to.cancelled = std::move(cancelled);
   auto tp = auth::makeEntraTokenProvider(std::move(creds.value()), std::move(to));
   if (!tp.isOk()) return tp.status();
-  s.tokens = std::shared_ptr<auth::TokenProvider>(std::move(tp.value()));
+  const bool certificate = pageValue(page, "credentialType", "secret") == "certificate";
+  s.tokens = nameCredentials(std::shared_ptr<auth::TokenProvider>(std::move(tp.value())), page,
+                             certificate ? "certificate" : "client secret", "Entra ID refused the sign-in", "Entra ID");
   return s;
 }
 

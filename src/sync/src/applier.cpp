@@ -139,7 +139,10 @@ void Applier::writeRows(const DirectoryRun& d, const std::vector<std::pair<std::
 
 // State is written only for users whose avatar write (if any) already succeeded, so an
 // interrupted chunk leaves every avatar/state pair consistent.
+// Each user's status row is rewritten only when the outcome or its reason changed (sameStatus), in
+// the same putMany: the steady state reads one getMany per chunk more and writes nothing.
 void Applier::complete(DirectoryRun& d, Work& w) {
+  if (!run_.dryRun()) addStatusRows(w);
   writeRows(d, w.newStates);
   const auto done = run_.processed.fetch_add(w.users.size()) + w.users.size();
   try {
@@ -147,6 +150,30 @@ void Applier::complete(DirectoryRun& d, Work& w) {
     if (run_.sync.progress != nullptr)
       run_.sync.progress->report("photos", done, std::max<std::uint64_t>(done, run_.queued.load()));
   } catch (...) {
+  }
+}
+
+void Applier::addStatusRows(Work& w) {
+  std::vector<Item*> decided;
+  std::vector<std::string> keys;
+  for (auto& it : w.items)
+    if (it.user != nullptr && it.outcome != nullptr) {
+      decided.push_back(&it);
+      keys.push_back(statusKey(it.user->id));
+    }
+  if (decided.empty()) return;
+  hostapi::Result<std::vector<std::optional<std::string>>> prev = hostapi::internalError("state store threw");
+  try {
+    prev = run_.services.state->getMany(keys);
+  } catch (...) {
+  }
+  const bool known = prev.isOk() && prev.value().size() == keys.size();
+  const std::int64_t now = run_.nowMs();
+  for (std::size_t i = 0; i < decided.size(); ++i) {
+    std::optional<StatusRow> before;
+    if (known && prev.value()[i]) before = parseStatusRow(*prev.value()[i]);
+    if (sameStatus(before, decided[i]->outcome, decided[i]->reason)) continue;
+    w.newStates.emplace_back(keys[i], serializeStatusRow({decided[i]->outcome, decided[i]->reason, now}));
   }
 }
 
@@ -175,7 +202,12 @@ void Applier::applyReverts(DirectoryRun& d) {
     hostapi::User u;
     u.id = r.userId;
     u.username = r.username;
+    // The user's status row too (users show): written with the reverts' rows, which change anyway.
+    auto status = [&](const char* outcome, const std::string& reason) {
+      rows.emplace_back(statusKey(r.userId), serializeStatusRow({outcome, reason, now}));
+    };
     if (step.verdict == RevertPlan::Verdict::kHold) {
+      status("heldBack", step.reason);
       rows.emplace_back(stateKey(r.userId), serializeUserState(r.state));
       HeldRecord h;
       h.directoryId = d.info.id;
@@ -203,13 +235,18 @@ void Applier::applyReverts(DirectoryRun& d) {
         s.provider = d.providerName;
         s.lastOutcome = "reverted";
         rows.emplace_back(stateKey(r.userId), serializeUserState(s));
-        run_.tally.record(Outcome::kReverted, u, d.info.name,
-                          step.reason.empty() ? "no photo at the IdP; reverted to the host default" : step.reason);
+        const std::string why =
+            step.reason.empty() ? "no photo at the IdP; reverted to the host default" : step.reason;
+        status("reverted", why);
+        run_.tally.record(Outcome::kReverted, u, d.info.name, why);
       } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
-        run_.tally.record(Outcome::kSkipped, u, d.info.name,
-                          "no photo at the IdP, but the avatar changed meanwhile; not reverted");
+        const std::string why = "no photo at the IdP, but the avatar changed meanwhile; not reverted";
+        status("skipped", why);
+        run_.tally.record(Outcome::kSkipped, u, d.info.name, why);
       } else {
-        run_.tally.record(Outcome::kFailed, u, d.info.name, "could not revert the avatar: " + st.message());
+        const std::string why = "could not revert the avatar: " + st.message();
+        if (st.code() != hostapi::StatusCode::kNotFound) status("failed", why);
+        run_.tally.record(Outcome::kFailed, u, d.info.name, why);
       }
     }
     if (rows.size() >= 100) {

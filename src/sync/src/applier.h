@@ -39,6 +39,8 @@ class Applier {
   void writeRows(const DirectoryRun& d, const std::vector<std::pair<std::string, std::string>>& rows);
   void eraseKey(const DirectoryRun& d, const std::string& key);
   /// Writes `it`'s row with the refused photo's version tag (nothing without a tag).
+  /// Status rows (user_state.h) for the users `w` decided whose outcome or reason changed.
+  void addStatusRows(Work& w);
   void rememberRefusal(const DirectoryRun& d, Work& w, const Item& it, const std::string& reason);
 
   RunContext& run_;

@@ -253,6 +253,59 @@ hostapi::Result<std::vector<hostapi::HeldChange>> Engine::heldChanges(const std:
   return out;
 }
 
+hostapi::Result<std::vector<hostapi::UserStatus>> Engine::userStatus(const std::string& directoryId,
+                                                                     const std::vector<std::string>& userIds) const {
+  if (shutDown_) return hostapi::failedPrecondition("PhotoSync was shut down");
+  if (userIds.size() > 1000) return hostapi::invalidArgument("ask for at most 1000 users at a time");
+  std::vector<std::string> keys;
+  keys.reserve(2 * userIds.size());
+  for (const auto& id : userIds) {
+    keys.push_back(stateKey(id));
+    keys.push_back(statusKey(id));
+  }
+  auto rows = services_.state->getMany(keys);
+  if (!rows.isOk()) return hostapi::unavailable("could not read PhotoSync's user state: " + rows.status().message());
+  if (rows.value().size() != keys.size()) return hostapi::internalError("the state store answered the wrong count");
+  static const std::map<std::string, std::string> kProviders = {
+      {"graph", "Microsoft Graph"}, {"google", "Google Admin SDK"}, {"scim", "SCIM photo URL"}};
+  std::vector<hostapi::UserStatus> out;
+  out.reserve(userIds.size());
+  for (std::size_t i = 0; i < userIds.size(); ++i) {
+    hostapi::UserStatus u;
+    u.userId = userIds[i];
+    u.directoryId = directoryId;
+    std::optional<UserState> row;
+    std::optional<StatusRow> status;
+    if (rows.value()[2 * i]) row = parseUserState(*rows.value()[2 * i]);
+    if (rows.value()[2 * i + 1]) status = parseStatusRow(*rows.value()[2 * i + 1]);
+    if (status) {
+      u.known = true;
+      u.outcome = status->outcome;
+      u.reason = status->reason;
+      u.sinceUnixMs = status->sinceMs;
+    }
+    if (row) {
+      u.known = true;
+      if (u.outcome.empty()) u.outcome = row->lastOutcome;  // a row from before host-api 1.3
+      u.versionTag = row->versionTag;
+      if (auto p = kProviders.find(row->provider); p != kProviders.end()) u.details.emplace_back("provider", p->second);
+      if (!row->avatarSha256.empty()) u.details.emplace_back("avatar stored (SHA-256)", row->avatarSha256);
+      if (row->revertHeld)
+        u.details.emplace_back("revert", "held back since " + utcMinute(row->heldSinceMs) + " (" +
+                                             std::to_string(row->heldRuns) +
+                                             (row->heldRuns == 1 ? " run" : " runs") +
+                                             "); sample-host held confirm|refuse");
+      if (row->revertRefused) u.details.emplace_back("revert", "refused by an admin; the avatar is kept");
+      if (!row->refusedTag.empty())
+        u.details.emplace_back("refused photo", row->refusedReason + " (" + utcMinute(row->refusedAtMs) +
+                                                    "); not downloaded again while the IdP's version is " +
+                                                    row->refusedTag);
+    }
+    out.push_back(std::move(u));
+  }
+  return out;
+}
+
 hostapi::Result<hostapi::HeldDecisionResult> Engine::decideHeld(const std::string& directoryId,
                                                                 const std::vector<std::string>& users,
                                                                 hostapi::HeldDecision decision) {
@@ -296,10 +349,17 @@ hostapi::Result<hostapi::HeldDecisionResult> Engine::decideHeld(const std::strin
     s.revertHeld = false;
     s.heldSinceMs = 0;
     s.heldRuns = 0;
+    const auto now = services_.clock != nullptr ? services_.clock->now() : std::chrono::system_clock::now();
+    const std::int64_t nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
     if (decision == hostapi::HeldDecision::kRefuse) {
       s.revertRefused = true;
       s.lastOutcome = "revertRefused";
-      auto st = services_.state->putMany({{stateKey(h->userId), serializeUserState(s)}});
+      const StatusRow status{"revertRefused",
+                             "an admin refused the held revert: the avatar PhotoSync set is kept until the IdP has a "
+                             "photo again",
+                             nowMs};
+      auto st = services_.state->putMany(
+          {{stateKey(h->userId), serializeUserState(s)}, {statusKey(h->userId), serializeStatusRow(status)}});
       if (st.isOk()) st = services_.state->erase(heldKey(directoryId, h->userId));
       if (!st.isOk()) {
         result.errors.push_back(who + ": the refusal could not be saved: " + st.message());
@@ -324,7 +384,12 @@ hostapi::Result<hostapi::HeldDecisionResult> Engine::decideHeld(const std::strin
       result.errors.push_back(who + ": could not revert the avatar: " + st.message() + "; still held");
       continue;
     }
-    auto saved = services_.state->putMany({{stateKey(h->userId), serializeUserState(s)}});
+    std::vector<std::pair<std::string, std::string>> rows{{stateKey(h->userId), serializeUserState(s)}};
+    if (st.isOk())
+      rows.emplace_back(statusKey(h->userId),
+                        serializeStatusRow({"reverted", "no photo at the IdP; the held revert was confirmed by an admin",
+                                            nowMs}));
+    auto saved = services_.state->putMany(rows);
     if (saved.isOk()) saved = services_.state->erase(heldKey(directoryId, h->userId));
     if (!saved.isOk()) result.errors.push_back(who + ": the plugin state could not be saved: " + saved.message());
     if (st.isOk()) {

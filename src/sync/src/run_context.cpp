@@ -6,6 +6,8 @@ namespace photosync::sync {
 
 void finishItem(RunContext& run, const DirectoryRun& d, Item& it, Outcome o, const std::string& reason) {
   it.done = true;
+  it.outcome = outcomeName(o);
+  it.reason = reason;
   // A failure says nothing new about the photo: a held revert stays held.
   if (it.state && it.state->revertHeld && o != Outcome::kFailed) d.clearHeld(it.user->id);
   run.tally.record(o, *it.user, d.info.name, reason);

@@ -154,6 +154,8 @@ struct Item {
   bool ours = false;  // the current avatar is PhotoSync's
   bool done = false;  // the outcome is settled (recorded, pending revert, or not processed)
   std::string versionTag;
+  const char* outcome = nullptr;  // outcomeName() of what finishItem recorded; null otherwise
+  std::string reason;             // and its reason (the user's status row, Applier::complete)
 };
 
 /// One chunk in progress: its users, their decisions, and the photos it still has to fetch.

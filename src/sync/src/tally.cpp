@@ -39,10 +39,15 @@ bool has(const std::string& s, const char* part) { return s.find(part) != std::s
 std::string allFailedNote(const std::string& reason) {
   const std::string c = cause(reason);
   std::string fix;
+  // Host-api 1.3: the reason names which copy of the credentials was refused (the directory's
+  // connection or the page's own); the fix names the same place.
+  const std::string where = has(c, "of directory '") && has(c, "'s connection")
+                                ? "the directory's connection settings (sample-host settings set --directory NAME)"
+                                : "the directory's Entra ID page";
   if (has(c, "AADSTS7000215") || has(c, "AADSTS7000222") || has(c, "invalid client secret"))
-    fix = "replace the client secret on the directory's Entra ID page (the secret's Value, not its ID)";
+    fix = "replace the client secret on " + where + " (the secret's Value, not its ID)";
   else if (has(c, "AADSTS700027") || has(c, "AADSTS700024"))
-    fix = "check the certificate on the directory's Entra ID page and its upload to the app registration";
+    fix = "check the certificate on " + where + " and its upload to the app registration";
   else if (has(c, "AADSTS"))
     fix = "correct the directory's Entra ID page as the message says, then run \"directory test\"";
   else if (has(c, "domain-wide delegation"))

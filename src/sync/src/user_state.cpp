@@ -56,4 +56,35 @@ std::optional<UserState> parseUserState(const std::string& text) {
   }
 }
 
+std::string statusKey(const std::string& userId) { return "s/" + userId; }
+
+std::string serializeStatusRow(const StatusRow& s) {
+  web::json::value v = web::json::value::object();
+  v["outcome"] = web::json::value::string(s.outcome);
+  if (!s.reason.empty()) v["reason"] = web::json::value::string(s.reason);
+  v["since"] = web::json::value::number(static_cast<int64_t>(s.sinceMs));
+  return v.serialize();
+}
+
+std::optional<StatusRow> parseStatusRow(const std::string& text) {
+  try {
+    auto v = web::json::value::parse(text);
+    if (!v.is_object()) return std::nullopt;
+    const auto& o = v.as_object();
+    StatusRow s;
+    s.outcome = str(o, "outcome");
+    s.reason = str(o, "reason");
+    s.sinceMs = whole(o, "since");
+    if (s.outcome.empty()) return std::nullopt;
+    return s;
+  } catch (...) {
+    return std::nullopt;  // a damaged row is written again
+  }
+}
+
+bool sameStatus(const std::optional<StatusRow>& prev, const std::string& outcome, const std::string& reason) {
+  if (!prev || prev->reason != reason) return false;
+  return prev->outcome == outcome || (outcome == "unchanged" && prev->outcome == "updated");
+}
+
 }  // namespace photosync::sync

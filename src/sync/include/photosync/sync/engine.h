@@ -24,6 +24,7 @@
 #include "hostapi/run_control.h"
 #include "hostapi/services.h"
 #include "hostapi/user.h"
+#include "hostapi/user_status.h"
 #include "photosync/providers/provider.h"
 #include "photosync/sync/image_processor.h"
 
@@ -62,6 +63,11 @@ class Engine {
   hostapi::Result<hostapi::HeldDecisionResult> decideHeld(const std::string& directoryId,
                                                           const std::vector<std::string>& users,
                                                           hostapi::HeldDecision decision);
+  /// hostapi::UserStatusQuery (host-api 1.3): each user's row read back in words (the last
+  /// outcome and reason, when it was decided, the version tag held, a held or refused revert, a
+  /// refused photo). Reads only; does not wait for a run in progress.
+  hostapi::Result<std::vector<hostapi::UserStatus>> userStatus(const std::string& directoryId,
+                                                               const std::vector<std::string>& userIds) const;
   /// Cancels the run in progress, aborts in-flight requests, waits for the workers. Idempotent.
   void shutdown();
 

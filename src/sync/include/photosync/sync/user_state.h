@@ -34,4 +34,22 @@ std::string stateKey(const std::string& userId);
 std::string serializeUserState(const UserState& s);
 std::optional<UserState> parseUserState(const std::string& text);
 
+/// The last decision about a user (key "s/<hostUserId>", beside the state row): the report
+/// outcome and its reason, and since when they hold. Kept apart from UserState, which says only
+/// what PhotoSync stored (a user skipped or failed has no state row and must not get one), and
+/// written only when the outcome or reason changes, in the chunk's one putMany: a steady-state
+/// sync writes nothing. Read back by hostapi::UserStatusQuery (Engine::userStatus).
+struct StatusRow {
+  std::string outcome;     // outcomeName(), or "revertRefused" after an admin's refusal
+  std::string reason;      // the report's reason; empty for updated/unchanged
+  std::int64_t sinceMs = 0;  // when a run first decided this outcome and reason (Unix ms)
+};
+
+std::string statusKey(const std::string& userId);
+std::string serializeStatusRow(const StatusRow& s);
+std::optional<StatusRow> parseStatusRow(const std::string& text);
+/// True when `outcome` and `reason` tell nothing new over `prev`: the same pair, or a photo found
+/// unchanged after it was updated (the avatar is still the IdP's photo of then).
+bool sameStatus(const std::optional<StatusRow>& prev, const std::string& outcome, const std::string& reason);
+
 }  // namespace photosync::sync
