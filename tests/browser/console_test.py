@@ -518,6 +518,8 @@ class ConsoleTest:
         assert HOSTILE in names, names
         assert not self.driver.find_elements(By.CSS_SELECTOR, 'img[src="x"]'), 'the display name became an <img>'
         self.no_alert()
+        # Each user's photo status, as the plugin last decided it (UserStatusQuery).
+        self.wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, '#users .photo-status .status-updated'))
         hostile_row = [r for r in d_find(self.driver, '#users tbody tr')
                        if r.find_element(By.CSS_SELECTOR, '.display-name').text == HOSTILE][0]
         self.shot('users', focus=hostile_row)

@@ -75,14 +75,20 @@ function statusView(s) {
   for (const p of records) {
     if (p.error) { out.appendChild(h('div', {class: 'caption'}, `${p.pluginKey || ''}: ${p.error}`)); continue; }
     if (p.known === false) { out.appendChild(h('div', {class: 'caption'}, 'not processed yet')); continue; }
-    out.appendChild(h('div', null, h('span', {class: `status status-${p.outcome}`}, p.outcome || ''),
+    const outcome = String(p.outcome || '').replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase();
+    out.appendChild(h('div', null, h('span', {class: `status status-${p.outcome}`}, outcome),
       p.reason ? h('span', {class: 'reason'}, ` ${p.reason}`) : null));
     const facts = [];
-    if (p.checkedAtUnixMs) facts.push(`checked ${formatTime(p.checkedAtUnixMs)}`);
-    if (p.sinceUnixMs) facts.push(`since ${formatTime(p.sinceUnixMs)}`);
-    if (p.versionTag) facts.push(`version ${p.versionTag}`);
-    for (const d of p.details || []) facts.push(Array.isArray(d) ? `${d[0]}: ${d[1]}` : `${d.name}: ${d.value}`);
-    if (facts.length) out.appendChild(h('div', {class: 'caption'}, facts.join(' · ')));
+    if (p.checkedAtUnixMs) facts.push(['checked', formatTime(p.checkedAtUnixMs)]);
+    if (p.sinceUnixMs) facts.push(['since', formatTime(p.sinceUnixMs)]);
+    if (p.versionTag) facts.push(['version', p.versionTag]);
+    for (const d of p.details || []) facts.push(Array.isArray(d) ? d : [d.name, d.value]);
+    for (const [name, value] of facts) {
+      // A long hex digest (an image hash) is shortened on screen; the whole value is its title.
+      const text = String(value ?? '');
+      const shown = /^[0-9a-f]{24,}$/i.test(text) ? `${text.slice(0, 12)}…` : text;
+      out.appendChild(h('div', {class: 'caption fact', title: shown === text ? null : text}, `${name}: ${shown}`));
+    }
   }
   return out;
 }
