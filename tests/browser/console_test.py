@@ -127,6 +127,9 @@ class ConsoleTest:
         shutil.rmtree(a.work, ignore_errors=True)
         os.makedirs(a.work)
         os.makedirs(a.screenshots, exist_ok=True)
+        for f in os.listdir(a.screenshots):  # the folder shows this run only
+            if f.endswith(('.png', '.html')):
+                os.remove(os.path.join(a.screenshots, f))
         self.data = os.path.join(a.work, 'data')
         os.makedirs(os.path.join(self.data, 'plugins'))
         os.symlink(a.bundle, os.path.join(self.data, 'plugins', 'photosync'))
