@@ -178,6 +178,29 @@ TEST_F(Graph, BearerIsRequiredAndExpires) {
   EXPECT_EQ(sim.graph("/v1.0/users", live).status, 401) << "revoked tokens expire mid-run";
 }
 
+// POST /_admin/display-name: a test sets a hostile display name, and Graph, SCIM and the admin
+// listing all serve it byte for byte; "" restores the generated name; a bad body or index is 400.
+TEST_F(Graph, AdminDisplayNameIsServedEverywhereUntilRestored) {
+  const std::string hostile = "<img src=x onerror=alert(1)>";
+  const std::string original = sim.admin("users?offset=5&limit=1&hashes=false")["users"][0]["displayName"].as_string();
+  HttpResult set = sim.postJson("/_admin/display-name", "{\"index\":5,\"displayName\":\"" + hostile + "\"}");
+  ASSERT_EQ(set.status, 200) << set.body;
+  EXPECT_EQ(set.json()["displayName"].as_string(), hostile);
+  value listed = sim.admin("users?offset=5&limit=1&hashes=false")["users"][0];
+  EXPECT_EQ(listed["displayName"].as_string(), hostile);
+  HttpResult g = sim.graph("/v1.0/users/" + listed["id"].as_string() + "?$select=displayName", sim.graphToken());
+  ASSERT_EQ(g.status, 200) << g.body;
+  EXPECT_EQ(g.json()["displayName"].as_string(), hostile);
+  EXPECT_EQ(sim.admin("scim-users?offset=5&limit=1")["Resources"][0]["displayName"].as_string(), hostile);
+  EXPECT_NE(sim.admin("users?offset=4&limit=1&hashes=false")["users"][0]["displayName"].as_string(), hostile);
+
+  EXPECT_EQ(sim.postJson("/_admin/display-name", "{\"index\":5,\"displayName\":\"\"}").status, 200);
+  EXPECT_EQ(sim.admin("users?offset=5&limit=1&hashes=false")["users"][0]["displayName"].as_string(), original);
+  EXPECT_EQ(sim.postJson("/_admin/display-name", "{\"index\":300,\"displayName\":\"x\"}").status, 400);
+  EXPECT_EQ(sim.postJson("/_admin/display-name", "{\"index\":-1,\"displayName\":\"x\"}").status, 400);
+  EXPECT_EQ(sim.postJson("/_admin/display-name", "{\"displayName\":\"x\"}").status, 400);
+}
+
 TEST_F(Graph, UsersListPagesWithAbsoluteNextLink) {
   std::string token = sim.graphToken();
   HttpResult first = sim.graph("/v1.0/users?$select=id,userPrincipalName&$top=120", token);

@@ -183,6 +183,19 @@ Response Sim::admin(Request& r, std::string& endpoint) {
     v["photos"] = value::number(static_cast<std::uint64_t>(directory_.reloadFixtures()));
     return ok(v);
   }
+  if (what == "display-name" && post) {
+    if (!body.has_field("index") || !body.at("index").is_integer() || body.at("index").as_number().to_int64() < 0 ||
+        !body.has_field("displayName") || !body.at("displayName").is_string())
+      return bad("display-name needs {\"index\": N, \"displayName\": \"...\"}");
+    auto idx = body.at("index").as_number().to_int64();
+    if (idx >= static_cast<std::int64_t>(directory_.size()) ||
+        !directory_.setDisplayName(static_cast<std::uint32_t>(idx), body.at("displayName").as_string()))
+      return bad("no user " + std::to_string(idx) + " (the directory has " + std::to_string(directory_.size()) + ")");
+    value v = value::object();
+    v["index"] = value::number(idx);
+    v["displayName"] = value::string(directory_.user(static_cast<std::uint32_t>(idx)).displayName);
+    return ok(v);
+  }
   if (what == "users" || what == "scim-users") {
     long offset = std::max(0L, paramLong(r, "offset", 0));
     long limit = std::clamp(paramLong(r, "limit", 100), 0L, 1000L);

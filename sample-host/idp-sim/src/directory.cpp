@@ -226,6 +226,10 @@ UserInfo Directory::user(std::uint32_t index) const {
   u.givenName = kGiven[h % kGiven.size()];
   u.surname = kSurname[(h >> 8) % kSurname.size()];
   u.displayName = u.givenName + " " + u.surname;
+  if (hasDisplayNames_.load(std::memory_order_acquire)) {  // the common case takes no lock
+    std::lock_guard lock(nameMutex_);
+    if (auto it = displayNames_.find(index); it != displayNames_.end()) u.displayName = it->second;
+  }
   u.initials = std::string{u.givenName[0], u.surname[0]};
   u.upn = lower(u.givenName) + "." + lower(u.surname) + "." + std::to_string(index) + "@" +
           options_.domain;
@@ -243,6 +247,17 @@ UserInfo Directory::user(std::uint32_t index) const {
   u.googleAdmin = index == 0;
   u.hasMail = index == 0 || unit(mix64(options_.seed * 104729 + index)) >= options_.noMailShare;
   return u;
+}
+
+bool Directory::setDisplayName(std::uint32_t index, std::string name) {
+  if (index >= options_.users) return false;
+  std::lock_guard lock(nameMutex_);
+  if (name.empty())
+    displayNames_.erase(index);
+  else
+    displayNames_[index] = std::move(name);
+  hasDisplayNames_.store(!displayNames_.empty(), std::memory_order_release);
+  return true;
 }
 
 std::optional<std::uint32_t> Directory::findGraph(std::string_view key) const {

@@ -129,6 +129,10 @@ class Directory {
   std::uint32_t generation() const { return generation_.load(); }
   /// Re-reads the fixtures folder (fixture mode only); returns the number of photos found.
   std::size_t reloadFixtures();
+  /// Replaces user `index`'s displayName everywhere it is served (Graph, Google's fullName, SCIM)
+  /// until the process ends; an empty name restores the generated one. For tests of how a host
+  /// shows hostile IdP strings. False when the index is out of range.
+  bool setDisplayName(std::uint32_t index, std::string name);
 
   struct CacheStats {
     std::uint64_t hits = 0, misses = 0, bytes = 0, entries = 0;
@@ -155,6 +159,10 @@ class Directory {
 
   mutable std::mutex fixtureMutex_;
   std::map<std::uint32_t, std::string> fixtureFiles_;  // index → path
+
+  mutable std::mutex nameMutex_;
+  std::map<std::uint32_t, std::string> displayNames_;  // index → name set by setDisplayName
+  std::atomic<bool> hasDisplayNames_{false};
 
   mutable std::mutex cacheMutex_;
   using CacheKey = std::uint64_t;
