@@ -70,7 +70,14 @@ struct Raster {
 /// buffer is reused); exact integer arithmetic, colours averaged premultiplied by alpha. An opaque
 /// raster takes a faster path with the same result; `generalOnly` forces the general one (tests
 /// compare the two).
-void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false);
+/// Intermediate rows of scaleArea, kept by the caller from one image to the next.
+struct ScaleBuffers {
+  std::vector<std::uint32_t> mid;
+  std::vector<std::uint64_t> v;
+};
+/// `buffers` may be null (then they are the call's own).
+void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false,
+               ScaleBuffers* buffers = nullptr);
 
 /// Full decoders. With `out` null the image is decoded one row at a time into a scratch buffer
 /// (validation only: memory stays at a row or two); otherwise `out` receives the RGBA raster.
