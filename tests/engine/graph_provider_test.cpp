@@ -129,8 +129,9 @@ struct Fixture {
   std::shared_ptr<FakeGraph> graph = std::make_shared<FakeGraph>();
   std::shared_ptr<CountingTokens> tokens = std::make_shared<CountingTokens>();
   std::atomic<bool> cancel{false};
-  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original") {
+  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original", bool deferRetries = false) {
     providers::GraphOptions o;
+    o.deferRetries = deferRetries;
     o.graphEndpoint = "http://127.0.0.1:1/";
     o.photoSize = size;
     o.retry.maxAttempts = 3;
@@ -241,6 +242,60 @@ TEST(GraphProvider, RoundsOfThrottlesWithRetryAfterDoNotUseUpTheRounds) {
   auto w = q->versions(refs(1));
   EXPECT_EQ(w[0].error.code(), hostapi::StatusCode::kResourceExhausted) << "never endless";
   EXPECT_EQ(g.graph->posts(), 4 + 12);
+}
+
+// Issue 14: a sub-request throttled with a Retry-After held its worker for the wait. With
+// deferRetries the call returns at once: the others answered, the throttled one handed back with
+// its time to come back and the round it used; asked again (by the engine, in a later call with
+// its RetryState), it is answered, and its rounds run out across calls as within one.
+TEST(GraphProvider, DeferredSubRequestsComeBackWithTheirRetryAfterInsteadOfWaiting) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int attempt) {
+    if (url == "/users/oid-1/photo" && attempt == 1) return error(429, "TooManyRequests", "30");
+    if (url == "/users/oid-2/photo" && attempt == 1) return error(503, "serviceNotAvailable", "0.5");
+    if (url == "/users/oid-3/photo") return error(502, "badGateway");
+    return meta("e-" + url);
+  };
+  auto p = f.make("original", /*deferRetries=*/true);
+  const auto before = std::chrono::steady_clock::now();
+  auto v = p->versions(refs(5));
+  ASSERT_EQ(f.graph->posts(), 1) << "nothing waited for or re-sent in the call";
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(v[4].state, PhotoState::kPhoto);
+  for (std::size_t i : {1u, 2u, 3u}) {
+    ASSERT_TRUE(v[i].deferred.has_value()) << i;
+    EXPECT_EQ(v[i].state, PhotoState::kError) << "never mistaken for an answer";
+  }
+  EXPECT_GE(v[1].deferred->at, before + std::chrono::seconds(30)) << "its own Retry-After";
+  EXPECT_LT(v[2].deferred->at, before + std::chrono::seconds(30)) << "not its neighbour's";
+  EXPECT_EQ(v[1].deferred->state.throttleRounds, 1) << "a throttle with a Retry-After is a free round";
+  EXPECT_EQ(v[1].deferred->state.rounds, 0);
+  EXPECT_EQ(v[3].deferred->state.rounds, 1) << "a 502 uses a round";
+
+  // Asked again with what it used: the throttled one is answered and the 502 is handed back
+  // again; asked alone (a round where nothing is answered waits in the call, as an outage
+  // does), it runs out of rounds (maxBatchRounds 4) and is a final error, not deferred again.
+  std::vector<PhotoRef> again = {refs(2)[1], refs(4)[3]};
+  again[0].retry = v[1].deferred->state;
+  again[1].retry = v[3].deferred->state;
+  auto w = p->versions(again);
+  EXPECT_EQ(w[0].state, PhotoState::kPhoto);
+  ASSERT_TRUE(w[1].deferred.has_value());
+  PhotoRef last = again[1];
+  last.retry = w[1].deferred->state;
+  int calls = 2;
+  std::vector<providers::VersionInfo> x;
+  for (;;) {
+    ++calls;
+    x = p->versions({last});
+    if (!x[0].deferred) break;
+    last.retry = x[0].deferred->state;
+    ASSERT_LT(calls, 10);
+  }
+  EXPECT_EQ(x[0].error.code(), hostapi::StatusCode::kUnavailable);
+  EXPECT_EQ(f.graph->seen["/users/oid-3/photo"], 4) << "maxBatchRounds across the calls";
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(p->stats().retries, 2u + 2u) << "each re-sent sub-request counted once";
 }
 
 TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {

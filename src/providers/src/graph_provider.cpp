@@ -60,6 +60,7 @@ struct SubResult {
   std::map<std::string, std::string> headers;  // names lowercased
   web::json::value body;
   Status error;
+  std::optional<Deferred> deferred;  // handed back to be asked again later (deferRetries)
 };
 
 class GraphProvider final : public PhotoProvider {
@@ -78,12 +79,21 @@ class GraphProvider final : public PhotoProvider {
 
   std::vector<VersionInfo> versions(const std::vector<PhotoRef>& refs) override {
     std::vector<std::string> urls;
-    for (const auto& r : refs) urls.push_back(userPath(r.identifier) + "/photo");
-    auto results = batchAll(urls);
+    std::vector<RetryState> states;
+    for (const auto& r : refs) {
+      urls.push_back(userPath(r.identifier) + "/photo");
+      states.push_back(r.retry);
+    }
+    auto results = batchAll(urls, o_.deferRetries ? &states : nullptr);
     std::vector<VersionInfo> out(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) {
       auto& r = results[i];
       auto& v = out[i];
+      if (r.deferred) {
+        v.deferred = r.deferred;
+        v.error = hostapi::unavailable("deferred: asked again after the IdP's Retry-After");
+        continue;
+      }
       if (!r.transportOk) {
         v.error = r.error;
         continue;
@@ -150,6 +160,7 @@ class GraphProvider final : public PhotoProvider {
       // OData JSON 4.01 allows base64url as well as padded standard base64 for binary values.
       auto bytes = photosync::base64Decode(r.body.as_string());
       if (!bytes) bytes = photosync::base64UrlDecode(r.body.as_string());
+      r.body = web::json::value();  // the base64 is not kept beside its bytes
       if (!bytes) {
         p.error = hostapi::unavailable("Microsoft Graph sent unreadable photo data (bad base64, truncated?); will retry next run");
         continue;
@@ -211,21 +222,34 @@ class GraphProvider final : public PhotoProvider {
                 std::to_string(r.status) + suffix};
   }
 
-  /// Every url answered (or failed), in order; groups of batchSize, each group one $batch.
-  std::vector<SubResult> batchAll(const std::vector<std::string>& urls) {
+  /// Every url answered (or failed), in order; groups of batchSize, each group one $batch. With
+  /// `states` (one per url: the attempts each had in earlier calls), a sub-request the IdP asks
+  /// to come back later is handed back (SubResult::deferred) instead of waited for.
+  std::vector<SubResult> batchAll(const std::vector<std::string>& urls,
+                                  const std::vector<RetryState>* states = nullptr) {
     std::vector<SubResult> out(urls.size());
     for (std::size_t start = 0; start < urls.size(); start += o_.batchSize) {
       const std::size_t end = std::min(urls.size(), start + o_.batchSize);
       std::vector<std::string> group(urls.begin() + static_cast<std::ptrdiff_t>(start),
                                      urls.begin() + static_cast<std::ptrdiff_t>(end));
-      auto results = batchGroup(group);
+      std::vector<RetryState> groupStates;
+      if (states != nullptr)
+        groupStates.assign(states->begin() + static_cast<std::ptrdiff_t>(start),
+                           states->begin() + static_cast<std::ptrdiff_t>(end));
+      auto results = batchGroup(group, states != nullptr ? &groupStates : nullptr);
       for (std::size_t i = 0; i < results.size(); ++i) out[start + i] = std::move(results[i]);
     }
     return out;
   }
 
-  std::vector<SubResult> batchGroup(const std::vector<std::string>& urls) {
+  std::vector<SubResult> batchGroup(const std::vector<std::string>& urls,
+                                    const std::vector<RetryState>* states = nullptr) {
     std::vector<SubResult> out(urls.size());
+    const bool defer = states != nullptr;
+    // The rounds a sub-request had in earlier calls (deferred), and this call's rounds on top.
+    const auto used = [&](std::size_t i) { return defer ? (*states)[i].rounds : 0; };
+    std::map<std::size_t, std::chrono::milliseconds> waitOf;  // defer: each retry's own wait
+    std::map<std::size_t, bool> freeRound;                    // defer: a throttle with a Retry-After
     std::vector<std::size_t> pending(urls.size());
     for (std::size_t i = 0; i < urls.size(); ++i) pending[i] = i;
     bool refreshedToken = false;
@@ -257,7 +281,12 @@ class GraphProvider final : public PhotoProvider {
       }
       body["requests"] = reqs;
       subRequests_ += pending.size();
-      if (round > 1 || throttleRoundsLeft < 3 * o_.maxBatchRounds) subRetries_ += pending.size();
+      if (round > 1 || throttleRoundsLeft < 3 * o_.maxBatchRounds) {
+        subRetries_ += pending.size();
+      } else if (defer) {
+        for (auto i : pending)
+          if ((*states)[i].rounds + (*states)[i].throttleRounds > 0) ++subRetries_;
+      }
 
       http::Request req;
       req.method = "POST";
@@ -295,19 +324,20 @@ class GraphProvider final : public PhotoProvider {
       };
       RequestGate::RateHint rateHint;
       rateHint.of = pending.size();
+      rateHint.whole = roundThrottled;  // the sub-requests' throttles are added to roundThrottled below
       Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
       }
-      const hostapi::Result<http::Response>& resp = *sent;
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
         for (auto i : pending)
           out[i].error = Status(resp.status().code(),
                                 "Microsoft Graph could not be reached: " + resp.status().message());
         return out;
       }
-      const auto& res = resp.value();
+      auto& res = resp.value();
       if (res.status == 401 && !refreshedToken) {
         refreshedToken = true;  // refresh once on 401, then give up
         tokens_->invalidate(token.value());
@@ -360,6 +390,7 @@ class GraphProvider final : public PhotoProvider {
       bool sub401 = false;
       std::set<std::size_t> answered;
       auto parsed = http::parseJson(res.body);
+      std::string().swap(res.body);  // up to 20 photos in base64: not kept beside their parse
       const web::json::array* responses = parsed.isOk() ? http::getArray(parsed.value(), "responses") : nullptr;
       if (responses != nullptr) {
         std::set<std::size_t> pendingSet(pending.begin(), pending.end());
@@ -380,17 +411,26 @@ class GraphProvider final : public PhotoProvider {
           if (const auto* h = http::getObject(sub, "headers"); h != nullptr && h->is_object())
             for (const auto& [k, v] : h->as_object())
               if (v.is_string()) r.headers[lower(k)] = v.as_string();
-          if (const auto* b = http::getField(sub, "body")) r.body = *b;
+          // Moved out of `parsed` (ours, not const), not copied: a photo's base64 is held once.
+          if (const auto* b = http::getField(sub, "body")) r.body = std::move(const_cast<web::json::value&>(*b));
           const bool throttled = r.status == 429 || r.status == 503;
           if (throttled) {
             ++subThrottled_;
             ++roundThrottled;
           }
-          if ((throttled || (r.status >= 500 && r.status != 501)) && round < o_.maxBatchRounds) {
+          if ((throttled || (r.status >= 500 && r.status != 501)) && used(idx) + round < o_.maxBatchRounds) {
+            if (defer) {
+              freeRound[idx] = false;
+              waitOf[idx] = http::backoffDelay(o_.retry, used(idx) + round, std::chrono::milliseconds(0));
+            }
             if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) {
               if (auto d = http::parseRetryAfter(ra->second)) {
                 sawRetryAfter = true;
                 wait = std::max(wait, *d);
+                if (defer) {
+                  waitOf[idx] = *d;
+                  freeRound[idx] = throttled && (*states)[idx].throttleRounds < 3 * o_.maxBatchRounds;
+                }
                 // The app's rate, not one mailbox's concurrency: the gate paces on it.
                 if (r.status == 429 && graphErrorCode(r.body) != "MailboxConcurrency") {
                   ++rateHint.refused;
@@ -408,7 +448,7 @@ class GraphProvider final : public PhotoProvider {
             out[idx] = std::move(r);  // kept as the answer if the rounds run out
             continue;
           }
-          if (r.status == 401 && !refreshedToken && round < o_.maxBatchRounds) {
+          if (r.status == 401 && !refreshedToken && used(idx) + round < o_.maxBatchRounds) {
             sub401 = true;
             onlyThrottles = false;
             retry.push_back(idx);
@@ -423,9 +463,13 @@ class GraphProvider final : public PhotoProvider {
       // Sub-requests the answer left out (or an unreadable answer): transient, ask again.
       for (auto i : pending)
         if (!answered.count(i)) {
-          if (round < o_.maxBatchRounds) {
+          if (used(i) + round < o_.maxBatchRounds) {
             retry.push_back(i);
             onlyThrottles = false;
+            if (defer) {
+              freeRound[i] = false;
+              waitOf[i] = http::backoffDelay(o_.retry, used(i) + round, std::chrono::milliseconds(0));
+            }
           } else {
             out[i].transportOk = false;
             out[i].error = hostapi::unavailable(
@@ -437,6 +481,36 @@ class GraphProvider final : public PhotoProvider {
       if (sub401) {
         refreshedToken = true;
         tokens_->invalidate(token.value());
+      }
+      if (defer && retry.size() < pending.size()) {
+        // Some answered, some must wait: each waiting sub-request goes back to the engine with
+        // its own time to come back, and this worker goes on; only the ones refused for the
+        // token (401) are sent again now, with the new token. A round in which none answered
+        // (an outage, a bucket run dry, an unreadable answer) waits here as before, so the
+        // circuit breaker sees whole calls fail and the gate's pacing sees the whole answer.
+        std::vector<std::size_t> now;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (auto i : retry) {
+          auto w = waitOf.find(i);
+          if (w == waitOf.end()) {  // a 401: no wait
+            now.push_back(i);
+            continue;
+          }
+          Deferred def;
+          def.state = (*states)[i];
+          if (freeRound[i])
+            ++def.state.throttleRounds;
+          else
+            def.state.rounds += round;
+          def.at = t0 + std::min(w->second, o_.retry.maxRetryAfter);
+          out[i] = SubResult{};
+          out[i].deferred = def;
+        }
+        if (now.empty()) return out;
+        leave.now();
+        std::sort(now.begin(), now.end());
+        pending = std::move(now);
+        continue;
       }
       if (!sawRetryAfter) {
         lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
@@ -640,6 +714,7 @@ hostapi::Result<std::unique_ptr<PhotoProvider>> makeGraphProviderFromPage(const 
   if (!s.isOk()) return s.status();
   auto options = s.value().options;
   options.gate = config.gate;
+  options.deferRetries = config.deferRetries;
   return makeGraphProvider(s.value().transport, s.value().tokens, options, config.isCancelled);
 }
 

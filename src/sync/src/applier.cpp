@@ -141,7 +141,8 @@ void Applier::writeRows(const DirectoryRun& d, const std::vector<std::pair<std::
 // interrupted chunk leaves every avatar/state pair consistent.
 void Applier::complete(DirectoryRun& d, Work& w) {
   writeRows(d, w.newStates);
-  const auto done = run_.processed.fetch_add(w.users.size()) + w.users.size();
+  const std::size_t n = w.users.size() - w.deferred;  // the deferred are counted when decided
+  const auto done = run_.processed.fetch_add(n) + n;
   try {
     // The total grows while the host is still importing: the users queued so far.
     if (run_.sync.progress != nullptr)

@@ -35,6 +35,9 @@ struct GraphOptions {
   int maxBatchRounds = 5;              // re-batches of throttled/failed sub-requests, first included
   std::chrono::milliseconds requestTimeout{60000};
   std::size_t batchSize = 20;          // Graph's $batch limit
+  /// versions() hands throttled/failed sub-requests back with their time to come back
+  /// (VersionInfo::deferred) instead of waiting in the call (ProviderConfig::deferRetries).
+  bool deferRetries = false;
 };
 
 /// Reads GraphOptions and Entra credentials from an entra page (values + secrets). INVALID_ARGUMENT
