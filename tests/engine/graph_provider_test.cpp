@@ -38,6 +38,7 @@ class FakeGraph final : public http::Transport {
   std::map<std::string, int> seen;  // url -> times asked
   std::function<SubAnswer(const std::string& url, int attempt)> answer;
   std::function<std::optional<http::Response>(const http::Request&)> outer;  // overrides
+  std::function<std::optional<hostapi::Status>(const http::Request&)> fail;   // as the client would
 
   hostapi::Result<http::Response> send(const http::Request& req, const http::CancelCheck&) override {
     std::vector<SubReq> subs;
@@ -45,6 +46,8 @@ class FakeGraph final : public http::Transport {
       std::lock_guard lk(mu);
       requests.push_back(req);
     }
+    if (fail)
+      if (auto st = fail(req)) return *st;
     if (outer)
       if (auto r = outer(req)) return *r;
     auto body = http::parseJson(req.body);
@@ -373,6 +376,103 @@ TEST(GraphProvider, SizedPhotoFallsBackToTheOriginalWhenTheSizeIsMissing) {
   EXPECT_EQ(d[0].bytes, "IMG240");
   EXPECT_EQ(d[1].bytes, "IMGsmall");
   EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+}
+
+// Issue 14: by default ("auto", the page's default) Graph is asked for its stored size nearest
+// above the avatar size; a 404 on that sized request is "no such size", never "no photo": the
+// original is fetched, and only its 404 is "no photo". The page's photoSize overrides.
+TEST(GraphProvider, AutoSizeAsksForTheNearestStoredSizeAboveTheAvatar) {
+  EXPECT_EQ(providers::graphSizeFor(256), "360x360");
+  EXPECT_EQ(providers::graphSizeFor(240), "240x240");
+  EXPECT_EQ(providers::graphSizeFor(1), "48x48");
+  EXPECT_EQ(providers::graphSizeFor(648), "648x648");
+  EXPECT_EQ(providers::graphSizeFor(649), "original");
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-0/photos/360x360/$value") return binary("IMG360");
+    if (url == "/users/oid-1/photo/$value") return binary("IMG240");  // stored smaller: no 360
+    return error(404, "ImageNotFound");
+  };
+  auto p = f.make("auto");
+  auto d = p->download(refs(3));
+  EXPECT_EQ(d[0].bytes, "IMG360");
+  ASSERT_EQ(d[1].state, PhotoState::kPhoto) << "a 404 on the sized request is not 'no photo'";
+  EXPECT_EQ(d[1].bytes, "IMG240");
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+  EXPECT_EQ(f.graph->seen.count("/users/oid-0/photo/$value"), 0u) << "no second request when the size exists";
+  EXPECT_EQ(f.graph->seen["/users/oid-1/photos/360x360/$value"], 1);
+  EXPECT_EQ(f.graph->posts(), 2) << "the fallbacks of a call share one batch";
+
+  hostapi::PageValues page;
+  page.values = {{"tenantId", "t"}, {"clientId", "c"}};
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->photoSize, "auto") << "the page's default";
+  page.values["photoSize"] = "original";
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->photoSize, "original") << "the page overrides";
+  Fixture g;
+  g.graph->answer = [](const std::string& url, int) {
+    return url == "/users/oid-0/photo/$value" ? binary("ORIG") : error(404, "ImageNotFound");
+  };
+  auto q = g.make("original");
+  EXPECT_EQ(q->download(refs(1))[0].bytes, "ORIG");
+  EXPECT_EQ(g.graph->posts(), 1);
+}
+
+// Issue 14: a photo over the page's "Largest photo" is refused while it is read. A $batch of
+// downloads may be read up to one photo at the cap plus usual ones; an answer over that (the
+// client stops reading: RESOURCE_EXHAUSTED) has its photos fetched alone, each GET reading at
+// most the cap, so the big one is refused (named, remembered by the engine) and the others come.
+TEST(GraphProvider, APhotoOverTheByteCapIsRefusedWhileReadAndTheOthersStillCome) {
+  Fixture f;
+  constexpr std::size_t kCap = 5242880;
+  std::vector<std::size_t> batchLimits, getLimits;
+  f.graph->fail = [&](const http::Request& req) -> std::optional<hostapi::Status> {
+    std::lock_guard lk(f.graph->mu);
+    if (req.method == "POST") {
+      batchLimits.push_back(req.maxResponseBytes);
+      if (req.body.find("$value") != std::string::npos)
+        return hostapi::resourceExhausted("the response is larger than the limit");
+      return std::nullopt;
+    }
+    getLimits.push_back(req.maxResponseBytes);
+    if (req.url.find("/users/oid-0/") != std::string::npos)
+      return hostapi::resourceExhausted("the response is 6186598 bytes, more than the limit of 5242880");
+    return std::nullopt;
+  };
+  f.graph->outer = [](const http::Request& req) -> std::optional<http::Response> {
+    if (req.method != "GET") return std::nullopt;
+    if (req.url.find("/users/oid-1/") != std::string::npos)
+      return http::Response{200, {{"Content-Type", "image/jpeg"}}, "IMGsmall"};
+    return http::Response{404, {{"Content-Type", "application/json"}}, R"({"error":{"code":"ImageNotFound"}})"};
+  };
+  auto p = f.make("original");
+  auto d = p->download(refs(3));
+  ASSERT_EQ(d[0].state, PhotoState::kError);
+  EXPECT_EQ(d[0].error.code(), hostapi::StatusCode::kResourceExhausted);
+  EXPECT_NE(d[0].error.message().find("Largest photo"), std::string::npos) << d[0].error.message();
+  ASSERT_EQ(d[1].state, PhotoState::kPhoto) << d[1].error.toString();
+  EXPECT_EQ(d[1].bytes, "IMGsmall");
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+  ASSERT_EQ(batchLimits.size(), 1u);
+  EXPECT_GE(batchLimits[0], (kCap + 2) / 3 * 4) << "one photo at the cap fits in a batch";
+  EXPECT_LT(batchLimits[0], 2 * kCap) << "a batch is not read far past it";
+  ASSERT_EQ(getLimits.size(), 3u);
+  for (auto l : getLimits) EXPECT_EQ(l, kCap);
+  EXPECT_EQ(p->stats().bytesDownloaded, 8u);
+
+  // Inside an answer that fits, a photo over the cap is refused without being decoded.
+  Fixture g;
+  g.graph->answer = [](const std::string&, int) { return binary(std::string(2000, 'x')); };
+  providers::GraphOptions o;
+  o.graphEndpoint = "http://127.0.0.1:1/";
+  o.photoSize = "original";
+  o.maxPhotoBytes = 1024;
+  auto q = providers::makeGraphProvider(g.graph, g.tokens, o);
+  auto e = q->download(refs(1));
+  EXPECT_EQ(e[0].error.code(), hostapi::StatusCode::kResourceExhausted);
+  EXPECT_NE(e[0].error.message().find("Largest photo"), std::string::npos);
+  hostapi::PageValues page;
+  page.values = {{"tenantId", "t"}, {"clientId", "c"}, {"maxImageBytes", "2048"}};
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->maxPhotoBytes, 2048u);
 }
 
 TEST(GraphProvider, UnauthorizedRefreshesTheTokenOnceAndRetries) {

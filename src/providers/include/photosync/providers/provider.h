@@ -132,6 +132,9 @@ struct ProviderConfig {
   std::function<bool()> isCancelled;
   /// May be null. Providers that adapt (Graph) pass each request through it.
   std::shared_ptr<RequestGate> gate;
+  /// The side of the avatars the engine stores (px): a provider that can ask the IdP for a size
+  /// (Graph's /photos/{size}) asks for the nearest above it by default.
+  std::uint32_t avatarSize = 256;
   /// versions() may hand a throttled or failed user back (VersionInfo::deferred) instead of
   /// waiting out its Retry-After or backoff in the call; the engine re-queues it. Providers that
   /// do not support it ignore it.
