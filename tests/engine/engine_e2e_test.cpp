@@ -576,7 +576,9 @@ TEST(PhotoSyncE2E, DryRunWritesNothing) {
 }
 
 TEST(PhotoSyncE2E, CancellationLeavesEverythingConsistent) {
-  Env env({}, {"concurrency=1"});
+  // One worker as the comment below says: adaptive concurrency (maxConcurrency, default 16) had
+  // raised it to 4, and under a loaded full run the sync ended before the SIGTERM reached it.
+  Env env({}, {"concurrency=1", "maxConcurrency=1"});
   env.post("/_admin/faults", R"({"graph.photo":{"latencyMs":400}})");
   const std::string errPath = env.tmp.path() + "/sync.err";
   e2e::Child sync({kHost, "--data-dir", env.data, "sync", "--json"}, errPath);
