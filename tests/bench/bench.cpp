@@ -732,10 +732,30 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
     t.push_back({"steady state at " + std::to_string(n) + " within 1.05x floor requests", rr <= 1.05,
                  std::to_string(s->photoRequests) + " vs floor " + std::to_string(s->floor->requests) + " = " +
                      fmt(rr, 3) + "x"});
+    // Issue 14's tighter targets, at the concurrency the run reached.
+    t.push_back({"issue 14: steady state at " + std::to_string(n) + " within 1.15x floor time", tr <= 1.15,
+                 fmt(tr) + "x"});
+    t.push_back({"issue 14: steady state at " + std::to_string(n) + " within 1.02x floor requests", rr <= 1.02,
+                 fmt(rr, 3) + "x"});
+    if (const Scenario* f = find(all, n, "first"); f && f->floor) {
+      const double ft = f->host.wallS / f->floor->timeS;
+      t.push_back({"issue 14: first sync at " + std::to_string(n) + " within 1.5x floor time", ft <= 1.5,
+                   fmt(f->host.wallS) + " s vs floor " + fmt(f->floor->timeS) + " s = " + fmt(ft) + "x"});
+    }
+  }
+  // Host CPU per new photo: the host's CPU seconds over the photos the sync stored.
+  for (const auto& s : all) {
+    if (s.name != "first" && s.name != "changed") continue;
+    const std::uint64_t stored = cnt(s, "updated");
+    if (stored == 0) continue;
+    const double ms = (s.host.userS + s.host.sysS) * 1000.0 / static_cast<double>(stored);
+    t.push_back({"issue 14: host CPU per new photo <= 0.5 ms (" + s.name + " at " + std::to_string(s.n) + ")",
+                 ms <= 0.5, fmt(s.host.userS + s.host.sysS) + " s / " + std::to_string(stored) + " photos = " +
+                                fmt(ms, 3) + " ms"});
   }
   if (const Scenario* nv = find(all, 10000, "naive"); nv) {
     for (const auto& s : all) {
-      if (s.n != 10000 || s.name.rfind("steady", 0) != 0) continue;
+      if (s.n != 10000 || s.name.rfind("steady", 0) != 0 || s.name == "steady-throttled") continue;
       const double r = nv->host.wallS / s.host.wallS;
       t.push_back({">= 100x faster than naive at 10000 (steady state, concurrency " + std::to_string(s.concurrency) +
                        ")",
@@ -752,6 +772,11 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
   if (rss10 > 0 && rss100 > 0)
     t.push_back({"host peak RSS grows < 2x from 10000 to 100000", rss100 < 2 * rss10,
                  fmt(rss10, 1) + " -> " + fmt(rss100, 1) + " MB = " + fmt(rss100 / rss10) + "x"});
+  if (rss10 > 0) t.push_back({"issue 14: host peak RSS < 100 MB at 10000", rss10 < 100, fmt(rss10, 1) + " MB"});
+  if (rss100 > 0) t.push_back({"issue 14: host peak RSS < 100 MB at 100000", rss100 < 100, fmt(rss100, 1) + " MB"});
+  if (rss10 > 0 && rss100 > 0)
+    t.push_back({"issue 14: host peak RSS grows < 1.5x from 10000 to 100000", rss100 < 1.5 * rss10,
+                 fmt(rss100 / rss10) + "x"});
   for (const auto& s : all) {
     if (s.name != "first") continue;
     const double pct = (s.host.userS + s.host.sysS) / s.host.wallS * 100;
@@ -786,6 +811,11 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
                  fmt(s.host.wallS) + " s vs " + fmt(clean->host.wallS) + " s = " + fmt(r) + "x; " +
                      std::to_string(s.req.faults) + " faults"});
     const Scenario* second = find(all, s.n, "faults-second");
+    if (const Scenario* steady = find(all, s.n, "steady"); second != nullptr && steady != nullptr) {
+      const double q = second->host.wallS / steady->host.wallS;
+      t.push_back({"10% transient faults: second sync <= 3x the fault-free steady state at " + std::to_string(s.n),
+                   q <= 3, fmt(second->host.wallS) + " s vs " + fmt(steady->host.wallS) + " s = " + fmt(q) + "x"});
+    }
     if (second != nullptr)
       t.push_back({"10% transient faults: second sync = fault-free result at " + std::to_string(s.n),
                    second->problem.empty() && cnt(*second, "failed") == 0,

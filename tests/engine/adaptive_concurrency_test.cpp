@@ -127,6 +127,26 @@ TEST(ConcurrencyGate, ARateHintPausesAndThenPacesAtTheRateItImplies) {
   EXPECT_FALSE(gate.enter([] { return true; }, &e, 20));
 }
 
+// Issue 14: under 10% transient faults nearly every batch of 20 carried a 429 or 503, and each
+// halved the concurrency (7 of 16 reached). A few throttled sub-requests of an answer do not
+// lower it; a whole request throttled, or a quarter of an answer, does.
+TEST(ConcurrencyGate, AFewThrottledSubRequestsDoNotHalveButAWholeRequestOrAQuarterDoes) {
+  ConcurrencyGate gate(8, 16, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  gate.leave(e, 2, {0, std::chrono::milliseconds(0), 20, 0});
+  EXPECT_EQ(gate.decreases(), 0u);
+  EXPECT_EQ(gate.current(), 9) << "counted as an unthrottled answer";
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  gate.leave(e, 5, {0, std::chrono::milliseconds(0), 20, 0});
+  EXPECT_EQ(gate.decreases(), 1u) << "a quarter of the answer";
+  EXPECT_EQ(gate.current(), 4);
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  gate.leave(e, 1, {0, std::chrono::milliseconds(0), 20, 1});
+  EXPECT_EQ(gate.decreases(), 2u) << "the whole $batch refused once";
+  EXPECT_EQ(gate.current(), 2);
+}
+
 TEST(ConcurrencyGate, ACancelledWaitTakesNoPlace) {
   ConcurrencyGate gate(1, 1, 1);
   std::uint64_t e1 = 0, e2 = 0;

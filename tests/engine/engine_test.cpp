@@ -644,6 +644,44 @@ TEST(Engine, ProgressHasATotalOfTheUsersQueuedSoFar) {
   EXPECT_EQ(last, 45u);
 }
 
+// Issue 14: a user the provider hands back (a Retry-After) is not waited for by its worker: it
+// goes back into the queue and is asked again in a later call, with the attempts it had, merged
+// with other users (no call over a chunk); it and every other user are decided exactly once.
+TEST(Engine, DeferredUsersAreAskedAgainInALaterCallWithTheirAttempts) {
+  Harness h;
+  h.addUsers(45);
+  for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->deferTimes["oid-3"] = 2;
+    h.idp->deferTimes["oid-30"] = 1;
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 45u);
+  EXPECT_EQ(r.count("failed") + r.count("notProcessed"), 0u);
+  EXPECT_LE(h.idp->maxChunk.load(), 20u);
+  std::lock_guard lk(h.idp->mu);
+  std::map<std::string, std::vector<std::pair<std::size_t, int>>> asked;  // id -> (call, throttleRounds)
+  for (std::size_t c = 0; c < h.idp->versionLog.size(); ++c)
+    for (const auto& [id, st] : h.idp->versionLog[c]) asked[id].emplace_back(c, st.throttleRounds);
+  EXPECT_EQ(asked.size(), 45u);
+  for (const auto& [id, calls] : asked) {
+    const std::size_t want = id == "oid-3" ? 3 : id == "oid-30" ? 2 : 1;
+    ASSERT_EQ(calls.size(), want) << id;
+    for (std::size_t k = 0; k < calls.size(); ++k) {
+      EXPECT_EQ(calls[k].second, static_cast<int>(k)) << id << ": the attempts it had come with it";
+      if (k > 0) {
+        EXPECT_GT(calls[k].first, calls[k - 1].first) << id << ": in a later call";
+      }
+    }
+  }
+  for (int i = 0; i < 45; ++i) EXPECT_EQ(h.avatars.bytes("u" + std::to_string(i)), img("u" + std::to_string(i), 1));
+  auto seen = h.progress.seen();
+  std::uint64_t last = 0;
+  for (const auto& [done, total] : seen) last = std::max(last, done);
+  EXPECT_EQ(last, 45u) << "the deferred are counted once, when decided";
+}
+
 // Issue 12: a sustained outage (every $batch 503) held onUsersSynced past the host's limit. The
 // breaker stops the directory's photo work after 5 calls in a row failed for every user.
 TEST(Engine, CircuitBreakerStopsASustainedOutageEarly) {

@@ -255,6 +255,10 @@ class FakeProvider final : public providers::PhotoProvider {
     std::atomic<std::size_t> maxChunk{0};
     bool throwInVersions = false;
     std::function<void()> onVersions;  // runs at the start of versions()
+    /// identifier -> how many versions() calls hand it back (VersionInfo::deferred, due at once)
+    /// before it is answered; each call's identifiers and the RetryState each came with.
+    std::map<std::string, int> deferTimes;
+    std::vector<std::vector<std::pair<std::string, providers::RetryState>>> versionLog;
   };
   explicit FakeProvider(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
 
@@ -265,10 +269,17 @@ class FakeProvider final : public providers::PhotoProvider {
     noteChunk(refs.size());
     std::lock_guard lk(s_->mu);
     std::vector<providers::VersionInfo> out;
+    auto& log = s_->versionLog.emplace_back();
     for (const auto& r : refs) {
+      log.emplace_back(r.identifier, r.retry);
       auto it = s_->idp.find(r.identifier);
       providers::VersionInfo v;
-      if (it == s_->idp.end()) {
+      if (auto d = s_->deferTimes.find(r.identifier); d != s_->deferTimes.end() && d->second > 0) {
+        --d->second;
+        v.error = unavailable("deferred");
+        v.deferred = providers::Deferred{std::chrono::steady_clock::now(), r.retry};
+        ++v.deferred->state.throttleRounds;
+      } else if (it == s_->idp.end()) {
         v.state = providers::PhotoState::kNoPhoto;
       } else {
         v.state = it->second.state;

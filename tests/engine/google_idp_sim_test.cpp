@@ -66,9 +66,10 @@ class IdpSim : public SimProcess {
   }
 
   /// A provider with fast retries (the waits idp-sim asks for are honoured as they are).
-  std::unique_ptr<providers::PhotoProvider> provider(const std::string& admin = "") {
+  std::unique_ptr<providers::PhotoProvider> provider(const std::string& admin = "", std::uint64_t maxBytes = 5242880) {
     tokens_ = tokens(admin);
     providers::GoogleOptions o;
+    o.maxPhotoBytes = maxBytes;
     o.apiEndpoint = base_;
     o.retry.maxAttempts = 6;
     o.retry.baseDelay = std::chrono::milliseconds(5);
@@ -159,6 +160,37 @@ TEST(GoogleIdpSim, TagsFromTheListPhotosFromPhotosGet) {
   EXPECT_EQ(sim.req("google.photo", "200"), with);
   EXPECT_EQ(sim.req("google.photo", "404"), 60u - with);
   EXPECT_EQ(p->stats().requests, 60u);
+}
+
+// Issue 14: the byte cap, as for SCIM: an answer longer than the cap in base64 plus 16 KB for
+// its JSON is not read on (the client's maxResponseBytes), and a photo over the cap inside a
+// shorter one is refused once decoded. With a "Largest photo" of 1 KB, idp-sim's 96 px photos
+// (~2.5 KB) are refused with the setting named, and none is mistaken for "no photo".
+TEST(GoogleIdpSim, APhotoOverTheByteCapIsRefusedWhileRead) {
+  IdpSim sim;
+  auto users = sim.hostUsers();
+  auto truth = sim.truth();
+  auto p = sim.provider("", 1024);
+  auto d = p->download(refsOf(users));
+  std::size_t refused = 0;
+  for (std::size_t i = 0; i < users.size(); ++i) {
+    SCOPED_TRACE(users[i].email);
+    if (!truth.at(users[i].email).at("hasPhoto").as_bool()) continue;
+    if (d[i].state == PhotoState::kPhoto) {
+      EXPECT_LE(d[i].bytes.size(), 1024u);
+      continue;
+    }
+    ASSERT_EQ(d[i].state, PhotoState::kError);
+    EXPECT_EQ(d[i].error.code(), hostapi::StatusCode::kResourceExhausted);
+    EXPECT_NE(d[i].error.message().find("Largest photo"), std::string::npos) << d[i].error.message();
+    ++refused;
+  }
+  EXPECT_GT(refused, 0u);
+  EXPECT_EQ(p->stats().bytesDownloaded, [&] {
+    std::uint64_t n = 0;
+    for (const auto& x : d) n += x.bytes.size();
+    return n;
+  }()) << "a refused photo adds nothing";
 }
 
 TEST(GoogleIdpSim, ShortMimeTypesAreMapped) {

@@ -14,6 +14,7 @@
 #include "photosync/common/crypto.h"
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
+#include "photosync/image/image.h"
 #include "photosync/providers/graph_provider.h"
 #include "photosync/sync/engine.h"
 #include "testsupport/process.h"
@@ -143,6 +144,42 @@ TEST(GraphIdpSim, SizesAreFetched) {
   auto d = p->download(refs);
   for (const auto& x : d) EXPECT_EQ(x.state, PhotoState::kPhoto) << x.error.toString();
   EXPECT_GT(sim.sub("graph.photos.value"), 0u);
+}
+
+// Issue 14: the default size against idp-sim's mix of stored sizes (96..648, as Graph's HD
+// photos): a photo stored at 360 or more comes as a 360x360 JPEG, a smaller one in its original
+// size after the sized request's 404; every user with a photo gets one.
+TEST(GraphIdpSim, AutoSizeGetsTheNearestSizeAboveTheAvatarOrTheOriginal) {
+  IdpSim sim;
+  auto users = sim.users();
+  auto p = sim.provider("auto");
+  std::vector<PhotoRef> refs;
+  std::vector<web::json::value> with;
+  for (const auto& u : users)
+    if (u.at("hasPhoto").as_bool()) {
+      refs.push_back({"h", u.at("id").as_string()});
+      with.push_back(u);
+    }
+  auto d = p->download(refs);
+  std::size_t smaller = 0;
+  for (std::size_t i = 0; i < d.size(); ++i) {
+    ASSERT_EQ(d[i].state, PhotoState::kPhoto) << d[i].error.toString();
+    auto info = image::inspect(d[i].bytes);
+    ASSERT_TRUE(info.isOk()) << info.status().toString();
+    const int stored = static_cast<int>(with[i].at("photoSize").as_integer());
+    if (stored >= 360) {
+      EXPECT_EQ(info->width, 360u) << stored;
+    } else {
+      ++smaller;
+      EXPECT_EQ(static_cast<int>(info->width), stored);
+      EXPECT_EQ(sha256Hex(d[i].bytes), with[i].at("graphSha256").as_string()) << "the original";
+    }
+  }
+  ASSERT_GT(smaller, 0u) << "the mix has photos under 360";
+  ASSERT_LT(smaller, refs.size());
+  EXPECT_EQ(sim.sub("graph.photos.value", "200"), refs.size() - smaller);
+  EXPECT_EQ(sim.sub("graph.photos.value", "404"), smaller);
+  EXPECT_EQ(sim.sub("graph.photo.value", "200"), smaller);
 }
 
 TEST(GraphIdpSim, EveryNotFoundCodeAndThePlaceholderMeanNoPhoto) {

@@ -38,6 +38,7 @@ class FakeGraph final : public http::Transport {
   std::map<std::string, int> seen;  // url -> times asked
   std::function<SubAnswer(const std::string& url, int attempt)> answer;
   std::function<std::optional<http::Response>(const http::Request&)> outer;  // overrides
+  std::function<std::optional<hostapi::Status>(const http::Request&)> fail;   // as the client would
 
   hostapi::Result<http::Response> send(const http::Request& req, const http::CancelCheck&) override {
     std::vector<SubReq> subs;
@@ -45,6 +46,8 @@ class FakeGraph final : public http::Transport {
       std::lock_guard lk(mu);
       requests.push_back(req);
     }
+    if (fail)
+      if (auto st = fail(req)) return *st;
     if (outer)
       if (auto r = outer(req)) return *r;
     auto body = http::parseJson(req.body);
@@ -129,8 +132,9 @@ struct Fixture {
   std::shared_ptr<FakeGraph> graph = std::make_shared<FakeGraph>();
   std::shared_ptr<CountingTokens> tokens = std::make_shared<CountingTokens>();
   std::atomic<bool> cancel{false};
-  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original") {
+  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original", bool deferRetries = false) {
     providers::GraphOptions o;
+    o.deferRetries = deferRetries;
     o.graphEndpoint = "http://127.0.0.1:1/";
     o.photoSize = size;
     o.retry.maxAttempts = 3;
@@ -243,6 +247,60 @@ TEST(GraphProvider, RoundsOfThrottlesWithRetryAfterDoNotUseUpTheRounds) {
   EXPECT_EQ(g.graph->posts(), 4 + 12);
 }
 
+// Issue 14: a sub-request throttled with a Retry-After held its worker for the wait. With
+// deferRetries the call returns at once: the others answered, the throttled one handed back with
+// its time to come back and the round it used; asked again (by the engine, in a later call with
+// its RetryState), it is answered, and its rounds run out across calls as within one.
+TEST(GraphProvider, DeferredSubRequestsComeBackWithTheirRetryAfterInsteadOfWaiting) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int attempt) {
+    if (url == "/users/oid-1/photo" && attempt == 1) return error(429, "TooManyRequests", "30");
+    if (url == "/users/oid-2/photo" && attempt == 1) return error(503, "serviceNotAvailable", "0.5");
+    if (url == "/users/oid-3/photo") return error(502, "badGateway");
+    return meta("e-" + url);
+  };
+  auto p = f.make("original", /*deferRetries=*/true);
+  const auto before = std::chrono::steady_clock::now();
+  auto v = p->versions(refs(5));
+  ASSERT_EQ(f.graph->posts(), 1) << "nothing waited for or re-sent in the call";
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(v[4].state, PhotoState::kPhoto);
+  for (std::size_t i : {1u, 2u, 3u}) {
+    ASSERT_TRUE(v[i].deferred.has_value()) << i;
+    EXPECT_EQ(v[i].state, PhotoState::kError) << "never mistaken for an answer";
+  }
+  EXPECT_GE(v[1].deferred->at, before + std::chrono::seconds(30)) << "its own Retry-After";
+  EXPECT_LT(v[2].deferred->at, before + std::chrono::seconds(30)) << "not its neighbour's";
+  EXPECT_EQ(v[1].deferred->state.throttleRounds, 1) << "a throttle with a Retry-After is a free round";
+  EXPECT_EQ(v[1].deferred->state.rounds, 0);
+  EXPECT_EQ(v[3].deferred->state.rounds, 1) << "a 502 uses a round";
+
+  // Asked again with what it used: the throttled one is answered and the 502 is handed back
+  // again; asked alone (a round where nothing is answered waits in the call, as an outage
+  // does), it runs out of rounds (maxBatchRounds 4) and is a final error, not deferred again.
+  std::vector<PhotoRef> again = {refs(2)[1], refs(4)[3]};
+  again[0].retry = v[1].deferred->state;
+  again[1].retry = v[3].deferred->state;
+  auto w = p->versions(again);
+  EXPECT_EQ(w[0].state, PhotoState::kPhoto);
+  ASSERT_TRUE(w[1].deferred.has_value());
+  PhotoRef last = again[1];
+  last.retry = w[1].deferred->state;
+  int calls = 2;
+  std::vector<providers::VersionInfo> x;
+  for (;;) {
+    ++calls;
+    x = p->versions({last});
+    if (!x[0].deferred) break;
+    last.retry = x[0].deferred->state;
+    ASSERT_LT(calls, 10);
+  }
+  EXPECT_EQ(x[0].error.code(), hostapi::StatusCode::kUnavailable);
+  EXPECT_EQ(f.graph->seen["/users/oid-3/photo"], 4) << "maxBatchRounds across the calls";
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(p->stats().retries, 2u + 2u) << "each re-sent sub-request counted once";
+}
+
 TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {
   Fixture f;
   f.graph->answer = [](const std::string&, int) { return error(403, "Authorization_RequestDenied"); };
@@ -318,6 +376,103 @@ TEST(GraphProvider, SizedPhotoFallsBackToTheOriginalWhenTheSizeIsMissing) {
   EXPECT_EQ(d[0].bytes, "IMG240");
   EXPECT_EQ(d[1].bytes, "IMGsmall");
   EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+}
+
+// Issue 14: by default ("auto", the page's default) Graph is asked for its stored size nearest
+// above the avatar size; a 404 on that sized request is "no such size", never "no photo": the
+// original is fetched, and only its 404 is "no photo". The page's photoSize overrides.
+TEST(GraphProvider, AutoSizeAsksForTheNearestStoredSizeAboveTheAvatar) {
+  EXPECT_EQ(providers::graphSizeFor(256), "360x360");
+  EXPECT_EQ(providers::graphSizeFor(240), "240x240");
+  EXPECT_EQ(providers::graphSizeFor(1), "48x48");
+  EXPECT_EQ(providers::graphSizeFor(648), "648x648");
+  EXPECT_EQ(providers::graphSizeFor(649), "original");
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-0/photos/360x360/$value") return binary("IMG360");
+    if (url == "/users/oid-1/photo/$value") return binary("IMG240");  // stored smaller: no 360
+    return error(404, "ImageNotFound");
+  };
+  auto p = f.make("auto");
+  auto d = p->download(refs(3));
+  EXPECT_EQ(d[0].bytes, "IMG360");
+  ASSERT_EQ(d[1].state, PhotoState::kPhoto) << "a 404 on the sized request is not 'no photo'";
+  EXPECT_EQ(d[1].bytes, "IMG240");
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+  EXPECT_EQ(f.graph->seen.count("/users/oid-0/photo/$value"), 0u) << "no second request when the size exists";
+  EXPECT_EQ(f.graph->seen["/users/oid-1/photos/360x360/$value"], 1);
+  EXPECT_EQ(f.graph->posts(), 2) << "the fallbacks of a call share one batch";
+
+  hostapi::PageValues page;
+  page.values = {{"tenantId", "t"}, {"clientId", "c"}};
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->photoSize, "auto") << "the page's default";
+  page.values["photoSize"] = "original";
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->photoSize, "original") << "the page overrides";
+  Fixture g;
+  g.graph->answer = [](const std::string& url, int) {
+    return url == "/users/oid-0/photo/$value" ? binary("ORIG") : error(404, "ImageNotFound");
+  };
+  auto q = g.make("original");
+  EXPECT_EQ(q->download(refs(1))[0].bytes, "ORIG");
+  EXPECT_EQ(g.graph->posts(), 1);
+}
+
+// Issue 14: a photo over the page's "Largest photo" is refused while it is read. A $batch of
+// downloads may be read up to one photo at the cap plus usual ones; an answer over that (the
+// client stops reading: RESOURCE_EXHAUSTED) has its photos fetched alone, each GET reading at
+// most the cap, so the big one is refused (named, remembered by the engine) and the others come.
+TEST(GraphProvider, APhotoOverTheByteCapIsRefusedWhileReadAndTheOthersStillCome) {
+  Fixture f;
+  constexpr std::size_t kCap = 5242880;
+  std::vector<std::size_t> batchLimits, getLimits;
+  f.graph->fail = [&](const http::Request& req) -> std::optional<hostapi::Status> {
+    std::lock_guard lk(f.graph->mu);
+    if (req.method == "POST") {
+      batchLimits.push_back(req.maxResponseBytes);
+      if (req.body.find("$value") != std::string::npos)
+        return hostapi::resourceExhausted("the response is larger than the limit");
+      return std::nullopt;
+    }
+    getLimits.push_back(req.maxResponseBytes);
+    if (req.url.find("/users/oid-0/") != std::string::npos)
+      return hostapi::resourceExhausted("the response is 6186598 bytes, more than the limit of 5242880");
+    return std::nullopt;
+  };
+  f.graph->outer = [](const http::Request& req) -> std::optional<http::Response> {
+    if (req.method != "GET") return std::nullopt;
+    if (req.url.find("/users/oid-1/") != std::string::npos)
+      return http::Response{200, {{"Content-Type", "image/jpeg"}}, "IMGsmall"};
+    return http::Response{404, {{"Content-Type", "application/json"}}, R"({"error":{"code":"ImageNotFound"}})"};
+  };
+  auto p = f.make("original");
+  auto d = p->download(refs(3));
+  ASSERT_EQ(d[0].state, PhotoState::kError);
+  EXPECT_EQ(d[0].error.code(), hostapi::StatusCode::kResourceExhausted);
+  EXPECT_NE(d[0].error.message().find("Largest photo"), std::string::npos) << d[0].error.message();
+  ASSERT_EQ(d[1].state, PhotoState::kPhoto) << d[1].error.toString();
+  EXPECT_EQ(d[1].bytes, "IMGsmall");
+  EXPECT_EQ(d[2].state, PhotoState::kNoPhoto);
+  ASSERT_EQ(batchLimits.size(), 1u);
+  EXPECT_GE(batchLimits[0], (kCap + 2) / 3 * 4) << "one photo at the cap fits in a batch";
+  EXPECT_LT(batchLimits[0], 2 * kCap) << "a batch is not read far past it";
+  ASSERT_EQ(getLimits.size(), 3u);
+  for (auto l : getLimits) EXPECT_EQ(l, kCap);
+  EXPECT_EQ(p->stats().bytesDownloaded, 8u);
+
+  // Inside an answer that fits, a photo over the cap is refused without being decoded.
+  Fixture g;
+  g.graph->answer = [](const std::string&, int) { return binary(std::string(2000, 'x')); };
+  providers::GraphOptions o;
+  o.graphEndpoint = "http://127.0.0.1:1/";
+  o.photoSize = "original";
+  o.maxPhotoBytes = 1024;
+  auto q = providers::makeGraphProvider(g.graph, g.tokens, o);
+  auto e = q->download(refs(1));
+  EXPECT_EQ(e[0].error.code(), hostapi::StatusCode::kResourceExhausted);
+  EXPECT_NE(e[0].error.message().find("Largest photo"), std::string::npos);
+  hostapi::PageValues page;
+  page.values = {{"tenantId", "t"}, {"clientId", "c"}, {"maxImageBytes", "2048"}};
+  EXPECT_EQ(providers::graphOptionsFromPage(page)->maxPhotoBytes, 2048u);
 }
 
 TEST(GraphProvider, UnauthorizedRefreshesTheTokenOnceAndRetries) {

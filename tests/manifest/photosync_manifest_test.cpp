@@ -75,8 +75,8 @@ std::vector<Expected> expectedFields(const std::string& page) {
         {"graphEndpoint", FieldType::kUrl, "https://graph.microsoft.com"},
         {"matchBy", FieldType::kSelect, "id", {"id", "userPrincipalName", "mail"}},
         {"maxConcurrency", FieldType::kNumber, "16"},
-        {"photoSize", FieldType::kSelect, "original",
-         {"original", "48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432",
+        {"photoSize", FieldType::kSelect, "auto",
+         {"auto", "original", "48x48", "64x64", "96x96", "120x120", "240x240", "360x360", "432x432",
           "504x504", "648x648"}},
     };
     f.insert(f.end(), own.begin(), own.end());

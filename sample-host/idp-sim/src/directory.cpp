@@ -101,6 +101,9 @@ Directory::~Directory() {
 int Directory::pregenSlot(const PhotoState& p, int size, ImageFormat format) const {
   if (!pregen_ || p.revision == 0 || p.fixture) return -1;
   if (size == p.size && format == ImageFormat::Jpeg) return 0;
+  // graph: also the HD size a client asks for 256 px avatars (Graph stores its sizes rendered).
+  if (options_.pregenerate == "graph")
+    return size == kGraphHdSize && p.size > kGraphHdSize && format == ImageFormat::Jpeg ? 1 : -1;
   if (options_.pregenerate != "all" || format != p.format) return -1;
   if (size == p.size) return 1;  // PNG as uploaded
   if (size == std::min(96, p.size)) return 2;
@@ -116,6 +119,7 @@ void Directory::startPregeneration(unsigned threads, std::function<void(const Pr
     if (p.revision == 0) continue;
     ++total;
     if (options_.pregenerate == "all") total += (p.format == ImageFormat::Png ? 1 : 0) + (p.size > 96 ? 1 : 0);
+    if (options_.pregenerate == "graph" && p.size > kGraphHdSize) ++total;
   }
   pregenTotal_ = total;
   onPregenFinished_ = std::move(onFinished);
@@ -166,6 +170,7 @@ void Directory::pregenerateWorker() {
       PhotoState p = photoState(i);
       if (p.revision == 0) continue;
       publish(i, 0, p, p.size, ImageFormat::Jpeg);
+      if (!all && p.size > kGraphHdSize) publish(i, 1, p, kGraphHdSize, ImageFormat::Jpeg);
       if (all && p.format == ImageFormat::Png) publish(i, 1, p, p.size, ImageFormat::Png);
       if (all && p.size > 96) publish(i, 2, p, 96, p.format);
     }

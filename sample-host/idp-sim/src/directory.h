@@ -174,6 +174,9 @@ class Directory {
   // Pre-generated photos: kPregenSlots per user, published once (release) and never freed
   // before the Directory; each remembers the revision it was rendered for.
   static constexpr int kPregenSlots = 3;  // 0 JPEG at stored size, 1 own format (PNG), 2 ≤ 96 px own format
+  // With --pregenerate graph, slot 1 is the JPEG at this Graph HD size (photos stored larger):
+  // what a client asks for 256 px avatars (/photos/360x360/$value).
+  static constexpr int kGraphHdSize = 360;
   struct Pregen {
     std::uint32_t revision;
     Photo photo;

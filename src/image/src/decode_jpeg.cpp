@@ -137,7 +137,7 @@ struct Outcome {
 // Returns with `err` filled; `pixels` holds height*rowBytes bytes (or one row when !fullImage).
 Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
                        std::uint8_t* pixels, std::uint32_t width, std::uint32_t height,
-                       unsigned scaleDenom, bool fullImage) {
+                       unsigned scaleEighths, bool fullImage) {
   jpeg_decompress_struct cinfo;
   ProgressMonitor progress;
   std::memset(&cinfo, 0, sizeof cinfo);
@@ -163,8 +163,8 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
   const bool cmyk = cinfo.num_components == 4;
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_EXT_RGBA;
   cinfo.dct_method = JDCT_ISLOW;  // exact integer IDCT: identical output on every machine
-  cinfo.scale_num = 1;
-  cinfo.scale_denom = scaleDenom;
+  cinfo.scale_num = scaleEighths;  // libjpeg-turbo's DCT scaling M/8, M = 1..8
+  cinfo.scale_denom = 8;
   err->dataPhase = true;
   jpeg_start_decompress(&cinfo);  // a progressive file is read to its end here
   if (err->deferredCode != 0 && cinfo.coef_bits != nullptr) {
@@ -237,7 +237,7 @@ std::string describeJpegError(const ErrorManager& err) {
 }  // namespace
 
 hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const Limits& limits,
-                           Raster* out, unsigned scaleDenom) {
+                           Raster* out, unsigned scaleEighths) {
   if (info.bitDepth != 8) {
     return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
   }
@@ -245,10 +245,11 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
     return hostapi::invalidArgument("JPEG with " + std::to_string(info.channels) +
                                     " colour components is not supported");
   }
-  if (scaleDenom != 1 && scaleDenom != 2 && scaleDenom != 4 && scaleDenom != 8) scaleDenom = 1;
-  // libjpeg's output size for scale 1/k: ceil(size / k) (jdiv_round_up in jpeg_calc_output_dimensions).
-  const std::uint32_t width = (info.width + scaleDenom - 1) / scaleDenom;
-  const std::uint32_t height = (info.height + scaleDenom - 1) / scaleDenom;
+  if (scaleEighths < 1 || scaleEighths > 8) scaleEighths = 8;
+  // libjpeg-turbo's output size for scale M/8: ceil(size * M / 8) (jdiv_round_up in
+  // jpeg_core_output_dimensions).
+  const std::uint32_t width = static_cast<std::uint32_t>((std::uint64_t{info.width} * scaleEighths + 7) / 8);
+  const std::uint32_t height = static_cast<std::uint32_t>((std::uint64_t{info.height} * scaleEighths + 7) / 8);
   const std::size_t rowBytes = std::size_t{width} * 4;
   std::vector<std::uint8_t> scratch;
   std::uint8_t* pixels = nullptr;
@@ -268,7 +269,7 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
   ErrorManager err;
   std::memset(&err, 0, sizeof err);
   err.missingDcComponent = -1;
-  const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, width, height, scaleDenom, out != nullptr);
+  const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, width, height, scaleEighths, out != nullptr);
   if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
   if (o.failed || err.dataWarnings > 0) {
     if (out != nullptr) *out = Raster{};

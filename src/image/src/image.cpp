@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
+#include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -68,9 +70,9 @@ hostapi::Status checkSupported(const ImageInfo& info) {
 }
 
 hostapi::Status decode(std::string_view bytes, const ImageInfo& info, const Limits& limits, Raster* out,
-                       unsigned jpegScaleDenom = 1) {
+                       unsigned jpegScaleEighths = 8) {
   switch (info.type) {
-    case ImageType::kJpeg: return decodeJpeg(bytes, info, limits, out, jpegScaleDenom);
+    case ImageType::kJpeg: return decodeJpeg(bytes, info, limits, out, jpegScaleEighths);
     case ImageType::kPng: return decodePng(bytes, info, limits, out);
     case ImageType::kGif: return decodeGif(bytes, info, limits, out);
     default: return hostapi::internalError("decode called for a refused type");
@@ -153,6 +155,47 @@ void releaseIfHuge(std::vector<T>& v) {
   }
 }
 
+// The rasters of one normalise() call. They are pooled, not the thread's: a sync may run many
+// worker threads (16 with adaptive concurrency), and ~3 MB of rasters per thread that ever
+// normalised a photo made most of the host's peak RSS (issue 14: 52 -> 112 MB). The pool holds
+// as many as ran at once (the engine bounds that to the cores), each reused photo after photo.
+struct Scratch {
+  Raster decoded;
+  Raster square;
+  Raster scaled;
+  ScaleBuffers scale;
+};
+
+class ScratchPool {
+ public:
+  std::unique_ptr<Scratch> take() {
+    std::lock_guard lk(mu_);
+    if (free_.empty()) return std::make_unique<Scratch>();
+    auto s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void give(std::unique_ptr<Scratch> s) {
+    releaseIfHuge(s->decoded.rgba);
+    releaseIfHuge(s->square.rgba);
+    releaseIfHuge(s->scaled.rgba);
+    releaseIfHuge(s->scale.mid);
+    releaseIfHuge(s->scale.v);
+    std::lock_guard lk(mu_);
+    if (free_.size() < kKeep) free_.push_back(std::move(s));
+  }
+
+ private:
+  static constexpr std::size_t kKeep = 8;  // beyond, a burst of callers frees its own
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Scratch>> free_;
+};
+
+ScratchPool& scratchPool() {
+  static ScratchPool* pool = new ScratchPool();  // never destroyed: safe in a module's exit
+  return *pool;
+}
+
 bool isOpaque(const Raster& r) {
   for (std::size_t i = 3; i < r.rgba.size(); i += 4) {
     if (r.rgba[i] != 255) return false;
@@ -171,7 +214,9 @@ bool isOpaque(const Raster& r) {
 //   mid = floor((4080 * sum(p * w) + s/2) / s)   and   q = floor((sum(mid * w) + 2040 s) / (4080 s)),
 // three channels instead of four and no alpha products. Divisions by the per-image constants go
 // through Divider. tests/image checks the two paths give the same bytes.
-void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly) {
+void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly, ScaleBuffers* buffers) {
+  ScaleBuffers own;
+  ScaleBuffers& buf = buffers != nullptr ? *buffers : own;
   const std::uint64_t s = src.width;
   // In units of 1/(s*t): source pixel j covers [j*t, (j+1)*t), output pixel i covers
   // [i*s, (i+1)*s); a tap's weight is the overlap, and every output's weights sum to s.
@@ -190,9 +235,9 @@ void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly
 
   if (!generalOnly && s < (1u << 16) && isOpaque(src)) {
     const Divider byS(s);
-    // Intermediate rows in buffers the thread keeps (releaseIfHuge); every value is written
+    // Intermediate rows in buffers the caller keeps (releaseIfHuge); every value is written
     // before it is read.
-    thread_local std::vector<std::uint32_t> mid;
+    std::vector<std::uint32_t>& mid = buf.mid;
     mid.resize(static_cast<std::size_t>(s) * t * 3);
     for (std::size_t y = 0; y < s; ++y) {
       const std::uint8_t* row = src.rgba.data() + y * s * 4;
@@ -211,7 +256,7 @@ void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly
     // Vertical pass a whole row at a time: sequential reads of `mid`, one accumulator row.
     const Divider byUnit(4080 * s);
     const std::size_t rowValues = std::size_t{t} * 3;
-    thread_local std::vector<std::uint64_t> v;
+    std::vector<std::uint64_t>& v = buf.v;
     v.resize(rowValues);
     for (std::size_t k = 0; k < t; ++k) {
       std::fill(v.begin(), v.end(), 0);
@@ -298,32 +343,34 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
   }
   auto info = checkHeaders(bytes, options.limits);
   if (!info) return info.status();
-  // A big JPEG is decoded at 1/2, 1/4 or 1/8 size when the square still has at least
-  // targetSize pixels a side: a 12-megapixel photo then costs a 0.2-megapixel raster.
-  unsigned jpegScale = 1;
-  for (unsigned k : {8u, 4u, 2u}) {
-    if (std::min(info->width, info->height) / k >= options.targetSize) {
-      jpegScale = k;
-      break;
-    }
+  // A JPEG larger than the avatar is decoded at the smallest DCT scale M/8 (libjpeg-turbo's
+  // scaled IDCT, M = 1..8) at which the square still has at least targetSize pixels a side, and
+  // the box filter does the rest: a 12-megapixel photo costs a 0.2-megapixel raster, and Graph's
+  // 360 px photo is decoded at 270 px instead of 360 (issue 14: less IDCT, colour conversion and
+  // scaling per photo; the output stays within a small pixel difference of a full decode).
+  unsigned jpegScale = 8;
+  if (info->type == ImageType::kJpeg) {
+    const std::uint64_t shortSide = std::min(info->width, info->height);
+    for (unsigned m = 1; m < 8; ++m)
+      if (shortSide * m / 8 >= options.targetSize) {
+        jpegScale = m;
+        break;
+      }
   }
-  // The rasters are the calling thread's, reused from photo to photo (releaseIfHuge).
-  thread_local Raster decoded;
-  thread_local Raster square;
-  thread_local Raster scaled;
-  struct Release {
-    ~Release() {
-      releaseIfHuge(decoded.rgba);
-      releaseIfHuge(square.rgba);
-      releaseIfHuge(scaled.rgba);
-    }
-  } release;
+  // The rasters come from the pool, reused from photo to photo (releaseIfHuge).
+  struct Lease {
+    std::unique_ptr<Scratch> s = scratchPool().take();
+    ~Lease() { scratchPool().give(std::move(s)); }
+  } lease;
+  Raster& decoded = lease.s->decoded;
+  Raster& square = lease.s->square;
+  Raster& scaled = lease.s->scaled;
   if (auto s = decode(bytes, *info, options.limits, &decoded, jpegScale); !s) return s;
 
   cropAndOrient(decoded, info->exifOrientation, square);
   releaseIfHuge(decoded.rgba);  // a huge decode is not kept while scaling
   const std::uint32_t side = std::min(options.targetSize, square.width);  // never upscale
-  if (side != square.width) scaleArea(square, side, scaled);
+  if (side != square.width) scaleArea(square, side, scaled, false, &lease.s->scale);
   const Raster& avatar = side == square.width ? square : scaled;
 
   NormalisedImage out;

@@ -70,15 +70,22 @@ struct Raster {
 /// buffer is reused); exact integer arithmetic, colours averaged premultiplied by alpha. An opaque
 /// raster takes a faster path with the same result; `generalOnly` forces the general one (tests
 /// compare the two).
-void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false);
+/// Intermediate rows of scaleArea, kept by the caller from one image to the next.
+struct ScaleBuffers {
+  std::vector<std::uint32_t> mid;
+  std::vector<std::uint64_t> v;
+};
+/// `buffers` may be null (then they are the call's own).
+void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false,
+               ScaleBuffers* buffers = nullptr);
 
 /// Full decoders. With `out` null the image is decoded one row at a time into a scratch buffer
 /// (validation only: memory stays at a row or two); otherwise `out` receives the RGBA raster.
 /// `info` is what inspect returned and has already passed the limits. decodeJpeg can decode at
-/// 1/2, 1/4 or 1/8 size (libjpeg's DCT scaling: every coefficient is still entropy-decoded, so
-/// corruption is caught the same); the raster is then ceil(width/k) x ceil(height/k).
+/// M/8 size, M = 1..8 (libjpeg-turbo's DCT scaling: every coefficient is still entropy-decoded,
+/// so corruption is caught the same); the raster is then ceil(width*M/8) x ceil(height*M/8).
 hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const Limits& limits,
-                           Raster* out, unsigned scaleDenom = 1);
+                           Raster* out, unsigned scaleEighths = 8);
 hostapi::Status decodePng(std::string_view bytes, const ImageInfo& info, const Limits& limits,
                           Raster* out);
 hostapi::Status decodeGif(std::string_view bytes, const ImageInfo& info, const Limits& limits,

@@ -202,11 +202,21 @@ class GoogleProvider final : public PhotoProvider {
       p.error = hostapi::unavailable("Google sent unreadable photoData (not web-safe base64, truncated?); retried next run");
       return p;
     }
+    if (bytes->size() > o_.maxPhotoBytes) {  // within the answer's slack for its JSON
+      p.error = overCap();
+      return p;
+    }
     p.contentType = googleMimeType(http::getString(body.value(), "mimeType").value_or(""));
     bytesDownloaded_ += bytes->size();
     p.bytes = std::move(*bytes);
     p.state = PhotoState::kPhoto;
     return p;
+  }
+
+  Status overCap() const {
+    return hostapi::resourceExhausted("the photo is larger than " + std::to_string(o_.maxPhotoBytes) +
+                                      " bytes (the page's \"Largest photo\"); it was not downloaded in full "
+                                      "and not stored");
   }
 
   static bool isJsonObject(const std::string& body) {
@@ -255,7 +265,9 @@ class GoogleProvider final : public PhotoProvider {
       req.headers.set("Authorization", "Bearer " + token.value());
       req.headers.set("Accept", "application/json");
       req.timeout = o_.requestTimeout;
-      req.maxResponseBytes = 4u * 1024u * 1024u;  // a 96x96 photo in base64 is a few KB
+      // The page's "Largest photo" in web-safe base64, and the JSON around it: a bigger answer is
+      // not read on (a 96x96 photo in base64 is a few KB).
+      req.maxResponseBytes = static_cast<std::size_t>((o_.maxPhotoBytes + 2) / 3 * 4) + 16u * 1024u;
       auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
       if (!sent) {
         a.error = hostapi::cancelled("the sync was cancelled");
@@ -263,7 +275,10 @@ class GoogleProvider final : public PhotoProvider {
       }
       hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
-        a.error = Status(resp.status().code(), "the Google Admin SDK could not be reached: " + resp.status().message());
+        if (resp.status().code() == StatusCode::kResourceExhausted)
+          a.error = overCap();
+        else
+          a.error = Status(resp.status().code(), "the Google Admin SDK could not be reached: " + resp.status().message());
         return a;
       }
       if (resp.value().status == 401 && !refreshed) {
@@ -358,6 +373,13 @@ hostapi::Result<GoogleOptions> googleOptionsFromPage(const hostapi::PageValues& 
     o.concurrency = std::clamp(std::stoi(conc), 1, 64);
   } catch (...) {
     return hostapi::invalidArgument("concurrency: must be a whole number from 1 to 64");
+  }
+  if (auto m = page.get("maxImageBytes"); m && !m->empty()) {
+    try {
+      o.maxPhotoBytes = static_cast<std::uint64_t>(std::clamp(std::stoll(*m), 1024LL, 104857600LL));
+    } catch (...) {
+      return hostapi::invalidArgument("maxImageBytes: must be a whole number from 1024 to 104857600");
+    }
   }
   o.retry = defaultRetry();
   o.adminEmail = pageValue(page, "adminEmail", "");

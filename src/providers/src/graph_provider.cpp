@@ -27,8 +27,9 @@ namespace {
 using hostapi::Status;
 using hostapi::StatusCode;
 
-constexpr const char* kSizes[] = {"original", "48x48",   "64x64",   "96x96",   "120x120",
-                                  "240x240",  "360x360", "432x432", "504x504", "648x648"};
+constexpr const char* kSizes[] = {"auto",    "original", "48x48",   "64x64",   "96x96",  "120x120",
+                                  "240x240", "360x360",  "432x432", "504x504", "648x648"};
+constexpr std::uint32_t kStoredSizes[] = {48, 64, 96, 120, 240, 360, 432, 504, 648};
 
 std::string trimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -61,6 +62,9 @@ struct SubResult {
   std::map<std::string, std::string> headers;  // names lowercased
   web::json::value body;
   Status error;
+  std::optional<Deferred> deferred;  // handed back to be asked again later (deferRetries)
+  bool tooLarge = false;             // the whole $batch answer was over its byte limit
+  std::optional<std::string> raw;    // the photo's bytes, from a direct GET (not base64)
 };
 
 class GraphProvider final : public PhotoProvider {
@@ -73,18 +77,28 @@ class GraphProvider final : public PhotoProvider {
         outerCancelled_(std::move(cancelled)),
         limiter_(std::max({1, o_.concurrency, o_.maxConcurrency})) {
     o_.graphEndpoint = trimSlash(o_.graphEndpoint);
+    if (o_.photoSize == "auto" || o_.photoSize.empty()) o_.photoSize = graphSizeFor(o_.avatarSize);
     if (o_.batchSize == 0 || o_.batchSize > 20) o_.batchSize = 20;
     if (o_.maxBatchRounds < 1) o_.maxBatchRounds = 1;
   }
 
   std::vector<VersionInfo> versions(const std::vector<PhotoRef>& refs) override {
     std::vector<std::string> urls;
-    for (const auto& r : refs) urls.push_back(userPath(r.identifier) + "/photo");
-    auto results = batchAll(urls);
+    std::vector<RetryState> states;
+    for (const auto& r : refs) {
+      urls.push_back(userPath(r.identifier) + "/photo");
+      states.push_back(r.retry);
+    }
+    auto results = batchAll(urls, o_.deferRetries ? &states : nullptr);
     std::vector<VersionInfo> out(refs.size());
     for (std::size_t i = 0; i < refs.size(); ++i) {
       auto& r = results[i];
       auto& v = out[i];
+      if (r.deferred) {
+        v.deferred = r.deferred;
+        v.error = hostapi::unavailable("deferred: asked again after the IdP's Retry-After");
+        continue;
+      }
       if (!r.transportOk) {
         v.error = r.error;
         continue;
@@ -103,12 +117,13 @@ class GraphProvider final : public PhotoProvider {
   }
 
   std::vector<PhotoData> download(const std::vector<PhotoRef>& refs) override {
-    const bool sized = o_.photoSize != "original" && !o_.photoSize.empty();
+    const bool sized = o_.photoSize != "original";
     std::vector<std::string> urls;
     for (const auto& r : refs)
       urls.push_back(userPath(r.identifier) +
                      (sized ? "/photos/" + o_.photoSize + "/$value" : std::string("/photo/$value")));
-    auto results = batchAll(urls);
+    auto results = batchAll(urls, nullptr, downloadLimit(urls.size()));
+    refetchTooLarge(urls, results);
     std::vector<PhotoData> out(refs.size());
     if (sized) {
       // A photo smaller than the size asked for has no such size: fetch the original for those
@@ -121,7 +136,8 @@ class GraphProvider final : public PhotoProvider {
           originals.push_back(userPath(refs[i].identifier) + "/photo/$value");
         }
       if (!again.empty()) {
-        auto second = batchAll(originals);
+        auto second = batchAll(originals, nullptr, downloadLimit(originals.size()));
+        refetchTooLarge(originals, second);
         for (std::size_t k = 0; k < again.size(); ++k) results[again[k]] = std::move(second[k]);
       }
     }
@@ -140,6 +156,26 @@ class GraphProvider final : public PhotoProvider {
         p.error = statusError(r, "photo");
         continue;
       }
+      if (r.raw) {  // fetched alone, within the byte cap
+        if (r.raw->empty()) {
+          p.error = hostapi::unavailable("Microsoft Graph sent an empty photo (0 bytes); will retry next run");
+          continue;
+        }
+        if (isGraphPlaceholder(*r.raw)) {
+          p.state = PhotoState::kNoPhoto;
+          continue;
+        }
+        auto ct = r.headers.find("content-type");
+        p.contentType = ct == r.headers.end() ? "" : ct->second;
+        bytesDownloaded_ += r.raw->size();
+        p.bytes = std::move(*r.raw);
+        p.state = PhotoState::kPhoto;
+        continue;
+      }
+      if (r.body.is_string() && r.body.as_string().size() > base64Size(o_.maxPhotoBytes)) {
+        p.error = overCap(r.body.as_string().size() / 4 * 3);
+        continue;
+      }
       if (r.body.is_null() || (r.body.is_string() && r.body.as_string().empty())) {
         p.error = hostapi::unavailable("Microsoft Graph sent an empty photo (0 bytes); will retry next run");
         continue;
@@ -151,6 +187,7 @@ class GraphProvider final : public PhotoProvider {
       // OData JSON 4.01 allows base64url as well as padded standard base64 for binary values.
       auto bytes = photosync::base64Decode(r.body.as_string());
       if (!bytes) bytes = photosync::base64UrlDecode(r.body.as_string());
+      r.body = web::json::value();  // the base64 is not kept beside its bytes
       if (!bytes) {
         p.error = hostapi::unavailable("Microsoft Graph sent unreadable photo data (bad base64, truncated?); will retry next run");
         continue;
@@ -185,6 +222,82 @@ class GraphProvider final : public PhotoProvider {
  private:
   bool isCancelled() const { return cancelled_.load() || (outerCancelled_ && outerCancelled_()); }
 
+  static std::size_t base64Size(std::uint64_t n) { return static_cast<std::size_t>((n + 2) / 3 * 4); }
+
+  /// A $batch of `n` photo downloads may hold one photo up to the byte cap and the others of a
+  /// usual size (Graph's HD photos weigh at most ~100 KB); an answer above it is not read on.
+  std::size_t downloadLimit(std::size_t n) const {
+    return base64Size(o_.maxPhotoBytes) + 64u * 1024u + n * 256u * 1024u / 4u;
+  }
+
+  Status overCap(std::uint64_t atLeast) const {
+    return hostapi::resourceExhausted(
+        "the photo is larger than " + std::to_string(o_.maxPhotoBytes) + " bytes (the page's \"Largest photo\")" +
+        (atLeast > 0 ? ": at least " + std::to_string(atLeast) + " bytes" : std::string()) +
+        "; it was not downloaded in full and not stored");
+  }
+
+  /// The sub-requests of a $batch whose answer was over its limit, each asked again alone with a
+  /// GET that stops reading at the byte cap (a photo over it is refused, never read in full).
+  void refetchTooLarge(const std::vector<std::string>& urls, std::vector<SubResult>& results) {
+    for (std::size_t i = 0; i < urls.size(); ++i)
+      if (results[i].tooLarge) results[i] = fetchAlone(urls[i]);
+  }
+
+  SubResult fetchAlone(const std::string& path) {
+    SubResult out;
+    if (isCancelled()) {
+      out.error = hostapi::cancelled("the sync was cancelled");
+      return out;
+    }
+    for (int attempt = 0; attempt < 2; ++attempt) {
+      auto token = tokens_->accessToken();
+      if (!token.isOk()) {
+        out.error = token.status();
+        return out;
+      }
+      http::Request req;
+      req.url = o_.graphEndpoint + "/v1.0" + path;
+      req.headers.set("Authorization", "Bearer " + token.value());
+      req.headers.set("x-ms-throttle-priority", "low");
+      req.timeout = o_.requestTimeout;
+      req.maxResponseBytes = static_cast<std::size_t>(o_.maxPhotoBytes);
+      std::uint64_t ticket = 0;
+      if (o_.gate && !o_.gate->enter([this] { return isCancelled(); }, &ticket, 1)) {
+        out.error = hostapi::cancelled("the sync was cancelled");
+        return out;
+      }
+      const std::uint64_t before = http_.throttled.load();
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
+      if (o_.gate) o_.gate->leave(ticket, http_.throttled.load() - before, {0, std::chrono::milliseconds(0), 1, 0});
+      if (!sent) {
+        out.error = hostapi::cancelled("the sync was cancelled");
+        return out;
+      }
+      if (!sent->isOk()) {
+        out.error = sent->status().code() == StatusCode::kResourceExhausted
+                        ? overCap(0)
+                        : Status(sent->status().code(), "Microsoft Graph could not be reached: " + sent->status().message());
+        return out;
+      }
+      http::Response& res = sent->value();
+      if (res.status == 401 && attempt == 0) {
+        tokens_->invalidate(token.value());
+        continue;
+      }
+      out.transportOk = true;
+      out.status = res.status;
+      if (auto ct = res.headers.get("Content-Type")) out.headers["content-type"] = *ct;
+      if (res.status == 200) {
+        out.raw = std::move(res.body);
+      } else if (auto j = http::parseJson(res.body); j.isOk()) {
+        out.body = j.value();
+      }
+      return out;
+    }
+    return out;
+  }
+
   std::string userPath(const std::string& identifier) const {
     return "/users/" + http::encodePathSegment(identifier);
   }
@@ -212,21 +325,34 @@ class GraphProvider final : public PhotoProvider {
                 std::to_string(r.status) + suffix};
   }
 
-  /// Every url answered (or failed), in order; groups of batchSize, each group one $batch.
-  std::vector<SubResult> batchAll(const std::vector<std::string>& urls) {
+  /// Every url answered (or failed), in order; groups of batchSize, each group one $batch. With
+  /// `states` (one per url: the attempts each had in earlier calls), a sub-request the IdP asks
+  /// to come back later is handed back (SubResult::deferred) instead of waited for.
+  std::vector<SubResult> batchAll(const std::vector<std::string>& urls,
+                                  const std::vector<RetryState>* states = nullptr, std::size_t maxBody = 0) {
     std::vector<SubResult> out(urls.size());
     for (std::size_t start = 0; start < urls.size(); start += o_.batchSize) {
       const std::size_t end = std::min(urls.size(), start + o_.batchSize);
       std::vector<std::string> group(urls.begin() + static_cast<std::ptrdiff_t>(start),
                                      urls.begin() + static_cast<std::ptrdiff_t>(end));
-      auto results = batchGroup(group);
+      std::vector<RetryState> groupStates;
+      if (states != nullptr)
+        groupStates.assign(states->begin() + static_cast<std::ptrdiff_t>(start),
+                           states->begin() + static_cast<std::ptrdiff_t>(end));
+      auto results = batchGroup(group, states != nullptr ? &groupStates : nullptr, maxBody);
       for (std::size_t i = 0; i < results.size(); ++i) out[start + i] = std::move(results[i]);
     }
     return out;
   }
 
-  std::vector<SubResult> batchGroup(const std::vector<std::string>& urls) {
+  std::vector<SubResult> batchGroup(const std::vector<std::string>& urls,
+                                    const std::vector<RetryState>* states = nullptr, std::size_t maxBody = 0) {
     std::vector<SubResult> out(urls.size());
+    const bool defer = states != nullptr;
+    // The rounds a sub-request had in earlier calls (deferred), and this call's rounds on top.
+    const auto used = [&](std::size_t i) { return defer ? (*states)[i].rounds : 0; };
+    std::map<std::size_t, std::chrono::milliseconds> waitOf;  // defer: each retry's own wait
+    std::map<std::size_t, bool> freeRound;                    // defer: a throttle with a Retry-After
     std::vector<std::size_t> pending(urls.size());
     for (std::size_t i = 0; i < urls.size(); ++i) pending[i] = i;
     bool refreshedToken = false;
@@ -258,7 +384,12 @@ class GraphProvider final : public PhotoProvider {
       }
       body["requests"] = reqs;
       subRequests_ += pending.size();
-      if (round > 1 || throttleRoundsLeft < 3 * o_.maxBatchRounds) subRetries_ += pending.size();
+      if (round > 1 || throttleRoundsLeft < 3 * o_.maxBatchRounds) {
+        subRetries_ += pending.size();
+      } else if (defer) {
+        for (auto i : pending)
+          if ((*states)[i].rounds + (*states)[i].throttleRounds > 0) ++subRetries_;
+      }
 
       http::Request req;
       req.method = "POST";
@@ -269,8 +400,9 @@ class GraphProvider final : public PhotoProvider {
       req.headers.set("x-ms-throttle-priority", "low");
       req.body = http::toJsonText(body);
       req.timeout = o_.requestTimeout;
-      // A batch of 20 photos of up to ~5 MB each, base64: allow for it.
-      req.maxResponseBytes = 20u * 8u * 1024u * 1024u;
+      // Metadata: small. Photos (maxBody): one up to the byte cap, the others usual; a bigger
+      // answer is not read on, and its photos are fetched alone (refetchTooLarge).
+      req.maxResponseBytes = maxBody > 0 ? maxBody : 16u * 1024u * 1024u;
 
       // The engine's adaptive concurrency: a place for this POST (and the retries sendWithRetry
       // makes of it), given back with what it saw throttled once its answer is read below.
@@ -296,19 +428,23 @@ class GraphProvider final : public PhotoProvider {
       };
       RequestGate::RateHint rateHint;
       rateHint.of = pending.size();
+      rateHint.whole = roundThrottled;  // the sub-requests' throttles are added to roundThrottled below
       Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
       }
-      const hostapi::Result<http::Response>& resp = *sent;
+      hostapi::Result<http::Response>& resp = *sent;
       if (!resp.isOk()) {
-        for (auto i : pending)
+        const bool tooLarge = maxBody > 0 && resp.status().code() == StatusCode::kResourceExhausted;
+        for (auto i : pending) {
           out[i].error = Status(resp.status().code(),
                                 "Microsoft Graph could not be reached: " + resp.status().message());
+          out[i].tooLarge = tooLarge;
+        }
         return out;
       }
-      const auto& res = resp.value();
+      auto& res = resp.value();
       if (res.status == 401 && !refreshedToken) {
         refreshedToken = true;  // refresh once on 401, then give up
         tokens_->invalidate(token.value());
@@ -361,6 +497,7 @@ class GraphProvider final : public PhotoProvider {
       bool sub401 = false;
       std::set<std::size_t> answered;
       auto parsed = http::parseJson(res.body);
+      std::string().swap(res.body);  // up to 20 photos in base64: not kept beside their parse
       const web::json::array* responses = parsed.isOk() ? http::getArray(parsed.value(), "responses") : nullptr;
       if (responses != nullptr) {
         std::set<std::size_t> pendingSet(pending.begin(), pending.end());
@@ -381,17 +518,26 @@ class GraphProvider final : public PhotoProvider {
           if (const auto* h = http::getObject(sub, "headers"); h != nullptr && h->is_object())
             for (const auto& [k, v] : h->as_object())
               if (v.is_string()) r.headers[lower(k)] = v.as_string();
-          if (const auto* b = http::getField(sub, "body")) r.body = *b;
+          // Moved out of `parsed` (ours, not const), not copied: a photo's base64 is held once.
+          if (const auto* b = http::getField(sub, "body")) r.body = std::move(const_cast<web::json::value&>(*b));
           const bool throttled = r.status == 429 || r.status == 503;
           if (throttled) {
             ++subThrottled_;
             ++roundThrottled;
           }
-          if ((throttled || (r.status >= 500 && r.status != 501)) && round < o_.maxBatchRounds) {
+          if ((throttled || (r.status >= 500 && r.status != 501)) && used(idx) + round < o_.maxBatchRounds) {
+            if (defer) {
+              freeRound[idx] = false;
+              waitOf[idx] = http::backoffDelay(o_.retry, used(idx) + round, std::chrono::milliseconds(0));
+            }
             if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) {
               if (auto d = http::parseRetryAfter(ra->second)) {
                 sawRetryAfter = true;
                 wait = std::max(wait, *d);
+                if (defer) {
+                  waitOf[idx] = *d;
+                  freeRound[idx] = throttled && (*states)[idx].throttleRounds < 3 * o_.maxBatchRounds;
+                }
                 // The app's rate, not one mailbox's concurrency: the gate paces on it.
                 if (r.status == 429 && graphErrorCode(r.body) != "MailboxConcurrency") {
                   ++rateHint.refused;
@@ -409,7 +555,7 @@ class GraphProvider final : public PhotoProvider {
             out[idx] = std::move(r);  // kept as the answer if the rounds run out
             continue;
           }
-          if (r.status == 401 && !refreshedToken && round < o_.maxBatchRounds) {
+          if (r.status == 401 && !refreshedToken && used(idx) + round < o_.maxBatchRounds) {
             sub401 = true;
             onlyThrottles = false;
             retry.push_back(idx);
@@ -424,9 +570,13 @@ class GraphProvider final : public PhotoProvider {
       // Sub-requests the answer left out (or an unreadable answer): transient, ask again.
       for (auto i : pending)
         if (!answered.count(i)) {
-          if (round < o_.maxBatchRounds) {
+          if (used(i) + round < o_.maxBatchRounds) {
             retry.push_back(i);
             onlyThrottles = false;
+            if (defer) {
+              freeRound[i] = false;
+              waitOf[i] = http::backoffDelay(o_.retry, used(i) + round, std::chrono::milliseconds(0));
+            }
           } else {
             out[i].transportOk = false;
             out[i].error = hostapi::unavailable(
@@ -438,6 +588,36 @@ class GraphProvider final : public PhotoProvider {
       if (sub401) {
         refreshedToken = true;
         tokens_->invalidate(token.value());
+      }
+      if (defer && retry.size() < pending.size()) {
+        // Some answered, some must wait: each waiting sub-request goes back to the engine with
+        // its own time to come back, and this worker goes on; only the ones refused for the
+        // token (401) are sent again now, with the new token. A round in which none answered
+        // (an outage, a bucket run dry, an unreadable answer) waits here as before, so the
+        // circuit breaker sees whole calls fail and the gate's pacing sees the whole answer.
+        std::vector<std::size_t> now;
+        const auto t0 = std::chrono::steady_clock::now();
+        for (auto i : retry) {
+          auto w = waitOf.find(i);
+          if (w == waitOf.end()) {  // a 401: no wait
+            now.push_back(i);
+            continue;
+          }
+          Deferred def;
+          def.state = (*states)[i];
+          if (freeRound[i])
+            ++def.state.throttleRounds;
+          else
+            def.state.rounds += round;
+          def.at = t0 + std::min(w->second, o_.retry.maxRetryAfter);
+          out[i] = SubResult{};
+          out[i].deferred = def;
+        }
+        if (now.empty()) return out;
+        leave.now();
+        std::sort(now.begin(), now.end());
+        pending = std::move(now);
+        continue;
       }
       if (!sawRetryAfter) {
         lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
@@ -523,6 +703,12 @@ http::RetryPolicy defaultRetry() {
 
 }  // namespace
 
+std::string graphSizeFor(std::uint32_t avatarSize) {
+  for (std::uint32_t s : kStoredSizes)
+    if (s >= avatarSize) return std::to_string(s) + "x" + std::to_string(s);
+  return "original";
+}
+
 bool isGraphPlaceholder(const std::string& bytes) {
   if (bytes.size() < 10 || bytes.size() > 1024) return false;
   if (bytes.compare(0, 6, "GIF87a") != 0 && bytes.compare(0, 6, "GIF89a") != 0) return false;
@@ -536,7 +722,7 @@ hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& pa
   o.graphEndpoint = trimSlash(pageValue(page, "graphEndpoint", o.graphEndpoint));
   if (auto u = http::parseUrl(o.graphEndpoint); !u.isOk())
     return hostapi::invalidArgument("graphEndpoint: " + u.status().message());
-  o.photoSize = pageValue(page, "photoSize", "original");
+  o.photoSize = pageValue(page, "photoSize", "auto");
   if (std::find(std::begin(kSizes), std::end(kSizes), o.photoSize) == std::end(kSizes))
     return hostapi::invalidArgument("photoSize: '" + o.photoSize + "' is not one of Graph's sizes");
   const std::string conc = pageValue(page, "concurrency", "4");
@@ -554,6 +740,13 @@ hostapi::Result<GraphOptions> graphOptionsFromPage(const hostapi::PageValues& pa
     }
   } else {
     o.maxConcurrency = 16;
+  }
+  if (auto m = page.get("maxImageBytes"); m && !m->empty()) {
+    try {
+      o.maxPhotoBytes = static_cast<std::uint64_t>(std::clamp(std::stoll(*m), 1024LL, 104857600LL));
+    } catch (...) {
+      return hostapi::invalidArgument("maxImageBytes: must be a whole number from 1024 to 104857600");
+    }
   }
   o.retry = defaultRetry();
   return o;
@@ -643,6 +836,8 @@ hostapi::Result<std::unique_ptr<PhotoProvider>> makeGraphProviderFromPage(const 
   if (!s.isOk()) return s.status();
   auto options = s.value().options;
   options.gate = config.gate;
+  options.deferRetries = config.deferRetries;
+  options.avatarSize = config.avatarSize;
   return makeGraphProvider(s.value().transport, s.value().tokens, options, config.isCancelled);
 }
 

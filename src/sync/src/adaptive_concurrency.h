@@ -2,7 +2,8 @@
 // logic: events in, the concurrency out) and the gate the directory's workers pass through before
 // each provider call. It starts at the page's concurrency, adds one after each window of provider
 // calls that saw nothing throttled, up to the page's maxConcurrency, and halves on a throttled
-// call (429/503, whole request or $batch sub-request). A call that began before the last decrease
+// call (429/503 on the whole request, or on at least a quarter of a $batch's sub-requests; a
+// few throttled sub-requests are the provider's to re-queue, not the app's limit). A call that began before the last decrease
 // does not decrease it again: the throttles of one burst halve it once, not once per worker.
 #pragma once
 

@@ -51,18 +51,20 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
   for (std::size_t i = 0; i < w.toDownload.size(); ++i) {
     Item& it = *w.toDownload[i];
     auto& p = photos[offset + i];
+    // A photo over the provider's byte cap (each stops reading at the page's "Largest photo"):
+    // remembered with its tag like a refused image. (This came after the general error case
+    // below, which caught it first, so such a photo was downloaded again on every run.)
+    if (p.state == providers::PhotoState::kError && p.error.code() == hostapi::StatusCode::kResourceExhausted &&
+        p.error.message().find("Largest photo") != std::string::npos && !run_.cancelled()) {
+      rememberRefusal(d, w, it, p.error.message());
+      finishItem(run_, d, it, Outcome::kFailed, p.error.message());
+      continue;
+    }
     if (p.state == providers::PhotoState::kError) {
       // Cut off by a cancellation: not processed (a note), not a failure of the user's photo.
       if (p.error.code() == hostapi::StatusCode::kCancelled || run_.cancelled())
         markNotProcessed(run_, {&it}, whyNotProcessed(d));
       else finishItem(run_, d, it, Outcome::kFailed, p.error.message() + "; avatar left as is");
-      continue;
-    }
-    // A photo over the provider's byte cap (SCIM stops reading at the page's "Largest photo").
-    if (p.state == providers::PhotoState::kError && p.error.code() == hostapi::StatusCode::kResourceExhausted &&
-        p.error.message().find("Largest photo") != std::string::npos) {
-      rememberRefusal(d, w, it, p.error.message());
-      finishItem(run_, d, it, Outcome::kFailed, p.error.message());
       continue;
     }
     if (p.state == providers::PhotoState::kNoPhoto) {
@@ -144,7 +146,8 @@ void Applier::writeRows(const DirectoryRun& d, const std::vector<std::pair<std::
 void Applier::complete(DirectoryRun& d, Work& w) {
   if (!run_.dryRun()) addStatusRows(w);
   writeRows(d, w.newStates);
-  const auto done = run_.processed.fetch_add(w.users.size()) + w.users.size();
+  const std::size_t n = w.users.size() - w.deferred;  // the deferred are counted when decided
+  const auto done = run_.processed.fetch_add(n) + n;
   try {
     // The total grows while the host is still importing: the users queued so far.
     if (run_.sync.progress != nullptr)

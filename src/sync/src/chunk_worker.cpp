@@ -12,7 +12,7 @@ void ChunkWorker::run() {
   std::size_t pending = 0;
   const std::size_t batch = run_.options.chunkSize;
   for (;;) {
-    auto c = d_.queue->pop(open.empty());
+    auto c = d_.queue->pop(open.empty(), batch);
     if (!c) {
       if (open.empty()) return;
       applier_.downloadAndApply(d_, open);
@@ -21,12 +21,15 @@ void ChunkWorker::run() {
     }
     if (stopped(run_, d_)) {
       run_.tally.notProcessed(c->users.size(), whyNotProcessed(d_));
+      d_.queue->finished();
       continue;
     }
     auto w = std::make_unique<Work>();
     w->users = std::move(c->users);
+    w->retry = std::move(c->retry);
     w->items.resize(w->users.size());
     decideChunk(*w);
+    d_.queue->finished();  // its deferred users are back in the queue
     if (w->toDownload.empty()) {
       applier_.complete(d_, *w);
       continue;
@@ -71,7 +74,7 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     }
     it.identifier = id.value();
     live.push_back(&it);
-    refs.push_back({w.users[i].id, it.identifier, &w.users[i]});
+    refs.push_back({w.users[i].id, it.identifier, &w.users[i], i < w.retry.size() ? w.retry[i] : providers::RetryState{}});
   }
   if (live.empty()) return;
   if (stopped(run_, d_)) return markNotProcessed(run_, live, whyNotProcessed(d_));
@@ -93,6 +96,18 @@ void ChunkWorker::gatherAndDecide(Work& w) {
   const std::int64_t now = run_.nowMs();
   for (std::size_t i = 0; i < live.size(); ++i) {
     Item& it = *live[i];
+    // Throttled or failed for now: back into a later chunk at its own time, while this worker
+    // goes on (nothing of it is settled or counted yet).
+    if (versions[i].deferred && !stopped(run_, d_)) {
+      it.done = true;
+      ++w.deferred;
+      d_.queue->defer(*it.user, versions[i].deferred->state, versions[i].deferred->at);
+      continue;
+    }
+    if (versions[i].deferred) {
+      markNotProcessed(run_, {&it}, whyNotProcessed(d_));
+      continue;
+    }
     if (rows.value()[i]) it.state = parseUserState(*rows.value()[i]);
     auto cur = run_.services.avatars->current(it.user->id);
     if (!cur.isOk()) {

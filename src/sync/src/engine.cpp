@@ -129,6 +129,7 @@ class Engine::Run {
     if (info.kind == hostapi::DirectoryKind::kEntra && d.cfg.maxConcurrency > d.cfg.concurrency)
       d.gate = std::make_shared<ConcurrencyGate>(d.cfg.concurrency, d.cfg.maxConcurrency);
     pc.gate = d.gate;
+    pc.deferRetries = true;  // a throttled user goes back into the queue (ChunkWorker), no worker waits
     hostapi::Result<std::unique_ptr<providers::PhotoProvider>> made =
         hostapi::internalError("provider factory threw");
     try {

@@ -93,10 +93,16 @@ struct DirectoryRun {
   void observe(const std::vector<R>& results, std::atomic<std::size_t>& inRow) {
     if (results.empty()) return;
     bool allFailed = true;
+    std::size_t counted = 0;
     for (const auto& r : results) {
       if (r.state == providers::PhotoState::kError && r.error.code() == hostapi::StatusCode::kCancelled) return;
+      if constexpr (requires { r.deferred; }) {
+        if (r.deferred) continue;  // asked again later: neither a failure nor an answer yet
+      }
+      ++counted;
       allFailed = allFailed && r.state == providers::PhotoState::kError;
     }
+    if (counted == 0) return;
     if (!allFailed) {
       inRow.store(0);
       return;
@@ -161,6 +167,8 @@ struct Item {
 /// One chunk in progress: its users, their decisions, and the photos it still has to fetch.
 struct Work {
   std::vector<hostapi::User> users;
+  std::vector<providers::RetryState> retry;  // empty, or one per user (deferred before)
+  std::size_t deferred = 0;                  // users handed back to the queue (not this chunk's to count)
   std::vector<Item> items;
   std::vector<std::pair<std::string, std::string>> newStates;  // state rows to write
   std::vector<Item*> toDownload;

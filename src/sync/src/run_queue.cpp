@@ -1,5 +1,6 @@
 #include "run_queue.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -27,14 +28,74 @@ bool RunQueue::push(Chunk chunk) {
   return true;
 }
 
-std::optional<Chunk> RunQueue::pop(bool wait) {
+std::optional<Chunk> RunQueue::pop(bool wait, std::size_t maxUsers) {
+  using Clock = std::chrono::steady_clock;
   std::unique_lock lk(mu_);
-  if (wait) cv_.wait(lk, [&] { return !queue_.empty() || closed_; });
-  if (queue_.empty()) return std::nullopt;
-  Chunk c = std::move(queue_.front());
-  queue_.pop_front();
+  for (;;) {
+    const auto now = Clock::now();
+    const bool all = cancelled_();  // a cancelled run takes its deferred users back at once
+    Chunk c;
+    const std::size_t room = maxUsers == 0 ? static_cast<std::size_t>(-1) : maxUsers;
+    // Due deferred users first, in the order they were deferred.
+    for (auto it = deferred_.begin(); it != deferred_.end() && c.users.size() < room;) {
+      if (!all && it->due > now) {
+        ++it;
+        continue;
+      }
+      c.users.push_back(std::move(it->user));
+      c.retry.push_back(it->state);
+      it = deferred_.erase(it);
+    }
+    if (c.users.empty() && !queue_.empty() && (maxUsers == 0 || queue_.front().users.size() <= room)) {
+      c = std::move(queue_.front());
+      queue_.pop_front();
+    } else if (!queue_.empty() && c.users.size() < room) {
+      // Fill the rest from the front chunk (split it when it does not fit).
+      Chunk& f = queue_.front();
+      const std::size_t n = std::min(room - c.users.size(), f.users.size());
+      if (!c.retry.empty() || !f.retry.empty()) c.retry.resize(c.users.size());
+      for (std::size_t i = 0; i < n; ++i) {
+        c.users.push_back(std::move(f.users[i]));
+        if (!c.retry.empty()) c.retry.push_back(i < f.retry.size() ? f.retry[i] : providers::RetryState{});
+      }
+      f.users.erase(f.users.begin(), f.users.begin() + static_cast<std::ptrdiff_t>(n));
+      if (!f.retry.empty())
+        f.retry.erase(f.retry.begin(), f.retry.begin() + static_cast<std::ptrdiff_t>(std::min(n, f.retry.size())));
+      if (f.users.empty()) queue_.pop_front();
+    }
+    if (!c.users.empty()) {
+      ++deciding_;
+      cv_.notify_all();
+      return c;
+    }
+    if (!wait) return std::nullopt;
+    if (closed_ && queue_.empty() && deferred_.empty() && deciding_ == 0) return std::nullopt;
+    if (!deferred_.empty()) {
+      auto next = deferred_.front().due;
+      for (const auto& w : deferred_) next = std::min(next, w.due);
+      // Polled at least every 50 ms for a cancellation, which frees the deferred users at once.
+      cv_.wait_until(lk, std::min(next, Clock::now() + std::chrono::milliseconds(50)));
+    } else {
+      cv_.wait(lk);
+    }
+  }
+}
+
+void RunQueue::finished() {
+  std::lock_guard lk(mu_);
+  if (deciding_ > 0) --deciding_;
   cv_.notify_all();
-  return c;
+}
+
+void RunQueue::defer(hostapi::User user, providers::RetryState state, std::chrono::steady_clock::time_point due) {
+  std::lock_guard lk(mu_);
+  deferred_.push_back({due, std::move(user), state});
+  cv_.notify_all();
+}
+
+std::size_t RunQueue::deferredCount() {
+  std::lock_guard lk(mu_);
+  return deferred_.size();
 }
 
 void RunQueue::close() {

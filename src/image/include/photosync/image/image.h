@@ -6,8 +6,9 @@
 // accepted image into a small, square, metadata-free avatar whose bytes are the same on every
 // run for the same input (so hashes stay stable across syncs).
 //
-// Every function here is thread-safe (no shared state), never throws for bad input (errors are
-// values), and never reads outside the given bytes.
+// Every function here is thread-safe (the only shared state is normalise()'s pool of rasters,
+// under a lock), never throws for bad input (errors are values), and never reads outside the
+// given bytes.
 #pragma once
 
 #include <cstdint>

@@ -39,6 +39,8 @@ struct GoogleOptions {
   std::chrono::milliseconds quotaBaseDelay{1000};
   std::chrono::milliseconds quotaMaxDelay{32000};
   std::chrono::milliseconds requestTimeout{30000};
+  /// The page's "Largest photo" (maxImageBytes): an answer holding a bigger photo is not read on.
+  std::uint64_t maxPhotoBytes = 5242880;
   /// For messages only (never secret): the key's client_id and client_email, and adminEmail.
   std::string clientId;
   std::string serviceAccount;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
@@ -27,7 +28,11 @@ inline constexpr const char* kGraphPermissionMissing =
 
 struct GraphOptions {
   std::string graphEndpoint = "https://graph.microsoft.com";  // national clouds: from the page
-  std::string photoSize = "original";  // or "48x48" ... "648x648"
+  /// "auto" (the page's default): Graph's stored size nearest above avatarSize (360x360 for
+  /// 256 px avatars), the original when the photo has no such size; or "original", or one of
+  /// "48x48" ... "648x648" as the page sets it.
+  std::string photoSize = "auto";
+  std::uint32_t avatarSize = 256;      // the side of the avatars the engine stores
   int concurrency = 4;                 // requests in flight at once (Graph allows ~4 for photos)
   int maxConcurrency = 0;              // the most the engine's adaptive concurrency may reach (permits)
   std::shared_ptr<RequestGate> gate;   // may be null: each $batch POST passes through it
@@ -35,6 +40,12 @@ struct GraphOptions {
   int maxBatchRounds = 5;              // re-batches of throttled/failed sub-requests, first included
   std::chrono::milliseconds requestTimeout{60000};
   std::size_t batchSize = 20;          // Graph's $batch limit
+  /// The page's "Largest photo" (maxImageBytes): a photo over it is refused while it is read,
+  /// never downloaded in full (a $batch answer is bounded by it; over that, photos come alone).
+  std::uint64_t maxPhotoBytes = 5242880;
+  /// versions() hands throttled/failed sub-requests back with their time to come back
+  /// (VersionInfo::deferred) instead of waiting in the call (ProviderConfig::deferRetries).
+  bool deferRetries = false;
 };
 
 /// Reads GraphOptions and Entra credentials from an entra page (values + secrets). INVALID_ARGUMENT
@@ -65,6 +76,10 @@ hostapi::ConnectionTestResult testGraphConnection(const hostapi::PageValues& pag
 hostapi::ConnectionTestResult testGraphConnection(http::Transport& transport,
                                                   auth::TokenProvider& tokens,
                                                   const GraphOptions& options);
+
+/// The smallest of Graph's stored sizes (48, 64, 96, 120, 240, 360, 432, 504, 648) that is at
+/// least `avatarSize` a side, as "360x360"; "original" above 648.
+std::string graphSizeFor(std::uint32_t avatarSize);
 
 /// True for Graph's "no photo" placeholder: a 1x1 GIF.
 bool isGraphPlaceholder(const std::string& bytes);

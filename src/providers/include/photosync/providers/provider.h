@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,21 @@
 
 namespace photosync::providers {
 
+/// The attempts a user's request has had in earlier calls, when a provider handed it back to be
+/// asked again later (Deferred): the provider's retry budget spans the calls.
+struct RetryState {
+  int rounds = 0;          // attempts that counted against the provider's rounds
+  int throttleRounds = 0;  // attempts answered 429/503 with a Retry-After (a budget of their own)
+};
+
+/// A request the provider did not finish in this call because the IdP asked it to come back
+/// later (a Retry-After, a backoff after a 5xx): the engine asks again at `at`, in a later call
+/// with whatever else is due, instead of holding a worker for the wait.
+struct Deferred {
+  std::chrono::steady_clock::time_point at;
+  RetryState state;
+};
+
 /// One user as a provider needs it: the host id (to key results and logs) and the identifier the
 /// IdP knows the user by (object id, UPN, mail, primary email, photo URL, ...).
 struct PhotoRef {
@@ -28,6 +44,8 @@ struct PhotoRef {
   /// The host user (valid for the duration of the call; may be null): a provider may read what
   /// the host's import already holds, e.g. Google's thumbnailPhotoEtag from users.list.
   const hostapi::User* user = nullptr;
+  /// A user deferred by an earlier call: the attempts it has had.
+  RetryState retry{};
 };
 
 /// What the IdP said about one user's photo. kNoPhoto is only ever used when the IdP said so for
@@ -45,6 +63,9 @@ struct VersionInfo {
   /// thumbnailPhotoEtag for the user): before an avatar is reverted on it, the engine confirms it
   /// with download(), whose 404 is certain. Users whose avatar would not change need no request.
   bool confirmNoPhoto = false;
+  /// Set (state kError) when the provider defers this user's request (ProviderConfig::
+  /// deferRetries): not answered yet, ask again from `deferred->at` with `deferred->state`.
+  std::optional<Deferred> deferred{};
 };
 
 struct PhotoData {
@@ -91,6 +112,9 @@ class RequestGate {
     std::uint64_t refused = 0;
     std::chrono::milliseconds retryAfter{0};
     std::uint64_t of = 0;  // sub-requests (or requests) in the answer
+    /// Of the throttled answers leave() is given, those to the whole request (a 429/503 on the
+    /// $batch itself, retried by the client); the rest were sub-requests inside the answer.
+    std::uint64_t whole = 0;
   };
   virtual ~RequestGate() = default;
   /// Waits for a place for a request of `cost` sub-requests; false when `cancelled` turned true
@@ -108,6 +132,13 @@ struct ProviderConfig {
   std::function<bool()> isCancelled;
   /// May be null. Providers that adapt (Graph) pass each request through it.
   std::shared_ptr<RequestGate> gate;
+  /// The side of the avatars the engine stores (px): a provider that can ask the IdP for a size
+  /// (Graph's /photos/{size}) asks for the nearest above it by default.
+  std::uint32_t avatarSize = 256;
+  /// versions() may hand a throttled or failed user back (VersionInfo::deferred) instead of
+  /// waiting out its Retry-After or backoff in the call; the engine re-queues it. Providers that
+  /// do not support it ignore it.
+  bool deferRetries = false;
 };
 
 /// Makes providers and knows, per directory kind, how a user is identified at the IdP and what
