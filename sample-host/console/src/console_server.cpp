@@ -6,10 +6,6 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -20,6 +16,7 @@
 #include <thread>
 
 #include "console_api.h"
+#include "samplehost/sync/listener_support.h"
 
 namespace samplehost::console {
 namespace {
@@ -29,31 +26,6 @@ using web::http::experimental::listener::http_listener;
 
 constexpr std::uint64_t kMaxBody = 1u << 20;
 constexpr int kWorkers = 4;
-
-std::uint16_t pickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  std::uint16_t port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-void observe(pplx::task<void> t) {
-  t.then([](pplx::task<void> done) {
-    try {
-      done.get();
-    } catch (...) {
-      // The client went away before the reply was sent; nothing to do.
-    }
-  });
-}
 
 web::http::http_response toCpprest(const HttpResponse& r) {
   web::http::http_response out(static_cast<web::http::status_code>(r.status));
@@ -132,7 +104,7 @@ struct ConsoleServer::Impl {
         hr.query[web::uri::decode(k)] = web::uri::decode(v);
     } catch (...) {
       HttpResponse bad{400, "application/json", R"({"error":{"code":"bad_request","message":"the URL cannot be decoded"}})", {}};
-      observe(req.reply(toCpprest(bad)));
+      sync::observeReply(req.reply(toCpprest(bad)));
       return;
     }
     for (const auto& [k, v] : req.headers()) {
@@ -143,7 +115,7 @@ struct ConsoleServer::Impl {
     if (req.headers().content_length() > kMaxBody) {
       HttpResponse tooBig{413, "application/json",
                           R"({"error":{"code":"too_large","message":"the request body is larger than 1 MiB"}})", {}};
-      observe(req.reply(toCpprest(tooBig)));
+      sync::observeReply(req.reply(toCpprest(tooBig)));
       return;
     }
     Impl* self = this;
@@ -155,10 +127,10 @@ struct ConsoleServer::Impl {
       }
       self->workers.post([self, req, hr]() mutable {
         HttpResponse resp = self->api.handle(hr);
-        observe(req.reply(toCpprest(resp)));
+        sync::observeReply(req.reply(toCpprest(resp)));
       });
     });
-    observe(work);
+    sync::observeReply(work);
   }
 };
 
@@ -170,7 +142,7 @@ hostapi::Status ConsoleServer::start() {
   std::string lastError;
   impl_->workers.start();
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::uint16_t port = impl_->options.port ? impl_->options.port : pickFreePort();
+    std::uint16_t port = impl_->options.port ? impl_->options.port : sync::pickFreeLoopbackPort();
     if (port == 0) return hostapi::unavailable("no free port on 127.0.0.1 for the console");
     try {
       auto l = std::make_unique<http_listener>(web::uri("http://127.0.0.1:" + std::to_string(port) + "/"));

@@ -4,11 +4,8 @@
 #include <cpprest/http_listener.h>
 #include <cpprest/uri.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
+#include "samplehost/sync/listener_support.h"
 #include "samplehost/sync/scim_service.h"
 
 namespace samplehost::sync {
@@ -17,34 +14,6 @@ namespace {
 
 using web::http::http_request;
 using web::http::experimental::listener::http_listener;
-
-/// A port that was free a moment ago on 127.0.0.1 (cpprest's listener cannot report the port it
-/// bound for port 0, so the host asks the kernel first).
-std::uint16_t pickFreePort() {
-  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  std::uint16_t port = 0;
-  socklen_t len = sizeof addr;
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
-      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
-    port = ntohs(addr.sin_port);
-  ::close(fd);
-  return port;
-}
-
-void observe(pplx::task<void> t) {
-  t.then([](pplx::task<void> done) {
-    try {
-      done.get();
-    } catch (...) {
-      // The client went away before the reply was sent; nothing to do.
-    }
-  });
-}
 
 }  // namespace
 
@@ -73,7 +42,7 @@ struct ScimServer::Impl {
       tooBig.set_body(std::string(R"({"schemas":["urn:ietf:params:scim:api:messages:2.0:Error"],"status":"413",)"
                                   R"("detail":"the request body is larger than 1 MiB"})"),
                       "application/scim+json");
-      observe(req.reply(tooBig));
+      observeReply(req.reply(tooBig));
       return;
     }
     auto work = req.extract_string(true).then([req, sr, svc](pplx::task<std::string> body) {
@@ -92,7 +61,7 @@ struct ScimServer::Impl {
       http_request r = req;
       return r.reply(out);
     });
-    observe(work);
+    observeReply(work);
   }
 };
 
@@ -102,7 +71,7 @@ ScimServer::~ScimServer() { stop(); }
 hostapi::Status ScimServer::start() {
   std::string lastError;
   for (int attempt = 0; attempt < 5; ++attempt) {
-    std::uint16_t port = impl_->requestedPort ? impl_->requestedPort : pickFreePort();
+    std::uint16_t port = impl_->requestedPort ? impl_->requestedPort : pickFreeLoopbackPort();
     if (port == 0) return hostapi::unavailable("no free port on 127.0.0.1");
     std::string base = "http://127.0.0.1:" + std::to_string(port) + "/scim/v2";
     try {

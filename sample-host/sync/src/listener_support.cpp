@@ -1,0 +1,37 @@
+// See listener_support.h.
+#include "samplehost/sync/listener_support.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+namespace samplehost::sync {
+
+std::uint16_t pickFreeLoopbackPort() {
+  int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  std::uint16_t port = 0;
+  socklen_t len = sizeof addr;
+  if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0 &&
+      ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) == 0)
+    port = ntohs(addr.sin_port);
+  ::close(fd);
+  return port;
+}
+
+void observeReply(pplx::task<void> t) {
+  t.then([](pplx::task<void> done) {
+    try {
+      done.get();
+    } catch (...) {
+      // The client went away before the reply was sent; nothing to do.
+    }
+  });
+}
+
+}  // namespace samplehost::sync
