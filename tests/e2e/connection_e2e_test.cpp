@@ -10,6 +10,7 @@
 
 #include <filesystem>
 
+#include "idp_sim_child.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -20,16 +21,10 @@ namespace fs = std::filesystem;
 struct Env {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
-  std::unique_ptr<e2e::Child> sim;
-  std::string url;
-  value creds;
+  e2e_sim::IdpSimChild sim{IDP_SIM_BIN, {"--users", "20", "--no-photo-share", "0.25"}};
+  const std::string& url = sim.url;
 
   Env() {
-    sim = std::make_unique<e2e::Child>(std::vector<std::string>{IDP_SIM_BIN, "--users", "20", "--no-photo-share", "0.25"});
-    std::string first = sim->readLine();
-    url = first.substr(first.find("http://"));
-    web::http::client::http_client c(url);
-    creds = c.request(web::http::methods::GET, "/_admin/credentials").get().extract_json().get();
     fs::create_directories(data + "/plugins");
     fs::create_directory_symlink(PHOTOSYNC_BUNDLE, data + "/plugins/photosync");
   }
@@ -38,7 +33,7 @@ struct Env {
     argv.insert(argv.end(), args.begin(), args.end());
     return e2e::run(argv, input);
   }
-  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
+  std::string entra(const char* k) const { return sim.entra(k); }
   void addDirectory() {
     auto add = host({"directory", "add", "--kind", "entra", "--name", "Contoso", "--set", "tenantId=" + entra("tenantId"),
                      "--set", "clientId=" + entra("clientId"), "--set", "authorityHost=" + url, "--set",

@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "idp_sim_child.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -43,22 +44,8 @@ struct Answer {
   }
 };
 
-struct Sim {
-  std::unique_ptr<e2e::Child> child;
-  std::string url;
-  value creds;
-  explicit Sim(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {kSim};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child = std::make_unique<e2e::Child>(argv);
-    std::string first = child->readLine();
-    auto pos = first.find("http://");
-    if (pos == std::string::npos) throw std::runtime_error("idp-sim did not start: " + first);
-    url = first.substr(pos);
-    web::http::client::http_client c(url);
-    creds = c.request(web::http::methods::GET, "/_admin/credentials").get().extract_json().get();
-  }
-  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
+struct Sim : e2e_sim::IdpSimChild {
+  explicit Sim(std::vector<std::string> extra) : IdpSimChild(kSim, extra) {}
 };
 
 /// One data directory and its `serve` process; every answer the test got, for the header and

@@ -16,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "idp_sim_child.h"
 #include "scim_call.h"
 #include "testsupport/process.h"
 
@@ -27,11 +28,9 @@ namespace fs = std::filesystem;
 const std::string kHost = SAMPLE_HOST_BIN;
 const std::string kSim = IDP_SIM_BIN;
 
-/// One idp-sim process and what /_admin/credentials says.
-struct Sim {
-  std::unique_ptr<e2e::Child> child;
-  std::string url;
-  value creds;
+/// One idp-sim process and what /_admin/credentials says, with the admin calls these tests make.
+struct Sim : e2e_sim::IdpSimChild {
+  explicit Sim(std::vector<std::string> extra) : IdpSimChild(kSim, extra) {}
 
   /// POST /_admin/faults (replaces the fault configuration).
   void faults(const std::string& json) const {
@@ -46,20 +45,6 @@ struct Sim {
     web::http::client::http_client c(url);
     return c.request(web::http::methods::GET, "/_admin/counters").get().extract_json().get();
   }
-
-  explicit Sim(std::vector<std::string> extra) {
-    std::vector<std::string> argv = {kSim};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    child = std::make_unique<e2e::Child>(argv);
-    std::string first = child->readLine();  // "idp-sim listening on http://127.0.0.1:PORT"
-    auto pos = first.find("http://");
-    if (pos == std::string::npos) throw std::runtime_error("idp-sim did not start: " + first);
-    url = first.substr(pos);
-    web::http::client::http_client c(url);
-    creds = c.request(web::http::methods::GET, "/_admin/credentials").get().extract_json().get();
-  }
-  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
-  std::string google(const char* k) const { return creds.at("google").at(k).as_string(); }
 };
 
 /// Every CLI output of a test, to search for secrets at the end.

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 
+#include "idp_sim_child.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -22,16 +23,10 @@ const std::string kBundle = PHOTOSYNC_BUNDLE;
 struct Env {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
-  std::unique_ptr<e2e::Child> sim;
-  std::string url;
-  value creds;
+  e2e_sim::IdpSimChild sim{kSim, {"--users", "60", "--no-photo-share", "0.25"}};
+  const std::string& url = sim.url;
 
   Env() {
-    sim = std::make_unique<e2e::Child>(std::vector<std::string>{kSim, "--users", "60", "--no-photo-share", "0.25"});
-    std::string first = sim->readLine();
-    url = first.substr(first.find("http://"));
-    web::http::client::http_client c(url);
-    creds = c.request(web::http::methods::GET, "/_admin/credentials").get().extract_json().get();
     fs::create_directories(data + "/plugins");
     fs::create_directory_symlink(kBundle, data + "/plugins/photosync");
   }
@@ -40,7 +35,7 @@ struct Env {
     argv.insert(argv.end(), args.begin(), args.end());
     return e2e::run(argv, input);
   }
-  std::string entra(const char* k) const { return creds.at("entra").at(k).as_string(); }
+  std::string entra(const char* k) const { return sim.entra(k); }
   value sync() {
     auto r = host({"sync", "--json"});
     EXPECT_NE(r.out, "") << r.err;
