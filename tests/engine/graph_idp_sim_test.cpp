@@ -88,6 +88,22 @@ std::vector<PhotoRef> refsOf(const std::vector<web::json::value>& users) {
   return r;
 }
 
+/// The refs and idp-sim records of the users whose version `v` says is a photo, in order.
+struct UsersWithPhoto {
+  std::vector<PhotoRef> refs;
+  std::vector<web::json::value> users;
+};
+UsersWithPhoto usersWithPhoto(const std::vector<web::json::value>& users, const std::vector<PhotoRef>& refs,
+                              const std::vector<providers::VersionInfo>& v) {
+  UsersWithPhoto w;
+  for (std::size_t i = 0; i < refs.size(); ++i)
+    if (v[i].state == PhotoState::kPhoto) {
+      w.refs.push_back(refs[i]);
+      w.users.push_back(users[i]);
+    }
+  return w;
+}
+
 /// Checks every result against what idp-sim says each user has.
 void expectMatches(const std::vector<web::json::value>& users, const std::vector<providers::VersionInfo>& v,
                    const std::vector<providers::PhotoData>* d = nullptr) {
@@ -113,13 +129,7 @@ TEST(GraphIdpSim, MetadataAndValueThroughBatches) {
   auto p = sim.provider();
   auto refs = refsOf(users);
   auto v = p->versions(refs);
-  std::vector<PhotoRef> withPhoto;
-  std::vector<web::json::value> withUsers;
-  for (std::size_t i = 0; i < refs.size(); ++i)
-    if (v[i].state == PhotoState::kPhoto) {
-      withPhoto.push_back(refs[i]);
-      withUsers.push_back(users[i]);
-    }
+  const auto [withPhoto, withUsers] = usersWithPhoto(users, refs, v);
   auto d = p->download(withPhoto);
   expectMatches(users, v);
   std::vector<providers::VersionInfo> vv(withPhoto.size(), providers::VersionInfo{PhotoState::kPhoto, "x", {}});
@@ -318,13 +328,7 @@ TEST(GraphIdpSim, BatchedPhotosInBase64UrlAreRead) {
   auto p = sim.provider();
   auto refs = refsOf(users);
   auto v = p->versions(refs);
-  std::vector<PhotoRef> withPhoto;
-  std::vector<web::json::value> withUsers;
-  for (std::size_t i = 0; i < refs.size(); ++i)
-    if (v[i].state == PhotoState::kPhoto) {
-      withPhoto.push_back(refs[i]);
-      withUsers.push_back(users[i]);
-    }
+  const auto [withPhoto, withUsers] = usersWithPhoto(users, refs, v);
   ASSERT_GT(withPhoto.size(), 20u);
   auto d = p->download(withPhoto);
   std::vector<providers::VersionInfo> vv(withPhoto.size(), providers::VersionInfo{PhotoState::kPhoto, "x", {}});
