@@ -19,8 +19,8 @@ set(PHOTOSYNC_NO_UNITY_TARGETS
   photosync_plugin_core  # not checked yet (its generated manifest source); file by file for now
   sample_host_store
   sample-host           # kName and run in every cmd_*.cpp
-  samplehost_console    # hex in console_auth.cpp and password_hash.cpp; Impl fields of
-                        # anonymous-namespace types (-Wsubobject-linkage once merged)
+  samplehost_console    # Impl fields of anonymous-namespace types in console_server.cpp and
+                        # console_api.cpp (-Wsubobject-linkage once merged)
 )
 
 if(CMAKE_UNITY_BUILD)

@@ -5,18 +5,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "hex.h"
+
 namespace samplehost::console {
 namespace {
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(d[p[i] >> 4]);
-    out.push_back(d[p[i] & 15]);
-  }
-  return out;
-}
 
 std::string sha256(const std::string& s) {
   unsigned char md[32];
@@ -35,7 +27,7 @@ std::int64_t unixMsIn(std::chrono::steady_clock::duration d) {
 std::string randomToken() {
   unsigned char b[32];
   if (RAND_bytes(b, sizeof b) != 1) return {};
-  std::string out = hex(b, sizeof b);
+  std::string out = lowerHex(b, sizeof b);
   OPENSSL_cleanse(b, sizeof b);
   return out;
 }

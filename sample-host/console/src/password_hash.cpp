@@ -10,22 +10,13 @@
 #include <cstdint>
 #include <vector>
 
+#include "hex.h"
+
 namespace samplehost::console {
 namespace {
 
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kKeyBytes = 32;
-
-std::string hex(const unsigned char* p, std::size_t n) {
-  static const char* d = "0123456789abcdef";
-  std::string out;
-  out.reserve(n * 2);
-  for (std::size_t i = 0; i < n; ++i) {
-    out.push_back(d[p[i] >> 4]);
-    out.push_back(d[p[i] & 15]);
-  }
-  return out;
-}
 
 bool unhex(const std::string& s, std::vector<unsigned char>& out) {
   if (s.size() % 2) return false;
@@ -78,7 +69,7 @@ hostapi::Result<std::string> hashPassword(const std::string& password, ScryptPar
   unsigned char key[kKeyBytes];
   if (auto s = scrypt(password, salt, params, key, sizeof key); !s) return s;
   std::string out = "scrypt$" + std::to_string(params.n) + "$" + std::to_string(params.r) + "$" +
-                    std::to_string(params.p) + "$" + hex(salt.data(), salt.size()) + "$" + hex(key, sizeof key);
+                    std::to_string(params.p) + "$" + lowerHex(salt.data(), salt.size()) + "$" + lowerHex(key, sizeof key);
   OPENSSL_cleanse(key, sizeof key);
   return out;
 }
