@@ -181,6 +181,7 @@ class ScratchPool {
     releaseIfHuge(s->scaled.rgba);
     releaseIfHuge(s->scale.mid);
     releaseIfHuge(s->scale.v);
+    releaseIfHuge(s->scale.v32);
     std::lock_guard lk(mu_);
     if (free_.size() < kKeep) free_.push_back(std::move(s));
   }
@@ -203,6 +204,116 @@ bool isOpaque(const Raster& r) {
   return true;
 }
 
+
+// floor(x / d) for every x up to a bound known in advance, as one 64-bit multiply and a shift:
+// with 2^k >= maxX * d and m = ceil(2^k / d), m * d = 2^k + e with e < d, so x * m / 2^k =
+// x / d + x * e / (d * 2^k) and the added part stays below 1/d (x * e < 2^k): the floor is
+// exact. Usable when maxX * m fits in 64 bits (make() says).
+struct ShiftDivider {
+  std::uint64_t m = 0;
+  unsigned k = 0;
+  static bool make(std::uint64_t d, std::uint64_t maxX, ShiftDivider& out) {
+    __extension__ using U128 = unsigned __int128;
+    const U128 need = U128{maxX} * d;
+    unsigned k = 0;
+    while (k < 64 && (U128{1} << k) < need) ++k;
+    if (k >= 64) return false;
+    const U128 m = ((U128{1} << k) + d - 1) / d;
+    if (m * maxX > U128{UINT64_MAX}) return false;
+    out.m = static_cast<std::uint64_t>(m);
+    out.k = k;
+    return true;
+  }
+  std::uint64_t operator()(std::uint64_t x) const { return (x * m) >> k; }
+};
+
+// The opaque path of scaleArea in 32-bit sums and 64-bit multiply-shift divisions, for a side up
+// to ~4100 (every DCT-scaled JPEG and PNG within the default pixel cap): the same formulas and
+// so the same bytes as the 64/128-bit path below, at a fraction of the cost (issue 14: 0.68 ms
+// of a 270 -> 256 scale was a third of the host's CPU per photo). False when the bounds do not
+// hold; the caller then takes the wide path.
+bool scaleOpaqueFast(const Raster& src, std::uint32_t t, Raster& dst, ScaleBuffers& buf) {
+  const std::uint64_t s = src.width;
+  // mid = floor((4080 * acc + s/2) / s), acc = sum(p * w) <= 255 * s (the weights sum to s);
+  // q = floor((sum(mid * w) + 2040 s) / (4080 s)), sum(mid * w) <= 1040400 * s.
+  constexpr std::uint64_t kMidMax = 4080 * 255;
+  if (s > 4100) return false;
+  ShiftDivider byS;
+  ShiftDivider byUnit;
+  if (!ShiftDivider::make(s, kMidMax * s + s / 2, byS) ||
+      !ShiftDivider::make(4080 * s, kMidMax * s + 2040 * s, byUnit))
+    return false;
+  // Taps flattened: output i reads source pixels first[i] .. first[i] + count[i] - 1 with the
+  // weights at weight[offset[i] ...].
+  std::vector<std::uint32_t>& first = buf.first;
+  std::vector<std::uint32_t>& count = buf.count;
+  std::vector<std::uint32_t>& offset = buf.offset;
+  std::vector<std::uint32_t>& weight = buf.weight;
+  first.resize(t);
+  count.resize(t);
+  offset.resize(t);
+  weight.clear();
+  for (std::uint64_t i = 0; i < t; ++i) {
+    const std::uint64_t lo = i * s;
+    const std::uint64_t hi = lo + s;
+    first[i] = static_cast<std::uint32_t>(lo / t);
+    offset[i] = static_cast<std::uint32_t>(weight.size());
+    for (std::uint64_t j = lo / t; j * t < hi && j < s; ++j)
+      weight.push_back(static_cast<std::uint32_t>(std::min(hi, (j + 1) * t) - std::max(lo, j * t)));
+    count[i] = static_cast<std::uint32_t>(weight.size() - offset[i]);
+  }
+  dst.width = dst.height = t;
+  dst.rgba.resize(std::size_t{t} * t * 4);
+  std::vector<std::uint32_t>& mid = buf.mid;
+  mid.resize(static_cast<std::size_t>(s) * t * 3);
+  const std::uint64_t half = s / 2;
+  for (std::size_t y = 0; y < s; ++y) {
+    const std::uint8_t* row = src.rgba.data() + y * s * 4;
+    std::uint32_t* m = mid.data() + y * t * 3;
+    for (std::size_t i = 0; i < t; ++i, m += 3) {
+      const std::uint8_t* p = row + std::size_t{first[i]} * 4;
+      const std::uint32_t* w = weight.data() + offset[i];
+      std::uint32_t a0 = 0, a1 = 0, a2 = 0;
+      for (std::uint32_t n = count[i]; n > 0; --n, p += 4, ++w) {
+        a0 += p[0] * *w;
+        a1 += p[1] * *w;
+        a2 += p[2] * *w;
+      }
+      m[0] = static_cast<std::uint32_t>(byS(std::uint64_t{a0} * 4080 + half));
+      m[1] = static_cast<std::uint32_t>(byS(std::uint64_t{a1} * 4080 + half));
+      m[2] = static_cast<std::uint32_t>(byS(std::uint64_t{a2} * 4080 + half));
+    }
+  }
+  // Vertical: a row of 32-bit sums at a time (<= 1040400 * s < 2^32), which the compiler
+  // vectorises; one division per sample.
+  const std::size_t rowValues = std::size_t{t} * 3;
+  std::vector<std::uint32_t>& v = buf.v32;
+  v.resize(rowValues);
+  const std::uint64_t bias = 2040 * s;
+  for (std::size_t k = 0; k < t; ++k) {
+    const std::uint32_t* w = weight.data() + offset[k];
+    const std::uint32_t* m0 = mid.data() + std::size_t{first[k]} * rowValues;
+    const std::uint32_t w0 = w[0];
+    for (std::size_t n = 0; n < rowValues; ++n) v[n] = m0[n] * w0;
+    for (std::uint32_t c = 1; c < count[k]; ++c) {
+      const std::uint32_t* mc = m0 + c * rowValues;
+      const std::uint32_t wc = w[c];
+      for (std::size_t n = 0; n < rowValues; ++n) v[n] += mc[n] * wc;
+    }
+    std::uint8_t* q = dst.rgba.data() + k * t * 4;
+    const std::uint32_t* vi = v.data();
+    for (std::size_t i = 0; i < t; ++i, q += 4, vi += 3) {
+      // <= 255 by the bounds above: floor((1040400 s + 2040 s) / (4080 s)) = 255.
+      q[0] = static_cast<std::uint8_t>(byUnit(vi[0] + bias));
+      q[1] = static_cast<std::uint8_t>(byUnit(vi[1] + bias));
+      q[2] = static_cast<std::uint8_t>(byUnit(vi[2] + bias));
+      q[3] = 255;
+    }
+  }
+  releaseIfHuge(mid);
+  return true;
+}
+
 }  // namespace
 
 // Area-average (box) downscale of a square, in exact integer arithmetic so the output is the
@@ -218,6 +329,8 @@ void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly
   ScaleBuffers own;
   ScaleBuffers& buf = buffers != nullptr ? *buffers : own;
   const std::uint64_t s = src.width;
+  const bool opaque = !generalOnly && s < (1u << 16) && isOpaque(src);
+  if (opaque && scaleOpaqueFast(src, t, dst, buf)) return;
   // In units of 1/(s*t): source pixel j covers [j*t, (j+1)*t), output pixel i covers
   // [i*s, (i+1)*s); a tap's weight is the overlap, and every output's weights sum to s.
   struct Tap { std::uint32_t index; std::uint32_t weight; };
@@ -233,7 +346,7 @@ void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly
   dst.width = dst.height = t;
   dst.rgba.resize(std::size_t{t} * t * 4);
 
-  if (!generalOnly && s < (1u << 16) && isOpaque(src)) {
+  if (opaque) {
     const Divider byS(s);
     // Intermediate rows in buffers the caller keeps (releaseIfHuge); every value is written
     // before it is read.
