@@ -54,7 +54,11 @@ bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned ch
   cinfo.in_color_space = JCS_EXT_RGBX;  // alpha is 255 everywhere here and ignored
   jpeg_set_defaults(&cinfo);            // YCbCr 4:2:0, baseline, JFIF APP0 and nothing else
   jpeg_set_quality(&cinfo, quality, TRUE);
-  cinfo.optimize_coding = TRUE;
+  // Standard Huffman tables, not optimised ones: optimize_coding gathers statistics in a second
+  // pass over the coefficients and builds tables per image, which cost 0.29 of 0.43 ms of a
+  // 256 px encode (issue 14, host CPU per photo) for ~5% smaller avatars (12.4 -> 11.8 KB on
+  // idp-sim's 360 px photos).
+  cinfo.optimize_coding = FALSE;
   cinfo.dct_method = JDCT_ISLOW;
   jpeg_start_compress(&cinfo, TRUE);
   const std::size_t rowBytes = std::size_t{img.width} * 4;
