@@ -83,10 +83,11 @@ namespace photosync::image {
 namespace {
 
 // Issue 14: normalise() decodes a JPEG above the avatar size at the smallest DCT scale M/8 whose
-// square still has the target's side (Graph's 360 px photo at 270 px, 432 at 270, 648 at 324),
-// then box-filters. Against today's path (a full decode, the box filter, the same encoder) the
-// avatar stays visually the same: a bounded mean and largest difference per sample, on a
-// photo-like image (smooth gradients with texture) at each of Graph's sizes above 256.
+// square still has the target's side, or in full where that M is 6 or 7 (Graph's 360 px photo in
+// full, 432 at 5/8 = 270, 648 at 4/8 = 324, 1000 at 3/8 = 375), then box-filters. Against
+// today's path (a full decode, the box filter, the same encoder) the avatar stays visually the
+// same: a bounded mean and largest difference per sample, on a photo-like image (smooth gradients
+// with texture) at each of Graph's sizes above 256.
 namespace diff {
 std::vector<std::uint8_t> photoLike(std::uint32_t side, std::uint32_t seed) {
   std::mt19937 rng(seed);

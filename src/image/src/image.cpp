@@ -458,15 +458,17 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
   if (!info) return info.status();
   // A JPEG larger than the avatar is decoded at the smallest DCT scale M/8 (libjpeg-turbo's
   // scaled IDCT, M = 1..8) at which the square still has at least targetSize pixels a side, and
-  // the box filter does the rest: a 12-megapixel photo costs a 0.2-megapixel raster, and Graph's
-  // 360 px photo is decoded at 270 px instead of 360 (issue 14: less IDCT, colour conversion and
-  // scaling per photo; the output stays within a small pixel difference of a full decode).
+  // the box filter does the rest: a 12-megapixel photo costs a 0.2-megapixel raster. But where
+  // that M is 6 or 7 the full decode is cheaper: those scales run libjpeg-turbo's plain C IDCTs
+  // (12/14 px ones for 4:2:0 chroma) instead of its SIMD 8x8 one, for a box filter that saves
+  // little (issue 14, CPU per normalise of idp-sim's photos: 360 px 1.108 ms at 6/8, 1.047 in
+  // full; 432 px 1.196 at 5/8, 1.291 in full, so 5/8 stays).
   unsigned jpegScale = 8;
   if (info->type == ImageType::kJpeg) {
     const std::uint64_t shortSide = std::min(info->width, info->height);
     for (unsigned m = 1; m < 8; ++m)
       if (shortSide * m / 8 >= options.targetSize) {
-        jpegScale = m;
+        jpegScale = m < 6 ? m : 8;
         break;
       }
   }
@@ -480,16 +482,23 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
   Raster& scaled = lease.s->scaled;
   if (auto s = decode(bytes, *info, options.limits, &decoded, jpegScale); !s) return s;
 
-  cropAndOrient(decoded, info->exifOrientation, square);
-  releaseIfHuge(decoded.rgba);  // a huge decode is not kept while scaling
-  const std::uint32_t side = std::min(options.targetSize, square.width);  // never upscale
-  if (side != square.width) scaleArea(square, side, scaled, false, &lease.s->scale);
-  const Raster& avatar = side == square.width ? square : scaled;
+  // A square upright image is its own centred square: no copy.
+  const bool upright = info->exifOrientation < 2 || info->exifOrientation > 8;
+  const Raster* squared = &decoded;
+  if (!upright || decoded.width != decoded.height) {
+    cropAndOrient(decoded, info->exifOrientation, square);
+    releaseIfHuge(decoded.rgba);  // a huge decode is not kept while scaling
+    squared = &square;
+  }
+  const std::uint32_t side = std::min(options.targetSize, squared->width);  // never upscale
+  if (side != squared->width) scaleArea(*squared, side, scaled, false, &lease.s->scale);
+  const Raster& avatar = side == squared->width ? *squared : scaled;
 
   NormalisedImage out;
   out.width = out.height = side;
   hostapi::Result<std::string> encoded = std::string();
-  if (!isOpaque(avatar)) {
+  // A decoded JPEG is opaque by construction (libjpeg fills the alpha of JCS_EXT_RGBA with 255).
+  if (info->type != ImageType::kJpeg && !isOpaque(avatar)) {
     out.type = ImageType::kPng;
     encoded = encodePng(avatar);
   } else {
