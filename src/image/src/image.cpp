@@ -472,6 +472,20 @@ hostapi::Result<NormalisedImage> normalise(std::string_view bytes, const Normali
         break;
       }
   }
+  // Already an avatar: the full decode proves it intact (row by row, no raster), then its
+  // coefficients are kept and its metadata dropped, without a decode-encode generation loss or
+  // cost (issue 14). If TurboJPEG refuses, the re-encode path below decides.
+  if (qualifiesForLosslessCopy(*info, options.targetSize)) {
+    if (auto s = decode(bytes, *info, options.limits, nullptr); !s) return s;
+    if (auto copied = copyJpegWithoutMetadata(bytes)) {
+      NormalisedImage out;
+      out.type = ImageType::kJpeg;
+      out.width = out.height = info->width;
+      out.bytes = std::move(*copied);
+      out.lossless = true;
+      return out;
+    }
+  }
   // The rasters come from the pool, reused from photo to photo (releaseIfHuge).
   struct Lease {
     std::unique_ptr<Scratch> s = scratchPool().take();

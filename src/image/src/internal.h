@@ -93,6 +93,14 @@ hostapi::Status decodePng(std::string_view bytes, const ImageInfo& info, const L
 hostapi::Status decodeGif(std::string_view bytes, const ImageInfo& info, const Limits& limits,
                           Raster* out);
 
+/// The lossless path (lossless.cpp): true when the JPEG's headers say it is already an avatar of
+/// at most `targetSize` (square, upright, 8-bit grey or 3-component, Huffman-coded).
+bool qualifiesForLosslessCopy(const ImageInfo& info, std::uint32_t targetSize) noexcept;
+/// The JPEG's coefficients in a new baseline file without any APPn/COM segment (TurboJPEG's
+/// transform with copy-none); nullopt when TurboJPEG refuses it or it is not YCbCr/grey. Only
+/// for bytes that passed the full decode.
+std::optional<std::string> copyJpegWithoutMetadata(std::string_view bytes);
+
 /// Encoders for normalise (encode.cpp). Deterministic for the same pixels and settings.
 hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality);
 hostapi::Result<std::string> encodePng(const Raster& rgba);

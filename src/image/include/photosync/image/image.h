@@ -120,10 +120,15 @@ struct NormalisedImage {
   ImageType type = ImageType::kUnknown;  // kJpeg (opaque input) or kPng (input with alpha)
   std::uint32_t width = 0;
   std::uint32_t height = 0;
+  bool lossless = false;  // the input JPEG's coefficients kept, only its metadata dropped
   const char* contentType() const noexcept { return mimeType(type); }
 };
 
-/// Validates (same checks and messages as validate()), then: EXIF orientation applied (corrupt
+/// Validates (same checks and messages as validate()), then, for a JPEG that is already an avatar
+/// (square, at most targetSize, EXIF orientation 1, 8-bit YCbCr or grey, Huffman-coded baseline or
+/// progressive) keeps its DCT coefficients and drops every APPn/COM segment (TurboJPEG's lossless
+/// transform; `lossless` is set), falling back to the re-encode when TurboJPEG refuses the file.
+/// Any other image: EXIF orientation applied (corrupt
 /// EXIF is ignored, never fatal), centre-cropped to a square, scaled down with an area-average
 /// filter to at most targetSize, all metadata dropped (EXIF, ICC, comments, text chunks) by
 /// re-encoding — baseline JPEG 4:2:0 for opaque images (CMYK/YCCK/gray converted to RGB), RGBA
