@@ -274,7 +274,16 @@ bool scaleOpaqueFast(const Raster& src, std::uint32_t t, Raster& dst, ScaleBuffe
       const std::uint8_t* p = row + std::size_t{first[i]} * 4;
       const std::uint32_t* w = weight.data() + offset[i];
       std::uint32_t a0 = 0, a1 = 0, a2 = 0;
-      for (std::uint32_t n = count[i]; n > 0; --n, p += 4, ++w) {
+      std::uint32_t n = count[i];
+      if (n >= 2) {
+        a0 = p[0] * w[0] + p[4] * w[1];
+        a1 = p[1] * w[0] + p[5] * w[1];
+        a2 = p[2] * w[0] + p[6] * w[1];
+        p += 8;
+        w += 2;
+        n -= 2;
+      }
+      for (; n > 0; --n, p += 4, ++w) {
         a0 += p[0] * *w;
         a1 += p[1] * *w;
         a2 += p[2] * *w;
@@ -284,29 +293,38 @@ bool scaleOpaqueFast(const Raster& src, std::uint32_t t, Raster& dst, ScaleBuffe
       m[2] = static_cast<std::uint32_t>(byS(std::uint64_t{a2} * 4080 + half));
     }
   }
-  // Vertical: a row of 32-bit sums at a time (<= 1040400 * s < 2^32), which the compiler
-  // vectorises; one division per sample.
+  // Vertical: each output sample sums its column's taps (<= 1040400 * s < 2^32) and divides,
+  // reading the few source rows side by side; no accumulator row to store and reload.
   const std::size_t rowValues = std::size_t{t} * 3;
-  std::vector<std::uint32_t>& v = buf.v32;
-  v.resize(rowValues);
   const std::uint64_t bias = 2040 * s;
   for (std::size_t k = 0; k < t; ++k) {
     const std::uint32_t* w = weight.data() + offset[k];
     const std::uint32_t* m0 = mid.data() + std::size_t{first[k]} * rowValues;
-    const std::uint32_t w0 = w[0];
-    for (std::size_t n = 0; n < rowValues; ++n) v[n] = m0[n] * w0;
-    for (std::uint32_t c = 1; c < count[k]; ++c) {
-      const std::uint32_t* mc = m0 + c * rowValues;
-      const std::uint32_t wc = w[c];
-      for (std::size_t n = 0; n < rowValues; ++n) v[n] += mc[n] * wc;
-    }
     std::uint8_t* q = dst.rgba.data() + k * t * 4;
-    const std::uint32_t* vi = v.data();
-    for (std::size_t i = 0; i < t; ++i, q += 4, vi += 3) {
-      // <= 255 by the bounds above: floor((1040400 s + 2040 s) / (4080 s)) = 255.
-      q[0] = static_cast<std::uint8_t>(byUnit(vi[0] + bias));
-      q[1] = static_cast<std::uint8_t>(byUnit(vi[1] + bias));
-      q[2] = static_cast<std::uint8_t>(byUnit(vi[2] + bias));
+    const std::uint32_t n = count[k];
+    if (n == 2) {  // the common case below a halving (360 -> 256: 2 or 3 rows)
+      const std::uint32_t* m1 = m0 + rowValues;
+      const std::uint32_t w0 = w[0], w1 = w[1];
+      for (std::size_t i = 0; i < t; ++i, q += 4, m0 += 3, m1 += 3) {
+        // <= 255 by the bounds above: floor((1040400 s + 2040 s) / (4080 s)) = 255.
+        q[0] = static_cast<std::uint8_t>(byUnit(std::uint64_t{m0[0] * w0 + m1[0] * w1} + bias));
+        q[1] = static_cast<std::uint8_t>(byUnit(std::uint64_t{m0[1] * w0 + m1[1] * w1} + bias));
+        q[2] = static_cast<std::uint8_t>(byUnit(std::uint64_t{m0[2] * w0 + m1[2] * w1} + bias));
+        q[3] = 255;
+      }
+      continue;
+    }
+    for (std::size_t i = 0; i < t; ++i, q += 4) {
+      std::uint32_t a0 = 0, a1 = 0, a2 = 0;
+      const std::uint32_t* mc = m0 + i * 3;
+      for (std::uint32_t c = 0; c < n; ++c, mc += rowValues) {
+        a0 += mc[0] * w[c];
+        a1 += mc[1] * w[c];
+        a2 += mc[2] * w[c];
+      }
+      q[0] = static_cast<std::uint8_t>(byUnit(std::uint64_t{a0} + bias));
+      q[1] = static_cast<std::uint8_t>(byUnit(std::uint64_t{a1} + bias));
+      q[2] = static_cast<std::uint8_t>(byUnit(std::uint64_t{a2} + bias));
       q[3] = 255;
     }
   }
