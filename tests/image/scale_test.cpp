@@ -49,6 +49,25 @@ TEST(ScaleArea, OpaquePathGivesTheGeneralPathsBytes) {
   }
 }
 
+// Where the CPU has AVX2 the opaque path runs in it (doubles for its divisions); the portable
+// 32-bit path must give the same bytes, and so must the general path.
+TEST(ScaleArea, TheSimdAndPortablePathsGiveTheSameBytes) {
+  const std::vector<std::pair<std::uint32_t, std::uint32_t>> sizes = {
+      {2, 1}, {3, 2}, {17, 16}, {100, 37}, {257, 255}, {270, 256}, {360, 256}, {433, 97}, {1000, 999}};
+  std::uint32_t seed = 100;
+  for (const auto& [s, t] : sizes) {
+    SCOPED_TRACE(std::to_string(s) + " -> " + std::to_string(t));
+    const Raster src = noise(s, seed++, true);
+    Raster simd, portable;
+    ScaleBuffers noSimd;
+    noSimd.noSimd = true;
+    photosync::image::scaleArea(src, t, simd);
+    photosync::image::scaleArea(src, t, portable, false, &noSimd);
+    EXPECT_TRUE(simd.rgba == portable.rgba);
+    EXPECT_TRUE(simd.rgba == scaleArea(src, t, /*generalOnly=*/true).rgba);
+  }
+}
+
 TEST(ScaleArea, ExtremesAndFlatColoursAgree) {
   for (std::uint8_t v : {std::uint8_t{0}, std::uint8_t{1}, std::uint8_t{127}, std::uint8_t{254}, std::uint8_t{255}}) {
     Raster src;

@@ -76,6 +76,7 @@ struct ScaleBuffers {
   std::vector<std::uint64_t> v;
   std::vector<std::uint32_t> v32;  // the 32-bit path's accumulator row
   std::vector<std::uint32_t> first, count, offset, weight;  // its flattened taps
+  bool noSimd = false;  // tests: the portable 32-bit path even where AVX2 would run
 };
 /// `buffers` may be null (then they are the call's own).
 void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false,
