@@ -237,6 +237,18 @@ class GraphProvider final : public PhotoProvider {
         "; it was not downloaded in full and not stored");
   }
 
+  /// One request's counters into the provider's (shared by every worker).
+  void addStats(const http::HttpStats& one) {
+    const auto c = one.snapshot();
+    http_.attempts += c.attempts;
+    http_.retries += c.retries;
+    http_.throttled += c.throttled;
+    http_.transportErrors += c.transportErrors;
+    http_.bytesSent += c.bytesSent;
+    http_.bytesReceived += c.bytesReceived;
+    http_.retryWaitMs += c.retryWaitMs;
+  }
+
   /// The sub-requests of a $batch whose answer was over its limit, each asked again alone with a
   /// GET that stops reading at the byte cap (a photo over it is refused, never read in full).
   void refetchTooLarge(const std::vector<std::string>& urls, std::vector<SubResult>& results) {
@@ -411,9 +423,15 @@ class GraphProvider final : public PhotoProvider {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
       }
-      const std::uint64_t wholeBefore = http_.throttled.load();
-      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
-      std::uint64_t roundThrottled = http_.throttled.load() - wholeBefore;  // neighbours' too: AIMD absorbs it
+      // With a gate, a 429 on the whole $batch comes back at once (not retried in sendWithRetry
+      // while this request holds its place) and is waited out below after leaving the gate: the
+      // others go on, and the gate learns the app's concurrency limit at once.
+      http::RetryPolicy policy = o_.retry;
+      if (o_.gate) policy.retry429 = false;
+      http::HttpStats mine;  // this request's attempts alone (http_ is shared by every worker)
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, policy, &mine, [this] { return isCancelled(); });
+      addStats(mine);
+      std::uint64_t roundThrottled = mine.throttled.load();
       struct Leave {  // once: before the wait for a retry, or on any other way out of this round
         const std::shared_ptr<RequestGate>& gate;
         std::uint64_t ticket;
@@ -429,6 +447,7 @@ class GraphProvider final : public PhotoProvider {
       RequestGate::RateHint rateHint;
       rateHint.of = pending.size();
       rateHint.whole = roundThrottled;  // the sub-requests' throttles are added to roundThrottled below
+      if (sent && sent->isOk() && sent->value().status == 429) rateHint.whole429 = 1;
       Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
@@ -454,19 +473,26 @@ class GraphProvider final : public PhotoProvider {
       // Microsoft's throttling guidance: a throttled $batch may itself fail with 424 (Failed
       // Dependency) or 429. That is throttling of every sub-request, not a failure of its users:
       // wait (Retry-After, else backoff) and send them all again, within the rounds.
-      if ((res.status == 424 || res.status == 429) && round < o_.maxBatchRounds) {
+      // With a gate, a whole 429 with a Retry-After (the app over its limit, saying when to come
+      // back) uses no round, as for sub-requests: sendWithRetry no longer made these attempts.
+      std::optional<std::chrono::milliseconds> wholeRetryAfter;
+      if (res.status == 424 || res.status == 429)
+        if (auto ra = res.headers.get("Retry-After")) wholeRetryAfter = http::parseRetryAfter(*ra);
+      const bool freeWholeRound = o_.gate && res.status == 429 && wholeRetryAfter && throttleRoundsLeft > 0;
+      if ((res.status == 424 || res.status == 429) && (round < o_.maxBatchRounds || freeWholeRound)) {
         std::chrono::milliseconds wait{0};
-        bool sawRetryAfter = false;
-        if (auto ra = res.headers.get("Retry-After"))
-          if (auto d = http::parseRetryAfter(*ra)) {
-            wait = *d;
-            sawRetryAfter = true;
-          }
-        if (!sawRetryAfter) {
+        if (wholeRetryAfter) {
+          wait = *wholeRetryAfter;
+        } else {
           lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
           wait = lastDelay;
         }
         if (wait > o_.retry.maxRetryAfter) wait = o_.retry.maxRetryAfter;
+        if (freeWholeRound) {
+          --throttleRoundsLeft;
+          --round;
+        }
+        leave.now();  // the wait holds no place: it pauses this request only
         if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
           for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
           return out;
