@@ -303,6 +303,40 @@ TEST(GraphProvider, DeferredSubRequestsComeBackWithTheirRetryAfterInsteadOfWaiti
   EXPECT_EQ(p->stats().retries, 2u + 2u) << "each re-sent sub-request counted once";
 }
 
+// Issue 14: a deferred sub-request's backoff after a 5xx inside an answered $batch starts at
+// 100 ms, not the whole request's 500 ms: the batch was answered, the service is up. Under 10%
+// faults the users faulted two or three times in a row made the steady sync's tail.
+TEST(GraphProvider, AServerErrorInAnAnsweredBatchIsDeferredWithAShortFirstBackoff) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-1/photo") return error(500, "generalException");
+    return meta("e-" + url);
+  };
+  auto p = f.make("original", /*deferRetries=*/true, [](providers::GraphOptions& o) {
+    o.retry.baseDelay = std::chrono::milliseconds(500);
+    o.retry.maxDelay = std::chrono::milliseconds(30000);
+    o.retry.jitter = http::Jitter::kNone;  // the backoff's upper bound itself
+  });
+  const auto before = std::chrono::steady_clock::now();
+  auto v = p->versions(refs(3));
+  const auto after = std::chrono::steady_clock::now();
+  ASSERT_EQ(f.graph->posts(), 1);
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  ASSERT_TRUE(v[1].deferred.has_value());
+  EXPECT_GE(v[1].deferred->at, before + std::chrono::milliseconds(100)) << "still a backoff";
+  EXPECT_LE(v[1].deferred->at, after + std::chrono::milliseconds(100)) << "from 100 ms, not 500 ms";
+  EXPECT_EQ(v[1].deferred->state.rounds, 1);
+  // The next round doubles it: 200 ms.
+  PhotoRef again = refs(2)[1];
+  again.retry = v[1].deferred->state;
+  const auto before2 = std::chrono::steady_clock::now();
+  auto w = p->versions({again, refs(1)[0]});
+  const auto after2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(w[0].deferred.has_value());
+  EXPECT_GE(w[0].deferred->at, before2 + std::chrono::milliseconds(200));
+  EXPECT_LE(w[0].deferred->at, after2 + std::chrono::milliseconds(200));
+}
+
 /// A gate that records what the provider tells it.
 class RecordingGate final : public providers::RequestGate {
  public:
