@@ -391,6 +391,26 @@ TEST(GraphProvider, AWholeBatch429IsWaitedOutsideTheGateAndTellsIt) {
   EXPECT_EQ(p->stats().throttled, 1u);
 }
 
+// The attempts a whole 429 gets stay what sendWithRetry gave it (maxAttempts per round): with
+// a gate, refusals without a Retry-After use no round while the throttle rounds last.
+TEST(GraphProvider, AWholeBatch429WithoutRetryAfterKeepsItsAttemptsWithAGate) {
+  Fixture f;
+  auto gate = std::make_shared<RecordingGate>();
+  int sends = 0;
+  f.graph->outer = [&](const http::Request&) -> std::optional<http::Response> {
+    if (++sends <= 6) return http::Response{429, {}, R"({"error":{"code":"TooManyRequests"}})"};
+    return std::nullopt;
+  };
+  f.graph->answer = [](const std::string& url, int) { return meta("e-" + url); };
+  auto p = f.make("original", /*deferRetries=*/true, [&](providers::GraphOptions& o) { o.gate = gate; });
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto) << v[0].error.message();
+  EXPECT_EQ(v[1].state, PhotoState::kPhoto);
+  EXPECT_EQ(sends, 7) << "six refusals (maxBatchRounds 4), then answered";
+  EXPECT_EQ(gate->enters, 7);
+  EXPECT_EQ(gate->inside, 0);
+}
+
 TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {
   Fixture f;
   f.graph->answer = [](const std::string&, int) { return error(403, "Authorization_RequestDenied"); };

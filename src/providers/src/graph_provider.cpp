@@ -481,12 +481,13 @@ class GraphProvider final : public PhotoProvider {
       // Microsoft's throttling guidance: a throttled $batch may itself fail with 424 (Failed
       // Dependency) or 429. That is throttling of every sub-request, not a failure of its users:
       // wait (Retry-After, else backoff) and send them all again, within the rounds.
-      // With a gate, a whole 429 with a Retry-After (the app over its limit, saying when to come
-      // back) uses no round, as for sub-requests: sendWithRetry no longer made these attempts.
+      // With a gate, a whole 429 (the app over its limit) uses no round while the throttle rounds
+      // last: sendWithRetry no longer makes these attempts (up to maxAttempts per round before),
+      // so the budget stays about what it was (maxBatchRounds + 3 x maxBatchRounds attempts).
       std::optional<std::chrono::milliseconds> wholeRetryAfter;
       if (res.status == 424 || res.status == 429)
         if (auto ra = res.headers.get("Retry-After")) wholeRetryAfter = http::parseRetryAfter(*ra);
-      const bool freeWholeRound = o_.gate && res.status == 429 && wholeRetryAfter && throttleRoundsLeft > 0;
+      const bool freeWholeRound = o_.gate && res.status == 429 && throttleRoundsLeft > 0;
       if ((res.status == 424 || res.status == 429) && (round < o_.maxBatchRounds || freeWholeRound)) {
         std::chrono::milliseconds wait{0};
         if (wholeRetryAfter) {
