@@ -377,6 +377,7 @@ struct Scenario {
   double modelTokens = 0, modelCapacity = 0, modelBucket = 0;
   bool retried = false;  // throttles or faults on purpose: sub-requests are counted with their retries
   std::uint64_t sub429 = 0, subTotal = 0;
+  std::uint64_t wholeRefused = 0;  // whole requests the model refused for the app's concurrency
   std::string problem;  // non-empty: incoherent figures or a failed run
 };
 
@@ -447,6 +448,7 @@ value toJson(const Scenario& s, const Options& o) {
     v["model_capacity"] = value::number(std::round(s.modelCapacity));
     v["capacity_share"] = value::number(std::round(s.modelTokens / s.modelCapacity * 1000) / 1000);
     v["sub_throttled"] = value::number(s.sub429);
+    v["whole_refused"] = value::number(s.wholeRefused);
     v["sub_throttled_share"] =
         value::number(std::round(static_cast<double>(s.sub429) / static_cast<double>(std::max<std::uint64_t>(1, s.subTotal)) * 10000) / 10000);
   }
@@ -799,7 +801,8 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
                   static_cast<unsigned long long>(s.n), fmt(s.modelTokens, 0).c_str());
     t.push_back({"throttle model: <= 2% of sub-requests throttled" + at, thr <= 0.02,
                  std::to_string(s.sub429) + " of " + std::to_string(s.subTotal) + " = " + fmt(thr * 100, 2) +
-                     "%; concurrency reached " + fmt(s.concurrencyReached, 0)});
+                     "%; concurrency reached " + fmt(s.concurrencyReached, 0) + "; " +
+                     std::to_string(s.wholeRefused) + " whole requests refused (app concurrency)"});
     t.push_back({"throttle model: 0 users failed" + at, cnt(s, "failed") == 0, std::to_string(cnt(s, "failed")) + " failed"});
   }
   for (const auto& s : all) {
@@ -995,6 +998,8 @@ int main(int argc, char** argv) {
       std::uint64_t bucket = 0;
       if (c.has_field("throttled") && c.at("throttled").has_field("appBucket"))
         bucket = c.at("throttled").at("appBucket").as_number().to_uint64();
+      if (c.has_field("throttled") && c.at("throttled").has_field("appConcurrency"))
+        s.wholeRefused = c.at("throttled").at("appConcurrency").as_number().to_uint64();
       s.subTotal = u64(c, "totalSubrequests");
       if (c.has_field("subrequests"))
         for (const auto& [ep, byStatus] : c.at("subrequests").as_object())

@@ -71,6 +71,31 @@ TEST(Aimd, StartAboveTheMaximumIsTheMaximum) {
   EXPECT_EQ(d.finished(d.epoch(), 0), 1);
 }
 
+// Issue 14: against an app limit of 8 in flight the controller climbed to 16 after each halving
+// and ran into the limit again. A whole request refused with N in flight sets a ceiling of N - 1
+// that it climbs back to but not above, except by one probe after 16 clean windows.
+TEST(Aimd, AWholeRefusalSetsACeilingThatOnlyASlowProbeRaises) {
+  AimdController c(2, 16, 1);
+  c.refusedAt(5);
+  EXPECT_EQ(c.ceiling(), 4);
+  EXPECT_EQ(c.current(), 2) << "below the ceiling: as it was";
+  play(c, {{false, 0, 3}, {false, 0, 4}});
+  for (int i = 0; i < 15; ++i) {
+    SCOPED_TRACE("clean call " + std::to_string(i) + " at the ceiling");
+    EXPECT_EQ(c.finished(c.epoch(), 0), 4);
+  }
+  EXPECT_EQ(c.finished(c.epoch(), 0), 5) << "the probe, after 16 clean windows";
+  EXPECT_EQ(c.ceiling(), 5);
+  c.refusedAt(6);
+  EXPECT_EQ(c.ceiling(), 5) << "the refused probe: back to what was in flight before it";
+  c.refusedAt(3);
+  EXPECT_EQ(c.ceiling(), 2) << "never raised by a refusal";
+  EXPECT_EQ(c.current(), 2);
+  c.refusedAt(0);
+  EXPECT_EQ(c.ceiling(), 1) << "at least one";
+  EXPECT_EQ(c.peak(), 5);
+}
+
 TEST(ConcurrencyGate, NeverLetsMoreThanTheControllerSaysAtOnce) {
   ConcurrencyGate gate(2, 2, 1);
   std::atomic<int> inside{0}, most{0};
@@ -145,6 +170,73 @@ TEST(ConcurrencyGate, AFewThrottledSubRequestsDoNotHalveButAWholeRequestOrAQuart
   gate.leave(e, 1, {0, std::chrono::milliseconds(0), 20, 1});
   EXPECT_EQ(gate.decreases(), 2u) << "the whole $batch refused once";
   EXPECT_EQ(gate.current(), 2);
+}
+
+// The gate learns the ceiling from the requests in flight when the refused one entered, and a
+// refusal alone on the wire (someone else's requests, not ours) teaches nothing.
+TEST(ConcurrencyGate, AWholeRequestRefusedSetsTheCeilingAtTheRequestsInFlightBeforeIt) {
+  ConcurrencyGate gate(4, 16, 1);
+  std::uint64_t t[4];
+  for (auto& x : t) ASSERT_TRUE(gate.enter({}, &x, 20));
+  gate.leave(t[3], 1, {0, std::chrono::milliseconds(0), 20, 1, 1});  // the fourth: refused whole
+  EXPECT_EQ(gate.ceiling(), 3);
+  EXPECT_EQ(gate.current(), 2) << "halved as before";
+  for (int k = 0; k < 3; ++k) gate.leave(t[k], 0, {0, std::chrono::milliseconds(0), 20, 0, 0});
+  for (int i = 0; i < 12; ++i) {
+    std::uint64_t e = 0;
+    ASSERT_TRUE(gate.enter({}, &e, 20));
+    gate.leave(e, 0, {0, std::chrono::milliseconds(0), 20, 0, 0});
+  }
+  EXPECT_EQ(gate.current(), 3) << "back to the ceiling, not up to the maximum";
+
+  ConcurrencyGate alone(4, 16, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(alone.enter({}, &e, 20));
+  alone.leave(e, 1, {0, std::chrono::milliseconds(0), 20, 1, 1});
+  EXPECT_EQ(alone.ceiling(), 16);
+  EXPECT_EQ(alone.current(), 2);
+}
+
+// Issue 14: once pacing, a pace a little above the bucket's refill refused one or two of a batch,
+// which neither lowered it (fewer than 5) nor stopped it rising: 14% of sub-requests throttled
+// against the model. Such an answer lowers the pace by the share it refused, when its
+// Retry-After is what a bucket refilling near the pace asks; a transient 429's is not.
+TEST(ConcurrencyGate, WhilePacingAFewRefusedLowerThePaceByTheirShare) {
+  ConcurrencyGate gate(4, 4, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(gate.enter({}, &e, 20));
+  gate.leave(e, 20, {20, std::chrono::milliseconds(50), 20});  // a bucket run dry: 400 a second
+  ASSERT_DOUBLE_EQ(gate.rate(), 400.0);
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 1, {1, std::chrono::milliseconds(3), 20});  // 1 of 20, as a bucket asks (<= 2/400 s)
+  EXPECT_DOUBLE_EQ(gate.rate(), 380.0);
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 2, {2, std::chrono::milliseconds(5), 10});
+  EXPECT_DOUBLE_EQ(gate.rate(), 304.0);
+  // A transient 429 (Retry-After 1.25 s for one refused) says nothing of the bucket's rate.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 1, {1, std::chrono::milliseconds(1250), 20});
+  EXPECT_DOUBLE_EQ(gate.rate(), 304.0);
+  // A per-mailbox 429 is no refusal of the app (refused 0): no change either.
+  ASSERT_TRUE(gate.enter({}, &e, 1));
+  gate.leave(e, 1, {0, std::chrono::milliseconds(0), 20});
+  EXPECT_DOUBLE_EQ(gate.rate(), 304.0);
+}
+
+// Issue 14: the deferred users come back in small $batches of one to three; one throttled user
+// in such a batch was "a quarter of the answer" and halved every worker's concurrency. The
+// quarter counts from five throttled sub-requests.
+TEST(ConcurrencyGate, OneThrottledUserInASmallBatchIsNoQuarter) {
+  ConcurrencyGate gate(8, 16, 1);
+  std::uint64_t e = 0;
+  ASSERT_TRUE(gate.enter({}, &e, 2));
+  gate.leave(e, 1, {0, std::chrono::milliseconds(0), 2, 0});
+  ASSERT_TRUE(gate.enter({}, &e, 3));
+  gate.leave(e, 3, {0, std::chrono::milliseconds(0), 3, 0});
+  EXPECT_EQ(gate.decreases(), 0u);
+  ASSERT_TRUE(gate.enter({}, &e, 8));
+  gate.leave(e, 5, {0, std::chrono::milliseconds(0), 8, 0});
+  EXPECT_EQ(gate.decreases(), 1u) << "five of eight";
 }
 
 TEST(ConcurrencyGate, ACancelledWaitTakesNoPlace) {

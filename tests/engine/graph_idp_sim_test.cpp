@@ -544,4 +544,39 @@ TEST(GraphIdpSim, EngineAdaptsToTheThrottleModelAndRetriesThrottledSubRequests) 
   }
 }
 
+// Issue 14: against an app limit of requests in flight the engine climbed past it after each
+// halving and was refused again, one whole $batch every few calls (waiting out each Retry-After
+// while it held its place). A refusal now sets a ceiling at the requests in flight before it;
+// only a probe after 16 clean windows goes above it again. 400 users, 2 in flight per app, the
+// page's concurrency 1 and maximum 8: two syncs are about 60 $batch requests; each sync learns
+// the limit once (a run starts from the page's concurrency) and probes at most once or twice
+// more (the engine before this was refused 11 times here).
+TEST(GraphIdpSim, EngineLearnsTheAppsConcurrencyLimitFromAWholeRefusal) {
+  IdpSim sim({"--users", "400"});
+  sim.post("/_admin/faults", R"({"graph.batch":{"latencyMs":10}})");  // requests overlap
+  sim.post("/_admin/config", R"({"appConcurrency":2,"appConcurrencyRetryAfter":"0.05"})");
+  EngineOverSim over(sim);
+  over.settings.pages["d1"].values["concurrency"] = "1";
+  over.settings.pages["d1"].values["maxConcurrency"] = "8";
+  std::size_t withPhoto = 0;
+  for (const auto& u : sim.users()) withPhoto += u.at("hasPhoto").as_bool() ? 1 : 0;
+
+  const auto first = over.run();
+  const auto second = over.run();
+  std::string reasons;
+  for (const auto* r : {&first, &second})
+    for (const auto& e : r->entries)
+      if (e.outcome == "failed") reasons += e.userId + ": " + e.reason + "\n";
+  EXPECT_EQ(first.count("failed") + second.count("failed"), 0u) << reasons;
+  EXPECT_EQ(first.count("updated"), withPhoto);
+  EXPECT_EQ(second.count("unchanged"), withPhoto);
+  const auto counters = sim.get("/_admin/counters");
+  const auto* throttled = http::getObject(counters, "throttled");
+  ASSERT_NE(throttled, nullptr) << "the engine went above 2 at least once";
+  const double refusals = http::getNumber(*throttled, "appConcurrency").value_or(0);
+  EXPECT_GE(refusals, 1);
+  EXPECT_LE(refusals, 5) << "learnt at the first refusal of each sync: later ones are probes";
+  EXPECT_EQ(http::getNumber(*throttled, "appBucket").value_or(0), 0) << "no bucket in this model";
+}
+
 }  // namespace

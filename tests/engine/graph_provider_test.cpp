@@ -132,7 +132,8 @@ struct Fixture {
   std::shared_ptr<FakeGraph> graph = std::make_shared<FakeGraph>();
   std::shared_ptr<CountingTokens> tokens = std::make_shared<CountingTokens>();
   std::atomic<bool> cancel{false};
-  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original", bool deferRetries = false) {
+  std::unique_ptr<providers::PhotoProvider> make(const std::string& size = "original", bool deferRetries = false,
+                                                  const std::function<void(providers::GraphOptions&)>& tweak = {}) {
     providers::GraphOptions o;
     o.deferRetries = deferRetries;
     o.graphEndpoint = "http://127.0.0.1:1/";
@@ -142,6 +143,7 @@ struct Fixture {
     o.retry.maxDelay = std::chrono::milliseconds(5);
     o.retry.jitter = http::Jitter::kNone;
     o.maxBatchRounds = 4;
+    if (tweak) tweak(o);
     return providers::makeGraphProvider(graph, tokens, o, [this] { return cancel.load(); });
   }
 };
@@ -299,6 +301,114 @@ TEST(GraphProvider, DeferredSubRequestsComeBackWithTheirRetryAfterInsteadOfWaiti
   EXPECT_EQ(f.graph->seen["/users/oid-3/photo"], 4) << "maxBatchRounds across the calls";
   EXPECT_EQ(calls, 3);
   EXPECT_EQ(p->stats().retries, 2u + 2u) << "each re-sent sub-request counted once";
+}
+
+// Issue 14: a deferred sub-request's backoff after a 5xx inside an answered $batch starts at
+// 100 ms, not the whole request's 500 ms: the batch was answered, the service is up. Under 10%
+// faults the users faulted two or three times in a row made the steady sync's tail.
+TEST(GraphProvider, AServerErrorInAnAnsweredBatchIsDeferredWithAShortFirstBackoff) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int) {
+    if (url == "/users/oid-1/photo") return error(500, "generalException");
+    return meta("e-" + url);
+  };
+  auto p = f.make("original", /*deferRetries=*/true, [](providers::GraphOptions& o) {
+    o.retry.baseDelay = std::chrono::milliseconds(500);
+    o.retry.maxDelay = std::chrono::milliseconds(30000);
+    o.retry.jitter = http::Jitter::kNone;  // the backoff's upper bound itself
+  });
+  const auto before = std::chrono::steady_clock::now();
+  auto v = p->versions(refs(3));
+  const auto after = std::chrono::steady_clock::now();
+  ASSERT_EQ(f.graph->posts(), 1);
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  ASSERT_TRUE(v[1].deferred.has_value());
+  EXPECT_GE(v[1].deferred->at, before + std::chrono::milliseconds(100)) << "still a backoff";
+  EXPECT_LE(v[1].deferred->at, after + std::chrono::milliseconds(100)) << "from 100 ms, not 500 ms";
+  EXPECT_EQ(v[1].deferred->state.rounds, 1);
+  // The next round doubles it: 200 ms.
+  PhotoRef again = refs(2)[1];
+  again.retry = v[1].deferred->state;
+  const auto before2 = std::chrono::steady_clock::now();
+  auto w = p->versions({again, refs(1)[0]});
+  const auto after2 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(w[0].deferred.has_value());
+  EXPECT_GE(w[0].deferred->at, before2 + std::chrono::milliseconds(200));
+  EXPECT_LE(w[0].deferred->at, after2 + std::chrono::milliseconds(200));
+}
+
+/// A gate that records what the provider tells it.
+class RecordingGate final : public providers::RequestGate {
+ public:
+  std::mutex mu;
+  int enters = 0, inside = 0;
+  std::vector<RateHint> hints;
+  bool enter(const std::function<bool()>&, std::uint64_t* ticket, std::size_t) override {
+    std::lock_guard lk(mu);
+    *ticket = static_cast<std::uint64_t>(enters++);
+    ++inside;
+    return true;
+  }
+  void leave(std::uint64_t, std::uint64_t, RateHint hint) override {
+    std::lock_guard lk(mu);
+    --inside;
+    hints.push_back(hint);
+  }
+};
+
+// Issue 14: a 429 on a whole $batch (the app over its concurrency limit) was retried inside
+// sendWithRetry while the request held its place in the gate, and the gate heard of it only after
+// the retries. With a gate it comes back at once: the provider leaves the gate telling it the
+// request was refused (whole429), waits the Retry-After outside, and enters again to re-send.
+TEST(GraphProvider, AWholeBatch429IsWaitedOutsideTheGateAndTellsIt) {
+  Fixture f;
+  auto gate = std::make_shared<RecordingGate>();
+  std::vector<int> entersAtSend, insideAtSend;
+  f.graph->outer = [&](const http::Request&) -> std::optional<http::Response> {
+    std::lock_guard lk(gate->mu);
+    entersAtSend.push_back(gate->enters);
+    insideAtSend.push_back(gate->inside);
+    if (entersAtSend.size() == 1)
+      return http::Response{429, {{"Retry-After", "0.01"}}, R"({"error":{"code":"TooManyRequests"}})"};
+    return std::nullopt;
+  };
+  f.graph->answer = [](const std::string& url, int) { return meta("e-" + url); };
+  auto p = f.make("original", /*deferRetries=*/true, [&](providers::GraphOptions& o) {
+    o.gate = gate;
+    o.maxBatchRounds = 1;  // a refusal with a Retry-After uses no round: the user is not failed
+  });
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(v[1].state, PhotoState::kPhoto);
+  ASSERT_EQ(entersAtSend.size(), 2u);
+  EXPECT_EQ(entersAtSend[1], 2) << "the re-send entered the gate again";
+  EXPECT_EQ(insideAtSend[1], 1) << "after leaving it for the wait";
+  ASSERT_EQ(gate->hints.size(), 2u);
+  EXPECT_EQ(gate->hints[0].whole429, 1u);
+  EXPECT_EQ(gate->hints[0].whole, 1u);
+  EXPECT_EQ(gate->hints[1].whole429, 0u);
+  EXPECT_EQ(gate->inside, 0);
+  EXPECT_EQ(p->stats().throttled, 1u);
+}
+
+// The attempts a whole 429 gets stay what sendWithRetry gave it (maxAttempts per round): with
+// a gate, refusals without a Retry-After use no round while the throttle rounds last.
+TEST(GraphProvider, AWholeBatch429WithoutRetryAfterKeepsItsAttemptsWithAGate) {
+  Fixture f;
+  auto gate = std::make_shared<RecordingGate>();
+  int sends = 0;
+  f.graph->outer = [&](const http::Request&) -> std::optional<http::Response> {
+    if (++sends <= 6) return http::Response{429, {}, R"({"error":{"code":"TooManyRequests"}})"};
+    return std::nullopt;
+  };
+  f.graph->answer = [](const std::string& url, int) { return meta("e-" + url); };
+  auto p = f.make("original", /*deferRetries=*/true, [&](providers::GraphOptions& o) { o.gate = gate; });
+  auto v = p->versions(refs(2));
+  EXPECT_EQ(v[0].state, PhotoState::kPhoto) << v[0].error.message();
+  EXPECT_EQ(v[1].state, PhotoState::kPhoto);
+  EXPECT_EQ(sends, 7) << "six refusals (maxBatchRounds 4), then answered";
+  EXPECT_EQ(gate->enters, 7);
+  EXPECT_EQ(gate->inside, 0);
 }
 
 TEST(GraphProvider, ForbiddenNamesTheMissingPermission) {

@@ -137,6 +137,26 @@ TEST(SendWithRetry, FractionalRetryAfterThenSuccess) {
   EXPECT_EQ(c.bytesReceived, std::string(R"({"error":{"code":"TooManyRequests"}})").size() + 5);
 }
 
+// A caller that waits out a 429 itself (the Graph provider, outside its concurrency gate) gets
+// it at once; a 503 or a reset is still retried here.
+TEST(SendWithRetry, ATooManyRequestsIsReturnedAtOnceWithoutRetry429) {
+  RawServer server([&](int fd, const RawRequest&) {
+    if (server.requests() == 1) return writeAll(fd, rawResponse(503, "busy", {{"Retry-After", "0.001"}}));
+    return writeAll(fd, rawResponse(429, R"({"error":{"code":"TooManyRequests"}})", {{"Retry-After", "0.05"}}));
+  });
+  Client client;
+  HttpStats stats;
+  auto policy = fastPolicy(4);
+  policy.retry429 = false;
+  auto r = sendWithRetry(client, get(server.url("/p")), policy, &stats);
+  ASSERT_TRUE(r.isOk()) << r.status().toString();
+  EXPECT_EQ(r->status, 429);
+  EXPECT_EQ(r->headers.get("Retry-After").value_or(""), "0.05");
+  EXPECT_EQ(server.requests(), 2) << "the 503 retried, the 429 not";
+  EXPECT_EQ(stats.snapshot().throttled, 2u);
+  EXPECT_EQ(stats.snapshot().retryWaitMs, 1u);
+}
+
 TEST(SendWithRetry, ServerErrorsBackOffUpToMaxAttempts) {
   RawServer server([](int fd, const RawRequest&) { return writeAll(fd, rawResponse(500, "oops")); });
   Client client;

@@ -232,7 +232,7 @@ hostapi::Result<Response> sendWithRetry(Transport& transport, const Request& req
       if (stats) stats->bytesReceived.fetch_add(result->body.size());
       const bool throttled = status == 429 || status == 503;
       if (stats && throttled) stats->throttled.fetch_add(1);
-      if (!isRetryableStatus(status) || attempt >= maxAttempts) return result;
+      if (!isRetryableStatus(status) || attempt >= maxAttempts || (status == 429 && !policy.retry429)) return result;
       if (throttled) {
         if (auto header = result->headers.get("Retry-After")) {
           if (auto ra = parseRetryAfter(*header)) {

@@ -30,6 +30,8 @@ using hostapi::StatusCode;
 constexpr const char* kSizes[] = {"auto",    "original", "48x48",   "64x64",   "96x96",  "120x120",
                                   "240x240", "360x360",  "432x432", "504x504", "648x648"};
 constexpr std::uint32_t kStoredSizes[] = {48, 64, 96, 120, 240, 360, 432, 504, 648};
+// The first backoff of a sub-request deferred out of an answered $batch (see batchGroup).
+constexpr std::chrono::milliseconds kAnsweredBackoffBase{100};
 
 std::string trimSlash(std::string s) {
   while (!s.empty() && s.back() == '/') s.pop_back();
@@ -237,6 +239,18 @@ class GraphProvider final : public PhotoProvider {
         "; it was not downloaded in full and not stored");
   }
 
+  /// One request's counters into the provider's (shared by every worker).
+  void addStats(const http::HttpStats& one) {
+    const auto c = one.snapshot();
+    http_.attempts += c.attempts;
+    http_.retries += c.retries;
+    http_.throttled += c.throttled;
+    http_.transportErrors += c.transportErrors;
+    http_.bytesSent += c.bytesSent;
+    http_.bytesReceived += c.bytesReceived;
+    http_.retryWaitMs += c.retryWaitMs;
+  }
+
   /// The sub-requests of a $batch whose answer was over its limit, each asked again alone with a
   /// GET that stops reading at the byte cap (a photo over it is refused, never read in full).
   void refetchTooLarge(const std::vector<std::string>& urls, std::vector<SubResult>& results) {
@@ -352,6 +366,12 @@ class GraphProvider final : public PhotoProvider {
     // The rounds a sub-request had in earlier calls (deferred), and this call's rounds on top.
     const auto used = [&](std::size_t i) { return defer ? (*states)[i].rounds : 0; };
     std::map<std::size_t, std::chrono::milliseconds> waitOf;  // defer: each retry's own wait
+    // A deferred sub-request's backoff (a 5xx without Retry-After, or left out of the answer) is
+    // used only when others of its $batch were answered: the service is up, one mailbox had a
+    // hiccup. It starts shorter (100 ms, doubling, full jitter) than a whole request's 500 ms:
+    // under 10% faults the users faulted two or three times in a row made the run's tail.
+    http::RetryPolicy answeredRetry = o_.retry;
+    answeredRetry.baseDelay = std::min(o_.retry.baseDelay, kAnsweredBackoffBase);
     std::map<std::size_t, bool> freeRound;                    // defer: a throttle with a Retry-After
     std::vector<std::size_t> pending(urls.size());
     for (std::size_t i = 0; i < urls.size(); ++i) pending[i] = i;
@@ -411,9 +431,15 @@ class GraphProvider final : public PhotoProvider {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
         return out;
       }
-      const std::uint64_t wholeBefore = http_.throttled.load();
-      auto sent = http::sendWithPermit(limiter_, *transport_, req, o_.retry, &http_, [this] { return isCancelled(); });
-      std::uint64_t roundThrottled = http_.throttled.load() - wholeBefore;  // neighbours' too: AIMD absorbs it
+      // With a gate, a 429 on the whole $batch comes back at once (not retried in sendWithRetry
+      // while this request holds its place) and is waited out below after leaving the gate: the
+      // others go on, and the gate learns the app's concurrency limit at once.
+      http::RetryPolicy policy = o_.retry;
+      if (o_.gate) policy.retry429 = false;
+      http::HttpStats mine;  // this request's attempts alone (http_ is shared by every worker)
+      auto sent = http::sendWithPermit(limiter_, *transport_, req, policy, &mine, [this] { return isCancelled(); });
+      addStats(mine);
+      std::uint64_t roundThrottled = mine.throttled.load();
       struct Leave {  // once: before the wait for a retry, or on any other way out of this round
         const std::shared_ptr<RequestGate>& gate;
         std::uint64_t ticket;
@@ -429,6 +455,7 @@ class GraphProvider final : public PhotoProvider {
       RequestGate::RateHint rateHint;
       rateHint.of = pending.size();
       rateHint.whole = roundThrottled;  // the sub-requests' throttles are added to roundThrottled below
+      if (sent && sent->isOk() && sent->value().status == 429) rateHint.whole429 = 1;
       Leave leave{o_.gate, ticket, roundThrottled, rateHint};
       if (!sent) {
         for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
@@ -454,19 +481,27 @@ class GraphProvider final : public PhotoProvider {
       // Microsoft's throttling guidance: a throttled $batch may itself fail with 424 (Failed
       // Dependency) or 429. That is throttling of every sub-request, not a failure of its users:
       // wait (Retry-After, else backoff) and send them all again, within the rounds.
-      if ((res.status == 424 || res.status == 429) && round < o_.maxBatchRounds) {
+      // With a gate, a whole 429 (the app over its limit) uses no round while the throttle rounds
+      // last: sendWithRetry no longer makes these attempts (up to maxAttempts per round before),
+      // so the budget stays about what it was (maxBatchRounds + 3 x maxBatchRounds attempts).
+      std::optional<std::chrono::milliseconds> wholeRetryAfter;
+      if (res.status == 424 || res.status == 429)
+        if (auto ra = res.headers.get("Retry-After")) wholeRetryAfter = http::parseRetryAfter(*ra);
+      const bool freeWholeRound = o_.gate && res.status == 429 && throttleRoundsLeft > 0;
+      if ((res.status == 424 || res.status == 429) && (round < o_.maxBatchRounds || freeWholeRound)) {
         std::chrono::milliseconds wait{0};
-        bool sawRetryAfter = false;
-        if (auto ra = res.headers.get("Retry-After"))
-          if (auto d = http::parseRetryAfter(*ra)) {
-            wait = *d;
-            sawRetryAfter = true;
-          }
-        if (!sawRetryAfter) {
+        if (wholeRetryAfter) {
+          wait = *wholeRetryAfter;
+        } else {
           lastDelay = http::backoffDelay(o_.retry, round, lastDelay);
           wait = lastDelay;
         }
         if (wait > o_.retry.maxRetryAfter) wait = o_.retry.maxRetryAfter;
+        if (freeWholeRound) {
+          --throttleRoundsLeft;
+          --round;
+        }
+        leave.now();  // the wait holds no place: it pauses this request only
         if (!http::sleepFor(wait, [this] { return isCancelled(); })) {
           for (auto i : pending) out[i].error = hostapi::cancelled("the sync was cancelled");
           return out;
@@ -528,7 +563,7 @@ class GraphProvider final : public PhotoProvider {
           if ((throttled || (r.status >= 500 && r.status != 501)) && used(idx) + round < o_.maxBatchRounds) {
             if (defer) {
               freeRound[idx] = false;
-              waitOf[idx] = http::backoffDelay(o_.retry, used(idx) + round, std::chrono::milliseconds(0));
+              waitOf[idx] = http::backoffDelay(answeredRetry, used(idx) + round, std::chrono::milliseconds(0));
             }
             if (auto ra = r.headers.find("retry-after"); ra != r.headers.end()) {
               if (auto d = http::parseRetryAfter(ra->second)) {
@@ -575,7 +610,7 @@ class GraphProvider final : public PhotoProvider {
             onlyThrottles = false;
             if (defer) {
               freeRound[i] = false;
-              waitOf[i] = http::backoffDelay(o_.retry, used(i) + round, std::chrono::milliseconds(0));
+              waitOf[i] = http::backoffDelay(answeredRetry, used(i) + round, std::chrono::milliseconds(0));
             }
           } else {
             out[i].transportOk = false;

@@ -5,6 +5,10 @@
 // call (429/503 on the whole request, or on at least a quarter of a $batch's sub-requests; a
 // few throttled sub-requests are the provider's to re-queue, not the app's limit). A call that began before the last decrease
 // does not decrease it again: the throttles of one burst halve it once, not once per worker.
+// A whole request refused (the app's concurrency limit, e.g. Graph's per-app limit) also sets a
+// ceiling just under the requests in flight when it was sent: the controller climbs back to it
+// but not above, except by one slow probe after many clean windows, so that the same limit is
+// not run into again after each climb.
 #pragma once
 
 #include <chrono>
@@ -13,6 +17,7 @@
 #include <cstdint>
 #include <functional>
 #include <mutex>
+#include <unordered_map>
 
 #include "photosync/providers/provider.h"
 
@@ -29,8 +34,13 @@ class AimdController {
   /// A call that began in `startEpoch` finished having seen `throttled` 429/503 answers.
   /// Returns the concurrency now.
   int finished(std::uint64_t startEpoch, std::uint64_t throttled);
+  /// A whole request was refused while `inFlight` requests (itself included) were on the wire:
+  /// the limit is below that; the concurrency goes no higher than inFlight - 1 from now on.
+  void refusedAt(int inFlight);
 
   int current() const { return current_; }
+  /// The concurrency it climbs to: the maximum, or the learnt ceiling.
+  int ceiling() const { return ceiling_; }
   int peak() const { return peak_; }
   int lowest() const { return lowest_; }
   std::uint64_t decreases() const { return decreases_; }
@@ -39,6 +49,7 @@ class AimdController {
   const int max_;
   const std::size_t window_;
   int current_;
+  int ceiling_;  // <= max_: lowered by refusedAt, raised by one per probe
   int peak_;
   int lowest_;
   std::size_t clean_ = 0;  // calls without a throttle since the last change
@@ -52,30 +63,43 @@ class AimdController {
 /// answer: a bucket run dry, not a transient 429), it also paces them: no new request until that
 /// Retry-After has passed, then sub-requests at the rate the hint implies (refused / Retry-After,
 /// as a token bucket computes it, never above the pace so far), raised by 0.2% per unthrottled
-/// answer.
+/// answer. While pacing, an answer that refused fewer lowers the pace by the share it refused (a
+/// pace a little above the bucket's refill refuses one or two of a batch: without this it crept
+/// up until most answers carried one, 14% of sub-requests throttled in issue 14's benchmark), but
+/// only when its Retry-After is one a bucket refilling near the pace would give (no longer than
+/// twice refused / pace); a transient 429's Retry-After of seconds says nothing of the rate. A
+/// whole request refused with 429 (RateHint::whole429) sets the controller's ceiling (AimdController::
+/// refusedAt) at the requests in flight when it entered.
 class ConcurrencyGate final : public providers::RequestGate {
  public:
   ConcurrencyGate(int start, int maximum, std::size_t window = 0) : aimd_(start, maximum, window) {}
 
   /// Waits for a place (and, when pacing, for `cost` sub-requests' worth of the rate); false
-  /// when `cancelled` turned true first. *epoch is for leave().
-  bool enter(const std::function<bool()>& cancelled, std::uint64_t* epoch, std::size_t cost = 1) override;
-  /// The request that entered in `epoch` was answered with `throttled` throttles in it.
-  void leave(std::uint64_t epoch, std::uint64_t throttled, RateHint hint = {}) override;
+  /// when `cancelled` turned true first. *ticket is for leave().
+  bool enter(const std::function<bool()>& cancelled, std::uint64_t* ticket, std::size_t cost = 1) override;
+  /// The request that entered with `ticket` was answered with `throttled` throttles in it.
+  void leave(std::uint64_t ticket, std::uint64_t throttled, RateHint hint = {}) override;
   /// Sub-requests per second it paces at; 0 = not pacing.
   double rate() const;
 
   int current() const;
   int peak() const;
+  int ceiling() const;
   std::uint64_t decreases() const;
 
  private:
+  struct Entered {
+    std::uint64_t epoch;
+    int inFlight;  // requests on the wire once it entered, itself included
+  };
   mutable std::mutex mu_;
   std::condition_variable cv_;
   bool paced(std::size_t cost);  // mu_ held
 
   AimdController aimd_;  // guarded by mu_
   int active_ = 0;       // guarded by mu_
+  std::uint64_t nextTicket_ = 0;                     // guarded by mu_
+  std::unordered_map<std::uint64_t, Entered> open_;  // guarded by mu_: by ticket, until leave()
   double rate_ = 0;      // guarded by mu_: sub-requests per second, 0 = not pacing
   double tokens_ = 0;    // guarded by mu_
   std::chrono::steady_clock::time_point last_{};  // guarded by mu_: tokens_ counted up to here

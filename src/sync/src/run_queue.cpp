@@ -46,13 +46,10 @@ std::optional<Chunk> RunQueue::pop(bool wait, std::size_t maxUsers) {
       c.retry.push_back(it->state);
       it = deferred_.erase(it);
     }
-    if (c.users.empty() && !queue_.empty() && (maxUsers == 0 || queue_.front().users.size() <= room)) {
-      c = std::move(queue_.front());
-      queue_.pop_front();
-    } else if (!queue_.empty() && c.users.size() < room) {
-      // Fill the rest from the front chunk (split it when it does not fit).
+    // Then the first n users of the front chunk (all of it: popped).
+    const auto take = [&](std::size_t n) {
       Chunk& f = queue_.front();
-      const std::size_t n = std::min(room - c.users.size(), f.users.size());
+      n = std::min(n, f.users.size());
       if (!c.retry.empty() || !f.retry.empty()) c.retry.resize(c.users.size());
       for (std::size_t i = 0; i < n; ++i) {
         c.users.push_back(std::move(f.users[i]));
@@ -62,6 +59,20 @@ std::optional<Chunk> RunQueue::pop(bool wait, std::size_t maxUsers) {
       if (!f.retry.empty())
         f.retry.erase(f.retry.begin(), f.retry.begin() + static_cast<std::ptrdiff_t>(std::min(n, f.retry.size())));
       if (f.users.empty()) queue_.pop_front();
+    };
+    if (maxUsers == 0) {
+      if (!queue_.empty() && c.users.empty()) {
+        c = std::move(queue_.front());  // a queued chunk as it is
+        queue_.pop_front();
+      } else if (!queue_.empty()) {
+        take(queue_.front().users.size());
+      }
+    } else {
+      // Up to maxUsers from the queued chunks in order, splitting the last that does not fit.
+      // Not from the front chunk alone: under 10% faults, one or two due users took its first
+      // users and left its last one or two for a $batch of their own (a steady sync of 10,000
+      // users sent 1,036 batches where about 550 carry its users and their retries).
+      while (!queue_.empty() && c.users.size() < room) take(room - c.users.size());
     }
     if (!c.users.empty()) {
       ++deciding_;

@@ -43,7 +43,8 @@ class RunQueue {
   /// chunk was not queued (its users are the caller's to count as not processed).
   bool push(Chunk chunk);
   /// The next chunk of at most `maxUsers` users (0: a queued chunk as it is): deferred users
-  /// that are due first, then queued users (a queued chunk may be split). With `wait` it waits
+  /// that are due first, then queued users, from as many queued chunks as fit (the last may be
+  /// split), so that due users do not leave small remainders behind. With `wait` it waits
   /// for one and returns nullopt only once the queue is closed, nothing is queued or deferred,
   /// and no popped chunk is still being decided (finished()); without, it returns what is ready
   /// or nullopt.

@@ -28,6 +28,9 @@ struct RetryPolicy {
   Jitter jitter = Jitter::kFull;
   /// A Retry-After longer than this is not waited for: the 429/503 is returned to the caller.
   std::chrono::milliseconds maxRetryAfter{120000};
+  /// false: a 429 is returned to the caller at once, for a caller that waits out its Retry-After
+  /// itself without holding what the request held (a place in a concurrency gate).
+  bool retry429 = true;
 };
 
 /// Plain copy of the counters.
@@ -56,7 +59,8 @@ class HttpStats {
 };
 
 /// Sends `request` through `transport`, retrying per `policy`:
-/// - 429 and 503: wait Retry-After if present (else backoff), then retry;
+/// - 429 and 503: wait Retry-After if present (else backoff), then retry (a 429 only with
+///   policy.retry429);
 /// - other 5xx except 501: backoff, retry;
 /// - UNAVAILABLE / DEADLINE_EXCEEDED from the transport: backoff, retry;
 /// - anything else (2xx, 3xx, other 4xx, CANCELLED, RESOURCE_EXHAUSTED, ...): returned at once.

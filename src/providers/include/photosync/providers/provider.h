@@ -115,6 +115,10 @@ class RequestGate {
     /// Of the throttled answers leave() is given, those to the whole request (a 429/503 on the
     /// $batch itself, retried by the client); the rest were sub-requests inside the answer.
     std::uint64_t whole = 0;
+    /// The request itself was answered 429 (Too Many Requests) in the end: the app over a limit
+    /// of requests in flight (a 503 may be the service's own trouble). The gate learns the app's
+    /// concurrency limit from these.
+    std::uint64_t whole429 = 0;
   };
   virtual ~RequestGate() = default;
   /// Waits for a place for a request of `cost` sub-requests; false when `cancelled` turned true
