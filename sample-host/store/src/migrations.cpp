@@ -44,6 +44,15 @@
 //                                            set-password`): a salted slow hash with its
 //                                            parameters (scrypt$N$r$p$salt$key), never the password
 //
+// Version 4 (clusters: several sample-host nodes on one database, docs/clustering.md)
+//   cluster_locks(name PK, node_id, token, acquired_at, expires_at)
+//                                            one lease row per lock name (store_cluster.cpp):
+//                                            the holding node, a random token only the holder
+//                                            knows (renew and release need it), and the
+//                                            lease's expiry by the store's clock
+//   sync_runs.node_id                        the node that ran it ('' before version 4), so that
+//                                            a node marks only its own runs interrupted
+//
 // Times are Unix milliseconds. Sealed values are version(1) | nonce(12) | ciphertext | tag(16),
 // with the row's identity as AAD (see store.cpp, aadFor*).
 #include "migrations.h"
@@ -186,6 +195,16 @@ CREATE TABLE admin_credentials (
   password_hash TEXT NOT NULL,
   updated_at    INTEGER NOT NULL
 );
+)sql"},
+      {4, R"sql(
+CREATE TABLE cluster_locks (
+  name        TEXT PRIMARY KEY,
+  node_id     TEXT NOT NULL,
+  token       TEXT NOT NULL,
+  acquired_at INTEGER NOT NULL,
+  expires_at  INTEGER NOT NULL
+) WITHOUT ROWID;
+ALTER TABLE sync_runs ADD COLUMN node_id TEXT NOT NULL DEFAULT '';
 )sql"},
   };
   return kMigrations;

@@ -597,10 +597,10 @@ Result<SyncRun> Store::startRun(const std::string& id, const std::string& direct
     exists.bind(1, r.id);
     if (exists.step()) return Status(hostapi::StatusCode::kAlreadyExists, "a run with id '" + r.id + "' exists");
     auto ins = c.prepare(
-        "INSERT INTO sync_runs(id, directory_id, run_trigger, started_at, status) VALUES (?, ?, ?, ?, ?)");
+        "INSERT INTO sync_runs(id, directory_id, run_trigger, started_at, status, node_id) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, r.id);
     if (directoryId.empty()) ins.bindNull(2); else ins.bind(2, directoryId);
-    ins.bind(3, trigger).bind(4, r.startedAtUnixMs).bind(5, r.status).run();
+    ins.bind(3, trigger).bind(4, r.startedAtUnixMs).bind(5, r.status).bind(6, impl_->options.nodeId).run();
     return r;
   });
 }
@@ -637,8 +637,10 @@ Result<SyncRun> Store::run(const std::string& id) const {
 
 Result<std::uint64_t> Store::markInterruptedRuns() {
   return impl_->write<Result<std::uint64_t>>([&](Connection& c) -> Result<std::uint64_t> {
-    auto up = c.prepare("UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE finished_at IS NULL");
-    return static_cast<std::uint64_t>(up.bind(1, impl_->nowMs()).run());
+    auto up = c.prepare(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE finished_at IS NULL "
+        "AND (node_id = ? OR node_id = '')");
+    return static_cast<std::uint64_t>(up.bind(1, impl_->nowMs()).bind(2, impl_->options.nodeId).run());
   });
 }
 

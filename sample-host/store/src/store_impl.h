@@ -106,6 +106,9 @@ struct Store::Impl {
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
   }
 
+  /// The time that decides a cluster lock's expiry (store_cluster.cpp): the store's clock.
+  std::int64_t leaseNowMs(detail::Connection& /*c*/) const { return nowMs(); }
+
   /// 128 random bits as 32 hex characters.
   static std::string newId();
 
