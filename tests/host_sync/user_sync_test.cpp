@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "samplehost/store/cluster_locks.h"
 #include "samplehost/sync/hook_runner.h"
 #include "samplehost/sync/idp_pages.h"
 
@@ -150,12 +153,16 @@ struct Harness {
   int count = 250;
   int failAt = -1;
   std::shared_ptr<FlagCancel> cancel = std::make_shared<FlagCancel>();
+  hostapi::ClusterLockService* importLocks = nullptr;  // host-api 1.4 clusters
+  std::chrono::milliseconds importLockWait{0};
+  std::function<void()> onSourceMade;  // runs when the import of the directory starts
 
   RunReport run(std::vector<PluginSlot> plugins, const std::string& runId, bool dryRun = false,
                 HookTimeouts t = {}) {
     UserSync sync(
         store,
         [this](const hostapi::DirectoryInfo&) -> hostapi::Result<std::unique_ptr<DirectorySource>> {
+          if (onSourceMade) onSourceMade();
           return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt));
         },
         std::move(plugins));
@@ -163,6 +170,8 @@ struct Harness {
     o.runId = runId;
     o.dryRun = dryRun;
     o.timeouts = t;
+    o.importLocks = importLocks;
+    o.importLockWait = importLockWait;
     return sync.run(o, {dirInfo()}, std::make_shared<NullProgress>(), cancel);
   }
 };
@@ -187,6 +196,54 @@ TEST(UserSync, ImportsEveryPageAndASecondRunChangesNothing) {
   EXPECT_EQ(second.directories[0].updated, 0u);
   EXPECT_EQ(second.directories[0].unchanged, 250u);
   EXPECT_EQ(second.directories[0].deactivated, 0u);
+}
+
+// Host-api 1.4 clusters: a directory's import runs under its cluster lock, one node at a time.
+TEST(UserSync, TheImportRunsUnderTheDirectorysClusterLock) {
+  auto table = std::make_shared<store::MemoryLeaseTable>();
+  store::ClusterLocks locks(table, {"node-a", true, std::chrono::seconds(60)});
+  Harness h;
+  h.importLocks = &locks;
+  std::string holderDuringImport;
+  h.onSourceMade = [&] {
+    auto held = locks.holder(importLockName("d1"));
+    if (held.isOk() && held->has_value()) holderDuringImport = (*held)->nodeId;
+  };
+  auto r = h.run({}, "r1");
+  EXPECT_TRUE(r.directories[0].completed) << r.directories[0].error;
+  EXPECT_EQ(r.directories[0].created, 250u);
+  EXPECT_EQ(holderDuringImport, "node-a");
+  EXPECT_FALSE(locks.holder("sample-host/import/d1")->has_value()) << "released after the import";
+}
+
+TEST(UserSync, AnotherNodesImportIsWaitedForWithinTheBoundThenReported) {
+  auto table = std::make_shared<store::MemoryLeaseTable>();
+  store::ClusterLocks mine(table, {"node-a", true, std::chrono::seconds(60)});
+  store::ClusterLocks theirs(table, {"node-b", true, std::chrono::seconds(60)});
+  auto held = theirs.acquire({"sample-host/import/d1", {}, {}});
+  ASSERT_TRUE(held.isOk() && held->granted());
+  Harness h;
+  h.importLocks = &mine;
+  h.importLockWait = std::chrono::milliseconds(200);
+  TestPlugin good(Behaviour::kGood);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = h.run({{"good", &good}}, "r1");
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200)) << "it waited";
+  ASSERT_EQ(r.directories.size(), 1u);
+  EXPECT_FALSE(r.directories[0].completed);
+  EXPECT_NE(r.directories[0].error.find("node 'node-b' is importing directory Contoso (its lease runs until "),
+            std::string::npos)
+      << r.directories[0].error;
+  EXPECT_NE(r.directories[0].error.find("waited 0.2 s for it (host setting clusterImportWaitSeconds)"), std::string::npos)
+      << r.directories[0].error;
+  EXPECT_EQ(h.store.pagesStored, 0) << "nothing imported";
+  EXPECT_EQ(good.pages.load(), 0);
+  EXPECT_EQ(r.status, "failed") << "its only directory was not imported (settleStatus)";
+  // Once node b's import is done, node a imports.
+  (void)held->lock->release();
+  auto after = h.run({{"good", &good}}, "r2");
+  EXPECT_TRUE(after.directories[0].completed) << after.directories[0].error;
+  EXPECT_EQ(after.directories[0].created, 250u);
 }
 
 TEST(UserSync, UsersGoneAtTheIdpAreDeactivatedOnlyAfterACompleteListing) {

@@ -20,6 +20,8 @@ constexpr const char* kGiven = "\x1f";
 
 const OptionSpec kDataDirOption{"data-dir", "DIR",
                                 "where the host keeps its data (default ./photosync-data)"};
+const OptionSpec kNodeIdOption{"node-id", "ID",
+                               "this node's id in a cluster: lock rows and reports (default: the host name)"};
 
 void printMainHelp(std::ostream& out) {
   out << "Usage: " << kProgram << " [--data-dir DIR] COMMAND [ARGS...]\n"
@@ -34,6 +36,7 @@ void printMainHelp(std::ostream& out) {
         << "\n";
   out << "\nGlobal options:\n"
       << "  --data-dir DIR  " << kDataDirOption.help << "\n"
+      << "  --node-id ID    " << kNodeIdOption.help << "\n"
       << "  --help, -h      show this help (or a command's, after its name)\n"
       << "  --version       show the host's version and host API version\n\n"
       << "Exit codes: 0 success, 1 something failed or a plugin was refused, 2 usage error.\n";
@@ -159,7 +162,8 @@ void printCommandHelp(const Command& command, std::ostream& out) {
   out << "\nOptions:\n";
   for (const auto& [left, help] : rows)
     out << "  " << std::left << std::setw(static_cast<int>(width + 2)) << left << help << "\n";
-  out << "\nGlobal options:\n  --data-dir DIR  " << kDataDirOption.help << "\n";
+  out << "\nGlobal options:\n  --data-dir DIR  " << kDataDirOption.help << "\n"
+      << "  --node-id ID    " << kNodeIdOption.help << "\n";
 }
 
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -173,12 +177,15 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     app.prefix_command();  // stop at the command name; the rest is the command's
     std::vector<std::string> dataDir;
     app.add_option("--" + kDataDirOption.name, dataDir)->expected(1)->allow_extra_args(false)->take_all();
+    std::vector<std::string> nodeId;
+    app.add_option("--" + kNodeIdOption.name, nodeId)->expected(1)->allow_extra_args(false)->take_all();
     CLI::Option* helpFlag = addFlag(app, "-h,--help");
     CLI::Option* versionFlag = addFlag(app, "--version");
     // As for a command's options: `--data-dir=` must not take the next argument as the value.
     for (const auto& arg : args) {
       if (arg == "--") break;
       if (arg == "--data-dir=") return usageError(err, "option '--data-dir' needs a value (DIR)", "");
+      if (arg == "--node-id=") return usageError(err, "option '--node-id' needs a value (ID)", "");
     }
     try {
       app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
@@ -190,6 +197,9 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (std::any_of(dataDir.begin(), dataDir.end(), [](const std::string& d) { return d.empty(); }))
       return usageError(err, "option '--data-dir' needs a value (DIR)", "");
     if (!dataDir.empty()) global.dataDir = dataDir.back();
+    if (std::any_of(nodeId.begin(), nodeId.end(), [](const std::string& d) { return d.empty(); }))
+      return usageError(err, "option '--node-id' needs a value (ID)", "");
+    if (!nodeId.empty()) global.nodeId = nodeId.back();
     // The command name and what follows it; "--" first means that there is no command.
     const std::vector<std::string> rest = app.remaining();
     if (!rest.empty() && rest.front() != "--" && rest.front().size() >= 2 && rest.front()[0] == '-')
@@ -219,9 +229,11 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return usageError(err, "unknown command '" + commandName + "'", "");
     std::vector<OptionSpec> specs = command->options;
     specs.push_back(kDataDirOption);
+    specs.push_back(kNodeIdOption);
     auto parsed = parseCommandLine({rest.begin() + 1, rest.end()}, specs);
     if (!parsed) return usageError(err, parsed.status().message(), commandName);
     if (auto dir = parsed->value(kDataDirOption.name)) global.dataDir = *dir;
+    if (auto id = parsed->value(kNodeIdOption.name)) global.nodeId = *id;
     if (parsed->help) {
       printCommandHelp(*command, out);
       return kExitOk;

@@ -47,6 +47,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   // once, for its whole life.
   sync::SessionOptions so;
   so.terminalLogLevel = hostapi::LogLevel::kError;
+  so.nodeId = g.nodeId;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;

@@ -121,6 +121,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   // Per-user warnings (one per photo that failed) belong in the log file and the report; the
   // terminal gets errors only, so that a big directory does not flood it.
   so.terminalLogLevel = hostapi::LogLevel::kError;
+  so.nodeId = g.nodeId;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;
