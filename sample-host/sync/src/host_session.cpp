@@ -31,6 +31,7 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
   auto secrets = std::make_shared<store::SecretRegistry>();
   store::StoreOptions so;
   so.secrets = secrets;
+  so.uri = options.storeUri;
   auto st = store::Store::open(dataDir, so);
   if (!st) return st.status();
   s->store_ = std::move(st.value());

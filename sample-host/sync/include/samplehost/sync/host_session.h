@@ -33,6 +33,8 @@ struct SessionOptions {
   std::optional<hostapi::LogLevel> terminalLogLevel = hostapi::LogLevel::kWarning;
   std::chrono::milliseconds initializeTimeout{30'000};
   std::chrono::milliseconds shutdownTimeout{60'000};
+  /// The store's URI (`--store`); "" for the data directory's own (store::StoreOptions::uri).
+  std::string storeUri;
 };
 
 class HostSession {
