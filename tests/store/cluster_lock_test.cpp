@@ -47,7 +47,8 @@ TEST(StoreLeases, SchemaFourHasTheLeaseTable) {
   auto s = openStore(dir.path());
   EXPECT_GE(*s->schemaVersion(), 4);
   RawDb raw(s->file());
-  EXPECT_EQ(raw.text("SELECT count(*) FROM sqlite_master WHERE name = 'cluster_locks'"), "1");
+  EXPECT_EQ(raw.text("SELECT CAST(count(*) AS TEXT) FROM cluster_locks"), "0");
+  EXPECT_EQ(raw.text("SELECT CAST(count(node_id) AS TEXT) FROM sync_runs"), "0");
 }
 
 TEST(StoreLeases, GrantsRefusesWithTheHolderRenewsAndReleases) {
@@ -116,6 +117,30 @@ TEST(StoreLeases, AnExpiredLeaseIsTakenOverAndTheOldTokenIsLost) {
   auto gone = n.b->renewLease("sample-host/import/d1", b->lease.token, 5'000);
   EXPECT_FALSE(gone->renewed);
   EXPECT_FALSE(gone->holder.has_value());
+}
+
+// With the store's own clock (on PostgreSQL the server's): a short lease runs out, another node
+// takes the name over, and the first holder's renewal finds it taken.
+TEST(StoreLeases, ATakeoverAfterTheLeaseRanOutByTheStoresClock) {
+  TempDir dir;
+  auto a = openStore(dir.path());
+  auto b = openStore(dir.path());
+  auto first = a->acquireLease("photosync/photos/d9", "node-a", 300);
+  ASSERT_TRUE(first.isOk()) << first.status().toString();
+  ASSERT_TRUE(first->granted);
+  EXPECT_EQ(first->lease.expiresAtUnixMs, first->nowUnixMs + 300);
+  EXPECT_FALSE(b->acquireLease("photosync/photos/d9", "node-b", 300)->granted);
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (b->leaseHolder("photosync/photos/d9")->has_value() && std::chrono::steady_clock::now() < end)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto second = b->acquireLease("photosync/photos/d9", "node-b", 10'000);
+  ASSERT_TRUE(second->granted) << "taken over once the lease ran out";
+  EXPECT_GE(second->nowUnixMs, first->lease.expiresAtUnixMs);
+  auto late = a->renewLease("photosync/photos/d9", first->lease.token, 300);
+  ASSERT_TRUE(late.isOk());
+  EXPECT_FALSE(late->renewed);
+  ASSERT_TRUE(late->holder.has_value());
+  EXPECT_EQ(late->holder->nodeId, "node-b");
 }
 
 TEST(StoreLeases, RefusesBadArguments) {

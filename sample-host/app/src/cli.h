@@ -26,6 +26,9 @@ struct GlobalOptions {
   std::filesystem::path dataDir = "./photosync-data";
   /// This process's node id in a cluster (lock rows, reports); empty: the host name.
   std::string nodeId;
+  /// `--store URI`: the store on a PostgreSQL server; "" for the data directory's own (its
+  /// store.uri, else SQLite).
+  std::string storeUri;
 };
 
 /// One option a command accepts: "--name" (a flag) or "--name VALUE" / "--name=VALUE".

@@ -16,7 +16,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   if (a.positional.size() != 1 || a.positional[0] != "locks") return usage(err, kName, "cluster needs locks");
   const std::string node = g.nodeId.empty() ? sync::defaultNodeId() : g.nodeId;
   if (hostapi::Status s = sync::checkNodeId(node); !s) return usage(err, kName, s.message());
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto leases = (*st)->listLeases();
   if (!leases) return fail(err, kName, leases.status());

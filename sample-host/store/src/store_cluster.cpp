@@ -1,10 +1,12 @@
 // The store's lease rows for cluster locks (schema 4, see leases.h and migrations.cpp). Every
 // call is one transaction, so two nodes racing for a name cannot both be granted it: SQLite
-// serialises writers (BEGIN IMMEDIATE), PostgreSQL's row lock on the primary key does the same.
+// serialises writers (BEGIN IMMEDIATE), and so does the store's advisory transaction lock on
+// PostgreSQL (db.h).
 //
-// Clock: Impl::leaseNowMs() is the only source of "now" for expiry. On SQLite it is the store's clock
-// (StoreOptions::clock, the node's system clock by default): a SQLite file is only ever shared by
-// the processes of one machine, which read one clock.
+// Clock: Impl::leaseNowMs() is the only source of "now" for expiry: on PostgreSQL the server's
+// clock_timestamp(), read in the same transaction, so nodes whose clocks differ agree on expiry; on
+// SQLite the store's clock (StoreOptions::clock, the system clock by default): a SQLite file is
+// only ever shared by the processes of one machine, which read one clock.
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +36,8 @@ std::optional<Lease> readRow(Connection& c, const std::string& name) {
 Status checkName(const std::string& name) { return checkLockName(name); }
 
 }  // namespace
+
+bool Store::onServer() const noexcept { return impl_->postgres.has_value(); }
 
 Status checkLockName(const std::string& name) {
   constexpr std::size_t kMaxNameLength = 200;

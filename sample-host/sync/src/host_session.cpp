@@ -59,12 +59,13 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
   s->nodeId_ = options.nodeId.empty() ? defaultNodeId() : options.nodeId;
   if (hostapi::Status idOk = checkNodeId(s->nodeId_); !idOk) return idOk;
   so.nodeId = s->nodeId_;
+  so.uri = options.storeUri;
   auto st = store::Store::open(dataDir, so);
   if (!st) return st.status();
   s->store_ = std::move(st.value());
   store::ClusterLockOptions lockOptions;
   lockOptions.nodeId = s->nodeId_;
-  lockOptions.clustered = false;  // one SQLite file is one machine's
+  lockOptions.clustered = s->store_->onServer();  // one SQLite file is one machine's
   lockOptions.defaultLease = std::clamp(secondsSetting(*s->store_, kClusterLeaseSetting, std::chrono::seconds(60)),
                                         std::chrono::milliseconds(store::kMinLease),
                                         std::chrono::milliseconds(store::kMaxLease));

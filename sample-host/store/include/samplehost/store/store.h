@@ -37,7 +37,16 @@ inline constexpr const char* kStoreFileName = "host.db";
 /// Host setting keys.
 inline constexpr const char* kUserPhotosSetting = "userPhotos";  // "true"/"false", default off
 
+/// A file in the data directory that names the store's database when no URI is given: one line,
+/// postgresql://USER@HOST:PORT/DATABASE. Without it (and without StoreOptions::uri) the store is
+/// the SQLite file kStoreFileName.
+inline constexpr const char* kStoreUriFileName = "store.uri";
+
 struct StoreOptions {
+  /// Where the store's data is: "" for SQLite in the data directory (or what store.uri names), or
+  /// postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE. The data directory still holds the secret
+  /// key, the logs and sync.lock. A password given here is never printed (it joins `secrets`).
+  std::string uri;
   /// Used for created/updated/started times; the system clock when null. Must outlive the store.
   const hostapi::Clock* clock = nullptr;
   /// How long a call waits for another PROCESS holding the write lock (e.g. the CLI while a sync
@@ -181,6 +190,9 @@ class Store {
 
   const std::filesystem::path& dataDir() const noexcept;
   std::filesystem::path file() const;
+  /// True when the store is on a PostgreSQL server, which several nodes may share (a cluster,
+  /// docs/clustering.md); false for the SQLite file of one machine.
+  bool onServer() const noexcept;
   /// The schema version this binary writes, and the one the open store has.
   static int latestSchemaVersion() noexcept;
   hostapi::Result<int> schemaVersion() const;

@@ -45,6 +45,8 @@ struct SessionOptions {
   std::chrono::milliseconds shutdownTimeout{60'000};
   /// This process's node id in the cluster's lock rows and reports; empty: defaultNodeId().
   std::string nodeId;
+  /// The store's URI (`--store`); "" for the data directory's own (store::StoreOptions::uri).
+  std::string storeUri;
 };
 
 class HostSession {

@@ -1,0 +1,163 @@
+// The store on PostgreSQL only (run as pg.store.Postgres*): what the server adds to the promises
+// the shared suites check on both backends — a server that goes away and comes back, a URI whose
+// password never shows, several stores (nodes) on one database with one key file, and the writer
+// lock that serialises them.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "samplehost/store/secret_box.h"
+#include "samplehost/store/store.h"
+#include "test_util.h"
+#include "testsupport/postgres.h"
+
+namespace samplehost::store {
+namespace {
+
+using hostapi::DirectoryKind;
+using hostapi::StatusCode;
+using testing::openStore;
+using testing::TempDir;
+
+TEST(PostgresStore, APasswordInTheUriIsNeverInAMessage) {
+  TempDir dir;
+  // Port 1 on 127.0.0.1: nothing listens, the connection is refused at once.
+  StoreOptions o;
+  o.uri = "postgresql://alice:Pa55-w0rd-never-shown@127.0.0.1:1/photos";
+  o.secrets = std::make_shared<SecretRegistry>();
+  auto r = Store::open(dir.path(), o);
+  ASSERT_FALSE(r.isOk());
+  EXPECT_EQ(r.status().code(), StatusCode::kUnavailable) << r.status().toString();
+  EXPECT_NE(r.status().message().find("127.0.0.1:1/photos"), std::string::npos) << r.status().message();
+  EXPECT_EQ(r.status().message().find("Pa55-w0rd"), std::string::npos) << r.status().message();
+  // The logger's registry scrubs it from anything else that might quote it.
+  EXPECT_EQ(o.secrets->scrub("connecting with " + o.uri).find("Pa55-w0rd"), std::string::npos);
+
+  o.uri = "postgresql://alice:Pa55-w0rd-never-shown@127.0.0.1:notaport/photos";
+  auto bad = Store::open(dir.path(), o);
+  ASSERT_FALSE(bad.isOk());
+  EXPECT_EQ(bad.status().message().find("Pa55-w0rd"), std::string::npos) << bad.status().message();
+}
+
+TEST(PostgresStore, ALostConnectionIsUnavailableNamingTheServerAndTheNextCallReconnects) {
+  TESTSUPPORT_REQUIRE_POSTGRES();
+  TempDir dir;
+  ASSERT_TRUE(dir.onPostgres());
+  auto store = openStore(dir.path());
+  ASSERT_TRUE(store->addDirectory(DirectoryKind::kEntra, "Contoso").isOk());
+  testsupport::PgDatabase* db = testing::currentPgDatabase();
+  testsupport::PgDatabase admin;  // another database: a session that may kill the store's
+  auto killStoreSessions = [&] {
+    admin.exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" + db->name() +
+               "' AND pid <> pg_backend_pid()");
+  };
+  // The server closes every session of the store (as a restart does): the next call finds its
+  // pooled connection dead before anything ran, and runs on a new one.
+  killStoreSessions();
+  auto dirs = store->listDirectories();
+  ASSERT_TRUE(dirs.isOk()) << dirs.status().toString();
+  EXPECT_EQ(dirs->size(), 1u);
+
+  // The server down for this database: UNAVAILABLE, naming host:port/database.
+  admin.exec("ALTER DATABASE " + db->name() + " ALLOW_CONNECTIONS false");
+  killStoreSessions();
+  auto down = store->addDirectory(DirectoryKind::kGoogle, "Fabrikam");
+  ASSERT_FALSE(down.isOk());
+  EXPECT_EQ(down.status().code(), StatusCode::kUnavailable) << down.status().toString();
+  EXPECT_NE(down.status().message().find("127.0.0.1:"), std::string::npos) << down.status().message();
+  EXPECT_NE(down.status().message().find("/" + db->name()), std::string::npos) << down.status().message();
+
+  // Back: the next call connects again.
+  admin.exec("ALTER DATABASE " + db->name() + " ALLOW_CONNECTIONS true");
+  auto back = store->addDirectory(DirectoryKind::kGoogle, "Fabrikam");
+  ASSERT_TRUE(back.isOk()) << back.status().toString();
+  EXPECT_EQ(store->listDirectories()->size(), 2u);
+}
+
+TEST(PostgresStore, TwoNodesOnOneDatabaseShareTheKeyFileAndAWrongOneSaysWhatToDo) {
+  TESTSUPPORT_REQUIRE_POSTGRES();
+  TempDir a, b, c;
+  testsupport::PgDatabase db;
+  StoreOptions o;
+  o.uri = db.uri();
+  auto nodeA = Store::open(a.path(), o);
+  ASSERT_TRUE(nodeA.isOk()) << nodeA.status().toString();
+  auto d = (*nodeA)->addDirectory(DirectoryKind::kEntra, "Contoso");
+  ASSERT_TRUE((*nodeA)->setDirectorySettings(d->id, {{"clientSecret", "s3cr3t-shared-value", true}}).isOk());
+
+  // Node B without the key file: refused, and told to copy the key of a node of this database.
+  auto noKey = Store::open(b.path(), o);
+  ASSERT_FALSE(noKey.isOk());
+  EXPECT_EQ(noKey.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(noKey.status().message().find("Every sample-host on this database needs the same key file"),
+            std::string::npos)
+      << noKey.status().message();
+
+  // With node A's key: reads A's secrets.
+  std::filesystem::copy_file(a.path() / kSecretKeyFileName, b.path() / kSecretKeyFileName);
+  auto nodeB = Store::open(b.path(), o);
+  ASSERT_TRUE(nodeB.isOk()) << nodeB.status().toString();
+  auto s = (*nodeB)->directorySettings(d->id);
+  ASSERT_TRUE(s.isOk()) << s.status().toString();
+  EXPECT_EQ(s->secrets.at("clientSecret").reveal(), "s3cr3t-shared-value");
+
+  // Node C with a key of its own (another data directory's): the secrets cannot be read, and
+  // the message says to copy the key.
+  {
+    TempDir other;
+    openStore(other.path());
+    std::filesystem::copy_file(other.path() / kSecretKeyFileName, c.path() / kSecretKeyFileName);
+  }
+  auto nodeC = Store::open(c.path(), o);
+  ASSERT_TRUE(nodeC.isOk()) << nodeC.status().toString();
+  EXPECT_FALSE((*nodeC)->keyMatchesStore());
+  auto wrong = (*nodeC)->directorySettings(d->id);
+  ASSERT_FALSE(wrong.isOk());
+  EXPECT_NE(wrong.status().message().find("copy secret.key from the node that stored the secrets"), std::string::npos)
+      << wrong.status().message();
+}
+
+TEST(PostgresStore, WritersOfTwoNodesAreSerialisedAndNoneFails) {
+  TESTSUPPORT_REQUIRE_POSTGRES();
+  TempDir a, b;
+  testsupport::PgDatabase db;
+  StoreOptions o;
+  o.uri = db.uri();
+  auto nodeA = Store::open(a.path(), o);
+  ASSERT_TRUE(nodeA.isOk()) << nodeA.status().toString();
+  std::filesystem::copy_file(a.path() / kSecretKeyFileName, b.path() / kSecretKeyFileName);
+  auto nodeB = Store::open(b.path(), o);
+  ASSERT_TRUE(nodeB.isOk()) << nodeB.status().toString();
+  auto d = (*nodeA)->addDirectory(DirectoryKind::kScim, "Contoso");
+  ASSERT_TRUE(d.isOk());
+  // Both nodes import the same 40 users at once, 3 threads each: unserialised, two inserts of
+  // one new user would collide on UNIQUE(directory_id, external_id) and fail.
+  std::vector<UserImport> page;
+  for (int i = 0; i < 40; ++i)
+    page.push_back({"ext-" + std::to_string(i), "user" + std::to_string(i), "", "", true, {}});
+  std::atomic<int> failures{0};
+  std::string firstFailure;
+  std::mutex mu;
+  std::vector<std::thread> threads;
+  for (Store* node : {nodeA->get(), nodeB->get()})
+    for (int t = 0; t < 3; ++t)
+      threads.emplace_back([&, node, t] {
+        for (int round = 0; round < 3; ++round) {
+          auto r = node->upsertUsers(d->id, "run-" + std::to_string(t) + "-" + std::to_string(round), page);
+          if (!r.isOk()) {
+            std::lock_guard lock(mu);
+            if (failures++ == 0) firstFailure = r.status().toString();
+          }
+        }
+      });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures.load(), 0) << firstFailure;
+  EXPECT_EQ(*(*nodeB)->countUsers({d->id}), 40u);
+  EXPECT_TRUE((*nodeA)->integrityCheck().isOk());
+}
+
+}  // namespace
+}  // namespace samplehost::store
