@@ -281,8 +281,15 @@ class PgConnection final : public Connection {
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    if (PQstatus(conn_) != CONNECTION_OK || !state || std::strncmp(state, "08", 2) == 0 ||
-        std::strncmp(state, "57P0", 4) == 0) {
+    // Connection exceptions (class 08, but 08P01 is a protocol violation: our bug, not the
+    // network's) and the server shutting down or refusing (57P01-57P03) mean the server is gone.
+    const bool gone = PQstatus(conn_) != CONNECTION_OK ||
+                      (state && ((std::strncmp(state, "08", 2) == 0 && std::strcmp(state, "08P01") != 0) ||
+                                 std::strncmp(state, "57P0", 4) == 0));
+    if (!state && !gone)
+      throw SqlError(SqlError::Kind::kOther, std::string(what) + " on the PostgreSQL server " + name_ + ": " +
+                                                 trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)));
+    if (gone) {
       const std::string detail = trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
       throw SqlError(SqlError::Kind::kUnreachable,
                      "lost the connection to the PostgreSQL server " + name_ + " (" + what + "): " +
