@@ -6,6 +6,7 @@
 
 #include <atomic>
 #include <mutex>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -157,6 +158,86 @@ TEST(PostgresStore, WritersOfTwoNodesAreSerialisedAndNoneFails) {
   EXPECT_EQ(failures.load(), 0) << firstFailure;
   EXPECT_EQ(*(*nodeB)->countUsers({d->id}), 40u);
   EXPECT_TRUE((*nodeA)->integrityCheck().isOk());
+}
+
+// Every migration has a SQLite and a PostgreSQL text with the same tables, columns and
+// constraints: both stores, migrated to the latest version, have the same tables and columns,
+// each with the same type (INTEGER = bigint, TEXT = text, BLOB = bytea), nullability, primary and
+// unique keys and foreign keys with their ON DELETE (CHECKs are compared by the shared suites'
+// behaviour, not here). PostgreSQL's schema_version table and sync_runs.rowid (SQLite's implicit rowid)
+// are the two differences by design.
+TEST(PostgresStore, BothBackendsHaveTheSameTablesColumnsAndKeys) {
+  TESTSUPPORT_REQUIRE_POSTGRES();
+  TempDir pgDir, sqliteDir;
+  std::filesystem::remove(sqliteDir.path() / kStoreUriFileName);  // this one stays on SQLite
+  auto pg = openStore(pgDir.path());
+  auto lite = openStore(sqliteDir.path());
+  ASSERT_EQ(lite->file(), sqliteDir.path() / kStoreFileName);
+  ASSERT_EQ(*pg->schemaVersion(), *lite->schemaVersion());
+
+  // table.column type null|notnull, one line each, sorted.
+  std::set<std::string> sqliteColumns, pgColumns, sqliteKeys, pgKeys, sqliteForeign, pgForeign;
+  auto lines = [](const std::string& text, std::set<std::string>& out) {
+    std::size_t start = 0;
+    while (start < text.size()) {
+      auto nl = text.find('\n', start);
+      out.insert(text.substr(start, nl == std::string::npos ? std::string::npos : nl - start));
+      start = nl == std::string::npos ? text.size() : nl + 1;
+    }
+  };
+  {
+    testing::RawDb raw(lite->file());
+    const auto tables = raw.rows("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name");
+    for (const auto& t : tables) {
+      for (const auto& c : raw.rows("SELECT name || ' ' || lower(type) || ' ' || CASE WHEN \"notnull\" OR pk THEN "
+                                    "'notnull' ELSE 'null' END FROM pragma_table_info('" + t + "')"))
+        sqliteColumns.insert(t + "." + c);
+      // Unique constraints and the primary key, as their column lists.
+      for (const auto& idx : raw.rows("SELECT name FROM pragma_index_list('" + t + "') WHERE \"unique\""))
+        sqliteKeys.insert(t + "(" + raw.rows("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_index_info('" +
+                                             idx + "') ORDER BY seqno)").front() + ")");
+      const auto pk = raw.rows("SELECT group_concat(name, ',') FROM (SELECT name FROM pragma_table_info('" + t +
+                               "') WHERE pk > 0 ORDER BY pk)");
+      if (!pk.empty() && !pk.front().empty()) sqliteKeys.insert(t + "(" + pk.front() + ")");
+      for (const auto& fk : raw.rows("SELECT \"from\" || '->' || \"table\" || '(' || \"to\" || ') on delete ' || "
+                                     "lower(on_delete) FROM pragma_foreign_key_list('" + t + "')"))
+        sqliteForeign.insert(t + "." + fk);
+    }
+  }
+  {
+    testsupport::PgDatabase* db = pgDir.database();
+    ASSERT_NE(db, nullptr);
+    const std::string cols = db->scalar(
+        "SELECT string_agg(table_name || '.' || column_name || ' ' || CASE data_type WHEN 'bigint' THEN 'integer' "
+        "WHEN 'bytea' THEN 'blob' ELSE data_type END || ' ' || CASE is_nullable WHEN 'NO' THEN 'notnull' ELSE "
+        "'null' END, E'\\n') FROM information_schema.columns WHERE table_schema = current_schema() "
+        "AND table_name <> 'schema_version' AND NOT (table_name = 'sync_runs' AND column_name = 'rowid')");
+    lines(cols, pgColumns);
+    const std::string keys = db->scalar(
+        "SELECT string_agg(k, E'\\n') FROM (SELECT c.conrelid::regclass::text || '(' || string_agg(a.attname, ',' "
+        "ORDER BY u.ord) || ')' AS k FROM pg_constraint c CROSS JOIN LATERAL unnest(c.conkey) WITH ORDINALITY "
+        "AS u(attnum, ord) JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = u.attnum "
+        "JOIN pg_namespace n ON n.oid = c.connamespace WHERE n.nspname = current_schema() AND c.contype IN "
+        "('p', 'u') AND c.conrelid::regclass::text <> 'schema_version' AND a.attname <> 'rowid' "
+        "GROUP BY c.oid, c.conrelid) s");
+    lines(keys, pgKeys);
+    // Single-column foreign keys (the store has no other): column->table(column) on delete action.
+    lines(db->scalar("SELECT string_agg(c.conrelid::regclass::text || '.' || a.attname || '->' || "
+                     "c.confrelid::regclass::text || '(' || f.attname || ') on delete ' || CASE c.confdeltype "
+                     "WHEN 'c' THEN 'cascade' WHEN 'n' THEN 'set null' WHEN 'r' THEN 'restrict' "
+                     "ELSE 'no action' END, E'\\n') FROM pg_constraint c "
+                     "JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1] "
+                     "JOIN pg_attribute f ON f.attrelid = c.confrelid AND f.attnum = c.confkey[1] "
+                     "JOIN pg_namespace n ON n.oid = c.connamespace "
+                     "WHERE n.nspname = current_schema() AND c.contype = 'f'"),
+          pgForeign);
+  }
+  EXPECT_GT(sqliteColumns.size(), 50u);
+  EXPECT_EQ(sqliteColumns, pgColumns);
+  EXPECT_GT(sqliteKeys.size(), 10u);
+  EXPECT_EQ(sqliteKeys, pgKeys);
+  EXPECT_GT(sqliteForeign.size(), 8u);
+  EXPECT_EQ(sqliteForeign, pgForeign);
 }
 
 }  // namespace

@@ -84,6 +84,22 @@ TEST(StoreOpen, ReportsAFileThatIsNotAStore) {
   EXPECT_NE(r.status().message().find("damaged"), std::string::npos) << r.status().message();
 }
 
+TEST(StoreOpen, AStoreUriFileThatIsEmptyOrNotPostgresIsRefusedSayingWhatToWrite) {
+  TempDir dir;
+  testing::writeFile(dir.path() / kStoreUriFileName, "\n");
+  auto empty = Store::open(dir.path());
+  ASSERT_FALSE(empty.isOk());
+  EXPECT_EQ(empty.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(empty.status().message().find("store.uri is empty"), std::string::npos) << empty.status().message();
+  testing::writeFile(dir.path() / kStoreUriFileName, "mysql://u:Pa55-w0rd-x@127.0.0.1/db\n");
+  auto other = Store::open(dir.path());
+  ASSERT_FALSE(other.isOk());
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other.status().message().find("must start with postgresql://"), std::string::npos) << other.status().message();
+  EXPECT_EQ(other.status().message().find("Pa55-w0rd"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / kStoreFileName)) << "no SQLite file made instead";
+}
+
 TEST(StoreOpen, RefusesAWorldReadableKeyFile) {
   TempDir dir;
   { auto store = openStore(dir.path()); }

@@ -14,6 +14,7 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "samplehost/store/store.h"
 #include "testsupport/postgres.h"
@@ -43,6 +44,7 @@ class TempDir {
   TempDir& operator=(const TempDir&) = delete;
   const std::filesystem::path& path() const { return path_; }
   bool onPostgres() const { return store_->onPostgres(); }
+  testsupport::PgDatabase* database() const { return store_->database(); }
 
  private:
   std::filesystem::path path_;
@@ -110,6 +112,19 @@ class RawDb {
     if (sqlite3_step(st) == SQLITE_ROW) {
       const void* p = sqlite3_column_blob(st, 0);
       out.assign(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
+    }
+    sqlite3_finalize(st);
+    return out;
+  }
+  /// The first column of every row, as text (SQLite only).
+  std::vector<std::string> rows(const std::string& sql) {
+    if (pg_) throw std::runtime_error("rows() reads SQLite");
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) throw std::runtime_error(sqlite3_errmsg(db_));
+    std::vector<std::string> out;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+      const auto* p = sqlite3_column_text(st, 0);
+      out.emplace_back(p ? reinterpret_cast<const char*>(p) : "");
     }
     sqlite3_finalize(st);
     return out;

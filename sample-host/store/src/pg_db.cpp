@@ -1,5 +1,6 @@
 // The PostgreSQL backend of the store's seam (db.h) over libpq. The store's queries are written
-// with SQLite's `?` / `?N` placeholders; they are rewritten to `$N` once per connection and text.
+// with SQLite's `?` / `?N` placeholders; they are rewritten to `$N` and prepared on the server
+// once per connection and text.
 // Parameters go as text of unknown type (the server infers it from the column), integers as
 // binary int8 and bytes as binary bytea; results come back in binary, so BYTEA columns arrive as
 // the bytes themselves.
@@ -38,6 +39,9 @@ struct PgText {
   std::string sql;
   int params = 0;
   std::vector<bool> used;
+  /// The server-side prepared statements of this text, by the parameter types they were
+  /// prepared with (one text is nearly always bound with the same types).
+  std::unordered_map<std::string, std::string> prepared;
 };
 
 /// `?` / `?N` to `$N`, outside string literals, quoted identifiers and comments. A bare `?` takes
@@ -76,7 +80,7 @@ PgText toDollarParams(const std::string& sql) {
     out += "$" + std::to_string(n);
     i = j - 1;
   }
-  PgText t{out, maxParam, std::vector<bool>(static_cast<std::size_t>(maxParam), false)};
+  PgText t{out, maxParam, std::vector<bool>(static_cast<std::size_t>(maxParam), false), {}};
   for (int n : seen)
     if (n >= 1) t.used[static_cast<std::size_t>(n - 1)] = true;
   return t;
@@ -108,7 +112,7 @@ class PgConnection;
 
 class PgStmt final : public StmtImpl {
  public:
-  PgStmt(PgConnection& c, const PgText& text) : c_(c), text_(text), params_(static_cast<std::size_t>(text.params)) {}
+  PgStmt(PgConnection& c, PgText& text) : c_(c), text_(text), params_(static_cast<std::size_t>(text.params)) {}
 
   void bindText(int i, std::string_view text) override { set(i, std::string(text), 0, 0); }
   void bindBlob(int i, std::string_view bytes) override { set(i, std::string(bytes), kByteaOid, 1); }
@@ -167,7 +171,7 @@ class PgStmt final : public StmtImpl {
   void execute();
 
   PgConnection& c_;
-  const PgText& text_;
+  PgText& text_;
   std::vector<Param> params_;
   PgResult res_;
   int row_ = -1;
@@ -275,14 +279,22 @@ class PgConnection final : public Connection {
   void checkpoint() override {}
 
   PGconn* raw() noexcept { return conn_; }
+  std::string nextStatementName() { return "s" + std::to_string(++statements_); }
 
   /// Throws for a result that is not a success.
   void check(PGresult* r, const char* what) {
     const auto status = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK || status == PGRES_EMPTY_QUERY) return;
     const char* state = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : nullptr;
-    if (PQstatus(conn_) != CONNECTION_OK || !state || std::strncmp(state, "08", 2) == 0 ||
-        std::strncmp(state, "57P0", 4) == 0) {
+    // Connection exceptions (class 08, but 08P01 is a protocol violation: our bug, not the
+    // network's) and the server shutting down or refusing (57P01-57P03) mean the server is gone.
+    const bool gone = PQstatus(conn_) != CONNECTION_OK ||
+                      (state && ((std::strncmp(state, "08", 2) == 0 && std::strcmp(state, "08P01") != 0) ||
+                                 std::strncmp(state, "57P0", 4) == 0));
+    if (!state && !gone)
+      throw SqlError(SqlError::Kind::kOther, std::string(what) + " on the PostgreSQL server " + name_ + ": " +
+                                                 trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_)));
+    if (gone) {
       const std::string detail = trimmed(r ? PQresultErrorMessage(r) : PQerrorMessage(conn_));
       throw SqlError(SqlError::Kind::kUnreachable,
                      "lost the connection to the PostgreSQL server " + name_ + " (" + what + "): " +
@@ -304,6 +316,7 @@ class PgConnection final : public Connection {
   PGconn* conn_ = nullptr;
   std::string name_;
   std::unordered_map<std::string, PgText> cache_;
+  unsigned long statements_ = 0;
 };
 
 PgStmt::Param& PgStmt::at(int i) {
@@ -324,8 +337,18 @@ void PgStmt::execute() {
     lengths.push_back(static_cast<int>(p.value.size()));
     formats.push_back(p.format);
   }
-  res_ = PgResult(PQexecParams(c_.raw(), text_.sql.c_str(), static_cast<int>(params_.size()), types.data(), values.data(),
-                               lengths.data(), formats.data(), 1));
+  // Prepared once per connection, text and types: the server parses and plans each text once
+  // instead of at every call (an import runs the same few texts thousands of times).
+  const std::string signature(reinterpret_cast<const char*>(types.data()), types.size() * sizeof(Oid));
+  auto it = text_.prepared.find(signature);
+  if (it == text_.prepared.end()) {
+    const std::string name = c_.nextStatementName();
+    PgResult prep(PQprepare(c_.raw(), name.c_str(), text_.sql.c_str(), static_cast<int>(types.size()), types.data()));
+    c_.check(prep.r, "prepare");
+    it = text_.prepared.emplace(signature, name).first;
+  }
+  res_ = PgResult(PQexecPrepared(c_.raw(), it->second.c_str(), static_cast<int>(params_.size()), values.data(),
+                                 lengths.data(), formats.data(), 1));
   c_.check(res_.r, "query");
 }
 

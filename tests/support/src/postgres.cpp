@@ -15,7 +15,7 @@
 namespace testsupport {
 namespace {
 
-std::string env(const char* name) {
+std::string envOf(const char* name) {
   const char* v = std::getenv(name);
   return v ? v : "";
 }
@@ -37,7 +37,7 @@ PGconn* connectTo(const std::string& uri) {
   return c;
 }
 
-void run(PGconn* c, const std::string& sql) {
+void runSql(PGconn* c, const std::string& sql) {
   PGresult* r = PQexec(c, sql.c_str());
   const auto st = PQresultStatus(r);
   std::string msg = trimmed(PQresultErrorMessage(r));
@@ -57,14 +57,14 @@ std::string withDatabase(const std::string& admin, const std::string& db) {
 }  // namespace
 
 std::optional<std::string> postgresServerUri() {
-  auto v = env("PHOTOSYNC_TEST_POSTGRES_URI");
+  auto v = envOf("PHOTOSYNC_TEST_POSTGRES_URI");
   if (v.empty()) return std::nullopt;
   return v;
 }
 
-bool postgresRequired() { return env("PHOTOSYNC_REQUIRE_POSTGRES") == "1"; }
+bool postgresRequired() { return envOf("PHOTOSYNC_REQUIRE_POSTGRES") == "1"; }
 
-bool testsOnPostgres() { return env("PHOTOSYNC_TEST_STORE") == "postgresql"; }
+bool testsOnPostgres() { return envOf("PHOTOSYNC_TEST_STORE") == "postgresql"; }
 
 std::string postgresMissingReason() {
   return "no PostgreSQL test server (PHOTOSYNC_TEST_POSTGRES_URI is unset; `./dev test` starts one)";
@@ -83,7 +83,7 @@ PgDatabase::PgDatabase() {
   name_ = "ps_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + std::to_string(rd() % 100000);
   PGconn* c = connectTo(*admin);
   try {
-    run(c, "CREATE DATABASE " + name_);
+    runSql(c, "CREATE DATABASE " + name_);
   } catch (...) {
     PQfinish(c);
     throw;
@@ -113,10 +113,10 @@ PgDatabase::Conn& PgDatabase::conn() {
   return *conn_;
 }
 
-void PgDatabase::exec(const std::string& sql) { run(conn().c, sql); }
+void PgDatabase::exec(const std::string& sql) { runSql(conn().c, sql); }
 
 namespace {
-std::string first(PGconn* c, const std::string& sql, int format) {
+std::string firstValue(PGconn* c, const std::string& sql, int format) {
   PGresult* r = PQexecParams(c, sql.c_str(), 0, nullptr, nullptr, nullptr, nullptr, format);
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
     std::string msg = trimmed(PQresultErrorMessage(r));
@@ -131,8 +131,8 @@ std::string first(PGconn* c, const std::string& sql, int format) {
 }
 }  // namespace
 
-std::string PgDatabase::scalar(const std::string& sql) { return first(conn().c, sql, 0); }
-std::string PgDatabase::bytes(const std::string& sql) { return first(conn().c, sql, 1); }
+std::string PgDatabase::scalar(const std::string& sql) { return firstValue(conn().c, sql, 0); }
+std::string PgDatabase::bytes(const std::string& sql) { return firstValue(conn().c, sql, 1); }
 
 void PgDatabase::execBytes(const std::string& sql, const std::string& value) {
   const Oid type = 17;  // bytea
