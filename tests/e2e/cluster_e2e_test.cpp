@@ -202,6 +202,11 @@ TEST(ClusterE2E, KillingThePhotoNodeHandsItsWorkToTheOtherNodeAfterTheLease) {
       "JOIN plugin_state s ON s.plugin_key = 'photosync' AND s.key = 'u/' || u.id"));
   EXPECT_GE(stored.size() + 1, avatarsAtKill) << "avatars without their state row";
   EXPECT_EQ(c.photoLockHolder(), "a") << "the killed node's lease is still there";
+  auto locks = c.host("b", {"cluster", "locks"});
+  EXPECT_EQ(locks.exitCode, 0) << locks.err;
+  EXPECT_NE(locks.out.find("This node: b\n"), std::string::npos) << locks.out;
+  EXPECT_NE(locks.out.find("photosync/photos/"), std::string::npos) << locks.out;
+  EXPECT_NE(locks.out.find(" node a  until "), std::string::npos) << locks.out;
 
   // b's first sync: a's lease has not run out, so the photo work is still a's.
   auto first = c.host("b", {"sync", "--json"});
