@@ -68,8 +68,10 @@ class FakeStore final : public SyncStore {
 /// Serves `count` users in pages of `pageSize`; optionally fails at page `failAt`.
 class FakeSource final : public DirectorySource {
  public:
-  FakeSource(int count, int pageSize, int failAt = -1) : count_(count), pageSize_(pageSize), failAt_(failAt) {}
+  FakeSource(int count, int pageSize, int failAt = -1, std::function<void(int)> onPage = {})
+      : count_(count), pageSize_(pageSize), failAt_(failAt), onPage_(std::move(onPage)) {}
   hostapi::Result<std::optional<SourcePage>> nextPage(const hostapi::Cancellation&) override {
+    if (onPage_) onPage_(page_);
     if (page_ == failAt_) return hostapi::unavailable("simulated 503");
     if (next_ >= count_) return std::optional<SourcePage>{};
     SourcePage p;
@@ -85,6 +87,7 @@ class FakeSource final : public DirectorySource {
 
  private:
   int count_, pageSize_, failAt_, next_ = 0, page_ = 0;
+  std::function<void(int)> onPage_;
 };
 
 class NullProgress final : public hostapi::Progress {
@@ -156,6 +159,7 @@ struct Harness {
   hostapi::ClusterLockService* importLocks = nullptr;  // host-api 1.4 clusters
   std::chrono::milliseconds importLockWait{0};
   std::function<void()> onSourceMade;  // runs when the import of the directory starts
+  std::function<void(int)> onPage;     // runs before each page (0, 1, ...) is read
 
   RunReport run(std::vector<PluginSlot> plugins, const std::string& runId, bool dryRun = false,
                 HookTimeouts t = {}) {
@@ -163,7 +167,7 @@ struct Harness {
         store,
         [this](const hostapi::DirectoryInfo&) -> hostapi::Result<std::unique_ptr<DirectorySource>> {
           if (onSourceMade) onSourceMade();
-          return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt));
+          return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt, onPage));
         },
         std::move(plugins));
     SyncOptions o;
@@ -244,6 +248,54 @@ TEST(UserSync, AnotherNodesImportIsWaitedForWithinTheBoundThenReported) {
   auto after = h.run({{"good", &good}}, "r2");
   EXPECT_TRUE(after.directories[0].completed) << after.directories[0].error;
   EXPECT_EQ(after.directories[0].created, 250u);
+}
+
+/// A lock service whose every lock is lost once `lost` is set (the lease taken over meanwhile).
+class LosingLocks final : public hostapi::ClusterLockService {
+ public:
+  class Lock final : public hostapi::ClusterLock {
+   public:
+    explicit Lock(const std::atomic<bool>& lost) : lost_(lost) {}
+    std::string name() const override { return "sample-host/import/d1"; }
+    bool lost() const override { return lost_.load(); }
+    std::string lostReason() const override { return lost_ ? "node 'node-b' took the lock over" : ""; }
+    std::int64_t expiresAtUnixMs() const override { return 0; }
+    hostapi::Status renew() override { return {}; }
+    hostapi::Status release() override { return {}; }
+
+   private:
+    const std::atomic<bool>& lost_;
+  };
+  std::atomic<bool> lost{false};
+  std::string nodeId() const override { return "node-a"; }
+  bool clustered() const override { return true; }
+  hostapi::Result<hostapi::LockAttempt> acquire(const hostapi::LockRequest&) override {
+    hostapi::LockAttempt a;
+    a.lock = std::make_unique<Lock>(lost);
+    return a;
+  }
+  hostapi::Result<std::optional<hostapi::LockHolder>> holder(const std::string&) const override {
+    return std::optional<hostapi::LockHolder>{};
+  }
+};
+
+TEST(UserSync, ALostImportLockStopsTheImportAndDeactivatesNobody) {
+  Harness h;
+  (void)h.run({}, "r1");  // 250 users
+  LosingLocks locks;
+  h.importLocks = &locks;
+  h.count = 100;  // a complete listing would deactivate 150
+  h.onPage = [&](int page) {
+    if (page == 0) locks.lost = true;  // taken over while the first page was being read
+  };
+  auto r = h.run({}, "r2");
+  EXPECT_FALSE(r.directories[0].completed);
+  EXPECT_EQ(r.directories[0].error,
+            "the cluster lock of its import was lost (node 'node-b' took the lock over); stopped, nobody deactivated");
+  EXPECT_EQ(r.directories[0].deactivated, 0u);
+  int active = 0;
+  for (const auto& [ext, u] : h.store.byExternal) active += u.active ? 1 : 0;
+  EXPECT_EQ(active, 250);
 }
 
 TEST(UserSync, UsersGoneAtTheIdpAreDeactivatedOnlyAfterACompleteListing) {
