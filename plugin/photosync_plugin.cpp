@@ -55,8 +55,10 @@ hostapi::Status PhotoSyncPlugin::initialize(const hostapi::HostServices& service
     if (shutDown_) return hostapi::failedPrecondition("PhotoSync was already shut down");
     if (initialized_) return hostapi::failedPrecondition("PhotoSync is already initialized");
     services_ = services;
+    sync::EngineOptions options;
+    options.locks = locks_;  // null from a host that did not hand any over: no cluster
     engine_ = std::make_unique<sync::Engine>(services, kPluginKey, providers::makeDefaultProviderFactory(),
-                                             sync::makeDefaultImageProcessor());
+                                             sync::makeDefaultImageProcessor(), options);
     initialized_ = true;
   } catch (const std::exception& e) {
     return hostapi::internalError(std::string("PhotoSync failed to initialize: ") + e.what());
@@ -66,6 +68,11 @@ hostapi::Status PhotoSyncPlugin::initialize(const hostapi::HostServices& service
   log(hostapi::LogLevel::kInfo, "plugin initialized",
       {{"version", PHOTOSYNC_VERSION}, {"host", services.hostName + " " + services.hostVersion}});
   return hostapi::Status::ok();
+}
+
+void PhotoSyncPlugin::setClusterLocks(hostapi::ClusterLockService& locks) {
+  std::lock_guard lock(mutex_);
+  if (!initialized_ && !shutDown_) locks_ = &locks;  // the engine takes it at initialize()
 }
 
 std::vector<hostapi::PageDescriptor> PhotoSyncPlugin::settingsPages() const {

@@ -1,7 +1,9 @@
 // The PhotoSync plugin object the host talks to: the hostapi::Plugin implementation behind the
 // module's factory (entry.cpp), since host-api 1.2 also hostapi::RunControl (a run's outcome,
 // the reverts the mass-revert guard holds for an admin), and since 1.3 hostapi::UserStatusQuery
-// (a user's last outcome and reason, when checked, the version tag held). It owns the settings pages (parsed from
+// (a user's last outcome and reason, when checked, the version tag held), and since 1.4
+// hostapi::ClusterLockClient (the host's cluster locks, taken per directory for its photo work
+// of a run). It owns the settings pages (parsed from
 // the manifest embedded at build time) and the host services; the sync hooks and the held
 // decisions are where the photo engine (src/sync) plugs in. Every member is noexcept in practice:
 // nothing thrown may cross into the host.
@@ -12,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
 #include "hostapi/run_control.h"
@@ -27,7 +30,8 @@ inline constexpr const char* kPluginKey = "photosync";
 
 class PhotoSyncPlugin final : public hostapi::Plugin,
                               public hostapi::RunControl,
-                              public hostapi::UserStatusQuery {
+                              public hostapi::UserStatusQuery,
+                              public hostapi::ClusterLockClient {
  public:
   /// The factory the module exports (BOOST_DLL_ALIAS hostapi_create_plugin). Never throws;
   /// returns null only when memory runs out.
@@ -60,6 +64,9 @@ class PhotoSyncPlugin final : public hostapi::Plugin,
   hostapi::Result<std::vector<hostapi::UserStatus>> userStatus(const std::string& directoryId,
                                                                const std::vector<std::string>& userIds) override;
 
+  // hostapi::ClusterLockClient (host-api 1.4): called by the host before initialize().
+  void setClusterLocks(hostapi::ClusterLockService& locks) override;
+
   /// The manifest the pages come from, or why the embedded one did not parse (a build defect).
   const hostapi::Result<hostapi::Manifest>& manifest() const { return manifest_; }
 
@@ -80,6 +87,7 @@ class PhotoSyncPlugin final : public hostapi::Plugin,
   hostapi::HostServices services_;  // guarded by mutex_
   bool initialized_ = false;        // guarded by mutex_
   bool shutDown_ = false;           // guarded by mutex_
+  hostapi::ClusterLockService* locks_ = nullptr;  // guarded by mutex_; the host's, since 1.4
 
   // The photo engine (src/sync): created in initialize() from the services, fed by the hooks,
   // stopped by shutdown(). It is never destroyed before the plugin, so a hook racing shutdown()

@@ -11,6 +11,7 @@
 #include <filesystem>
 
 #include "idp_sim_child.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -18,9 +19,14 @@ namespace {
 using web::json::value;
 namespace fs = std::filesystem;
 
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
+
 struct Env {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
+  testsupport::TestStore store{data};  // a fresh PostgreSQL database on the pg.* run
   e2e_sim::IdpSimChild sim{IDP_SIM_BIN, {"--users", "20", "--no-photo-share", "0.25"}};
   const std::string& url = sim.url;
 

@@ -18,6 +18,7 @@
 #include <thread>
 
 #include "idp_sim_child.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -32,6 +33,10 @@ const std::string kPassword = "correct horse battery staple";
 const std::string kCsp =
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'";
+
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
 
 struct Answer {
   int status = 0;
@@ -53,6 +58,7 @@ struct Sim : e2e_sim::IdpSimChild {
 struct Console {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
+  testsupport::TestStore store{data};  // a fresh PostgreSQL database on the pg.* run
   std::unique_ptr<e2e::Child> serve;
   std::string scimUrl, url;
   std::string cookie, csrf;

@@ -18,6 +18,7 @@
 
 #include "idp_sim_child.h"
 #include "scim_call.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -27,6 +28,10 @@ namespace fs = std::filesystem;
 
 const std::string kHost = SAMPLE_HOST_BIN;
 const std::string kSim = IDP_SIM_BIN;
+
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
 
 /// One idp-sim process and what /_admin/credentials says, with the admin calls these tests make.
 struct Sim : e2e_sim::IdpSimChild {
@@ -51,6 +56,7 @@ struct Sim : e2e_sim::IdpSimChild {
 struct Host {
   e2e::TempDir tmp;
   std::string dataDir = tmp.path() + "/data";
+  testsupport::TestStore store{dataDir};  // a fresh PostgreSQL database on the pg.* run
   std::string transcript;
 
   e2e::RunResult run(std::vector<std::string> args, const std::string& input = {}) {
@@ -369,6 +375,21 @@ TEST(HostE2E, ScimProvisioningCreatePatchDeactivateThenSync) {
               R"([{"type":"photo","value":"https://photos.example/u.jpg"}])");
 }
 
+std::string integrityCheck(const std::string& dbPath);
+
+/// The store's consistency after a kill: SQLite's integrity_check, or on PostgreSQL (which keeps
+/// its pages and foreign keys itself) no avatar image without its avatar row and no session of
+/// the killed host still in a transaction.
+std::string integrityCheck(const Host& host) {
+  if (!host.store.onPostgres()) return integrityCheck(host.dataDir + "/host.db");
+  auto* db = host.store.database();
+  const auto orphans = db->scalar("SELECT COUNT(*) FROM avatar_blobs WHERE id NOT IN (SELECT blob_id FROM avatars)");
+  if (orphans != "0") return orphans + " orphan avatar images";
+  if (db->scalar("SELECT COUNT(*) FROM users u LEFT JOIN directories d ON d.id = u.directory_id WHERE d.id IS NULL") != "0")
+    return "users without a directory";
+  return "ok";
+}
+
 std::string integrityCheck(const std::string& dbPath) {
   sqlite3* db = nullptr;
   if (sqlite3_open_v2(dbPath.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
@@ -409,7 +430,7 @@ TEST(HostE2E, SigkillDuringASyncLeavesAConsistentStoreAndTheNextSyncCompletes) {
     sync.kill(SIGKILL);
     EXPECT_EQ(sync.wait(), -SIGKILL);
   }
-  EXPECT_EQ(integrityCheck(host.dataDir + "/host.db"), "ok");
+  EXPECT_EQ(integrityCheck(host), "ok");
   value partial = host.json({"users", "list", "--json"});
   EXPECT_GT(partial.as_array().size(), 0u);
   EXPECT_LT(partial.as_array().size(), 2000u);
@@ -424,7 +445,7 @@ TEST(HostE2E, SigkillDuringASyncLeavesAConsistentStoreAndTheNextSyncCompletes) {
   value runs = host.json({"runs", "list", "--json"});
   ASSERT_EQ(runs.as_array().size(), 2u);
   EXPECT_EQ(runs.as_array()[1].at("status").as_string(), "interrupted");
-  EXPECT_EQ(integrityCheck(host.dataDir + "/host.db"), "ok");
+  EXPECT_EQ(integrityCheck(host), "ok");
 }
 
 TEST(HostE2E, SigtermCancelsTheRunCleanlyWithoutDeactivatingAnyone) {
@@ -454,6 +475,23 @@ TEST(HostE2E, SigtermCancelsTheRunCleanlyWithoutDeactivatingAnyone) {
   EXPECT_EQ(runs.as_array()[0].at("status").as_string(), "cancelled");
   value users = host.json({"users", "list", "--active", "--json"});
   EXPECT_EQ(users.as_array().size(), 2000u);
+}
+
+/// Every row of the PostgreSQL store as text, and its BYTEA values with their printable bytes as
+/// they are (encode 'escape'): what a dump of the database would show.
+std::string databaseText(testsupport::PgDatabase& db) {
+  std::string out;
+  for (const char* table : {"meta", "directories", "directory_settings", "users", "user_attributes", "avatars",
+                            "host_settings", "plugin_settings", "plugin_state", "sync_runs", "held_deactivations",
+                            "admin_credentials"})
+    out += db.scalar(std::string("SELECT string_agg(t::text, E'\\n') FROM ") + table + " t") + "\n";
+  for (const char* column : {"value FROM meta", "sealed FROM directory_settings", "sealed FROM plugin_settings",
+                             "value FROM plugin_state"}) {
+    const std::string c(column);
+    out += db.scalar("SELECT string_agg(encode(" + c.substr(0, c.find(' ')) + ", 'escape'), E'\\n')" +
+                     c.substr(c.find(' '))) + "\n";
+  }
+  return out;
 }
 
 TEST(HostE2E, NoSecretInTheLogTheCliOutputOrTheStoreBytes) {
@@ -514,7 +552,9 @@ TEST(HostE2E, NoSecretInTheLogTheCliOutputOrTheStoreBytes) {
     std::string p = host.dataDir + "/" + f;
     if (fs::exists(p)) places.emplace_back(f, e2e::readFile(p));
   }
+  if (host.store.onPostgres()) places.emplace_back("database", databaseText(*host.store.database()));
   ASSERT_FALSE(places[1].second.empty()) << "the log must exist for this test to mean something";
+  ASSERT_GE(places.size(), 3u) << "the store's bytes must be there for this test to mean something";
   ASSERT_GT(places[2].second.size(), 0u);
   for (const auto& s : secrets)
     for (const auto& [where, text] : places) {
@@ -830,3 +870,58 @@ TEST(HostE2E, ScimDeactivationsBeyondTheGuardAreHeldUntilAnAdminDecides) {
   EXPECT_NE(confirm.out.find("host: 4 held deactivations confirmed"), std::string::npos) << confirm.out;
   EXPECT_EQ(activeUsers(host, "Okta"), 26u);
 }
+
+namespace {
+
+// `--store URI`: what the host says when the server is not there names host:port/database and
+// never the password, on every command; a usage error does not quote it either.
+TEST(HostE2E, TheStoreOptionNamesTheServerButNeverThePassword) {
+  Host host;
+  const std::string uri = "postgresql://alice:Pa55-w0rd-kept-quiet@127.0.0.1:1/photos";
+  for (const std::vector<std::string>& cmd : {std::vector<std::string>{"directory", "list"},
+                                              std::vector<std::string>{"sync"}, std::vector<std::string>{"users", "list"}}) {
+    std::vector<std::string> args = {"--store", uri};
+    args.insert(args.end(), cmd.begin(), cmd.end());
+    auto r = host.run(args);
+    EXPECT_EQ(r.exitCode, 1) << r.err;
+    EXPECT_NE(r.err.find("127.0.0.1:1/photos"), std::string::npos) << r.err;
+  }
+  auto usage = host.run({"--store", uri, "directory", "list", "--no-such-option"});
+  EXPECT_EQ(usage.exitCode, 2) << usage.err;
+  auto missing = host.run({"directory", "list", "--store"});
+  EXPECT_EQ(missing.exitCode, 2);
+  EXPECT_NE(missing.err.find("'--store' needs a value"), std::string::npos) << missing.err;
+  EXPECT_EQ(host.transcript.find("Pa55-w0rd"), std::string::npos) << host.transcript;
+  EXPECT_EQ(e2e::readFile(host.dataDir + "/logs/host.log").find("Pa55-w0rd"), std::string::npos);
+}
+
+// A second node: another data directory, the first one's key file, `--store` on the same
+// database: it sees the directories, users and secrets the first node stored.
+TEST(HostE2EOnPostgres, ASecondDataDirectoryWithTheStoreOptionAndTheKeyFileSeesTheSameStore) {
+  ASSERT_TRUE(testsupport::testsOnPostgres());
+  Sim sim({"--users", "30"});
+  Host first;
+  ASSERT_TRUE(first.store.onPostgres());
+  first.addEntra(sim, "Contoso", 10);
+  ASSERT_EQ(first.json({"sync", "--json"}).at("status").as_string(), "completed");
+
+  Host second;
+  fs::create_directories(second.dataDir);
+  auto noKey = second.run({"--store", first.store.uri(), "users", "list"});
+  EXPECT_EQ(noKey.exitCode, 1);
+  EXPECT_NE(noKey.err.find("Every sample-host on this database needs the same key file"), std::string::npos)
+      << noKey.err;
+  fs::copy_file(first.dataDir + "/secret.key", second.dataDir + "/secret.key");
+  value users = second.json({"--store", first.store.uri(), "users", "list", "--json"});
+  EXPECT_EQ(users.as_array().size(), 30u);
+  auto settings = second.run({"--store", first.store.uri(), "settings", "get", "--directory", "Contoso"});
+  EXPECT_EQ(settings.exitCode, 0) << settings.err;
+  // A sync from the second node finds nothing new: the same store.
+  value again = second.json({"--store", first.store.uri(), "sync", "--json"});
+  EXPECT_EQ(again.at("status").as_string(), "completed");
+  const value* d = directoryReport(again, "Contoso");
+  ASSERT_NE(d, nullptr);
+  EXPECT_EQ(d->at("created").as_number().to_uint64(), 0u);
+}
+
+}  // namespace

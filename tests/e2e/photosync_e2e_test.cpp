@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "idp_sim_child.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -20,9 +21,14 @@ const std::string kHost = SAMPLE_HOST_BIN;
 const std::string kSim = IDP_SIM_BIN;
 const std::string kBundle = PHOTOSYNC_BUNDLE;
 
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
+
 struct Env {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
+  testsupport::TestStore store{data};  // a fresh PostgreSQL database on the pg.* run
   e2e_sim::IdpSimChild sim{kSim, {"--users", "60", "--no-photo-share", "0.25"}};
   const std::string& url = sim.url;
 

@@ -38,7 +38,12 @@ class Harness {
   }
   void newEngine() {
     engine = std::make_unique<Engine>(services, pluginKey, std::make_unique<FakeFactory>(idp, creates),
-                                      std::make_unique<FakeImages>());
+                                      std::make_unique<FakeImages>(), options);
+  }
+  /// The engine with host-api 1.4's cluster locks (FakeLocks).
+  void useLocks() {
+    options.locks = &locks;
+    newEngine();
   }
   void setPage(const std::string& key, const std::string& value) { settings.pages["d1"].values[key] = value; }
 
@@ -104,6 +109,8 @@ class Harness {
   std::shared_ptr<FakeProvider::Shared> idp = std::make_shared<FakeProvider::Shared>();
   std::shared_ptr<std::atomic<int>> creates = std::make_shared<std::atomic<int>>(0);
   std::string pluginKey = "photosync";  // what the plugin passes (kPluginKey)
+  FakeLocks locks;
+  photosync::sync::EngineOptions options;
   std::unique_ptr<Engine> engine;
 };
 
@@ -816,6 +823,115 @@ namespace {
 
 // Host-api 1.3 UserStatusQuery: each user's last outcome and reason, since when, and the version
 // tag held, from status rows written only when they change.
+// Host-api 1.4: a directory's photo work only under its cluster lock.
+TEST(EngineClusterLock, PhotoWorkRunsUnderTheDirectorysLockReleasedAtTheEnd) {
+  Harness h;
+  h.useLocks();
+  h.addUsers(25);
+  for (int i = 0; i < 25; ++i) h.idpPhoto(i, 1);
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 25u);
+  EXPECT_EQ(h.locks.acquireCalls.load(), 1);
+  auto g = h.locks.first();
+  ASSERT_NE(g, nullptr);
+  EXPECT_EQ(g->name, "photosync/photos/d1");
+  EXPECT_EQ(g->lease.count(), 0) << "the host's default lease";
+  EXPECT_GE(g->releases.load(), 1) << "released when the run finished";
+  EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kCompleted);
+}
+
+TEST(EngineClusterLock, ANodeWithoutTheLockLeavesThePhotoWorkToItsHolder) {
+  Harness h;
+  h.useLocks();
+  h.locks.heldElsewhere["photosync/photos/d1"] = LockHolder{"node-b", 1'700'000'060'000};
+  h.addUsers(25);
+  for (int i = 0; i < 25; ++i) h.idpPhoto(i, 1);
+  auto r = h.run();
+  EXPECT_EQ(h.creates->load(), 0) << "no provider, so not one IdP request";
+  EXPECT_EQ(h.idp->versionCalls.load(), 0);
+  EXPECT_EQ(h.avatars.replaceCalls.load(), 0);
+  for (const auto& c : r.counts) EXPECT_EQ(c.value, 0u) << c.name;
+  EXPECT_TRUE(hasNote(r, "photo work for directory 'Contoso' runs on node 'node-b' (it holds the cluster lock "
+                         "photosync/photos/d1 until 22:14:20 UTC"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_TRUE(r.completed);
+  EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kCompleted) << "a note, not a failure";
+}
+
+TEST(EngineClusterLock, ALockLostMidRunStopsThatDirectorysPhotoWorkConsistently) {
+  Harness h;
+  h.useLocks();
+  h.setPage("concurrency", "2");
+  h.addUsers(200);
+  for (int i = 0; i < 200; ++i) h.idpPhoto(i, 1);
+  h.idp->onVersions = [&] {
+    if (h.idp->versionCalls >= 3) h.locks.first()->lost = true;
+  };
+  auto r = h.run();
+  EXPECT_TRUE(r.completed) << "not a cancellation of the run";
+  EXPECT_LT(r.count("updated"), 200u);
+  EXPECT_EQ(r.count("failed"), 0u);
+  EXPECT_TRUE(hasNote(r, "directory 'Contoso': lost the cluster lock of its photo work (the lease ran out at "
+                         "12:00:00 UTC and node 'node-b' took the lock over)"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_TRUE(hasNote(r, "not processed: this node lost the cluster lock of their directory's photo work"))
+      << ::testing::PrintToString(r.notes);
+  EXPECT_GE(h.idp->cancelCalls.load(), 1) << "in-flight requests were cancelled";
+  EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kCompletedWithFailures);
+  // Every avatar stored has its state row, and no state row names an avatar that is not there.
+  for (const auto& u : h.users) {
+    auto info = h.avatars.info(u.id);
+    auto it = h.state.rows.find("u/" + u.id);
+    if (info.origin == AvatarOrigin::kSetByPlugin) {
+      ASSERT_NE(it, h.state.rows.end()) << u.id;
+      EXPECT_EQ(photosync::sync::parseUserState(it->second)->avatarSha256, info.sha256);
+    } else {
+      EXPECT_EQ(it, h.state.rows.end()) << u.id;
+    }
+  }
+}
+
+TEST(EngineClusterLock, ALockServiceFailureFailsTheDirectorysUsersWithTheReason) {
+  Harness h;
+  h.useLocks();
+  h.locks.failWith = unavailable("the store is unreachable");
+  h.addUsers(3);
+  for (int i = 0; i < 3; ++i) h.idpPhoto(i, 1);
+  auto r = h.run();
+  EXPECT_EQ(h.creates->load(), 0);
+  EXPECT_EQ(r.count("failed"), 3u);
+  EXPECT_EQ(h.entry(r, "u0").reason, "could not take the cluster lock of its photo work: the store is unreachable");
+}
+
+TEST(EngineClusterLock, InAClusterEachAvatarsStateRowIsWrittenWithIt) {
+  // A node killed mid-run must not leave avatars without their rows: the node taking over would
+  // fetch those photos again. Checked at each avatar write: every earlier one has its row.
+  for (bool clustered : {true, false}) {
+    SCOPED_TRACE(clustered ? "clustered" : "one node");
+    Harness h;
+    h.locks.isClustered = clustered;
+    h.useLocks();
+    h.setPage("concurrency", "1");
+    h.addUsers(45);
+    for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+    int missing = 0;
+    h.avatars.beforeReplace = [&](const std::string& id) {
+      std::vector<std::string> ours;
+      {
+        std::lock_guard lk(h.avatars.mu);
+        for (const auto& [uid, a] : h.avatars.avatars)
+          if (uid != id && a.info.origin == AvatarOrigin::kSetByPlugin) ours.push_back(uid);
+      }
+      std::lock_guard lk(h.state.mu);
+      for (const auto& uid : ours) missing += h.state.rows.count("u/" + uid) == 0 ? 1 : 0;
+    };
+    auto r = h.run();
+    EXPECT_EQ(r.count("updated"), 45u);
+    if (clustered) EXPECT_EQ(missing, 0);
+    else EXPECT_GT(missing, 0) << "one node writes a chunk's rows together (the check can fail)";
+  }
+}
+
 TEST(EngineUserStatus, EachUserSaysItsLastOutcomeAndReasonAndSinceWhen) {
   Harness h;
   h.addUsers(3);

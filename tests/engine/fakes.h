@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/plugin.h"
 #include "hostapi/services.h"
 #include "photosync/common/crypto.h"
@@ -109,6 +110,74 @@ class FakeAvatars final : public AvatarService {
     if (expectSha256 && *expectSha256 != i.sha256) return failedPrecondition("hash differs");
     it->second = Stored{};
     return Status::ok();
+  }
+};
+
+/// Host-api 1.4's lock service: grants every lock except those a test says another node holds,
+/// or fails every acquire; counts calls and releases, and lets a test make a granted lock lost.
+class FakeLocks final : public ClusterLockService {
+ public:
+  struct Granted {
+    std::string name;
+    std::chrono::milliseconds lease{0};
+    std::atomic<bool> lost{false};
+    std::atomic<int> releases{0};
+  };
+  class Lock final : public ClusterLock {
+   public:
+    explicit Lock(std::shared_ptr<Granted> g) : g_(std::move(g)) {}
+    ~Lock() override { ++g_->releases; }
+    std::string name() const override { return g_->name; }
+    bool lost() const override { return g_->lost.load(); }
+    std::string lostReason() const override {
+      return g_->lost.load() ? "the lease ran out at 12:00:00 UTC and node 'node-b' took the lock over" : "";
+    }
+    std::int64_t expiresAtUnixMs() const override { return 0; }
+    Status renew() override { return g_->lost.load() ? failedPrecondition("lost") : Status::ok(); }
+    Status release() override {
+      ++g_->releases;
+      return Status::ok();
+    }
+
+   private:
+    std::shared_ptr<Granted> g_;
+  };
+
+  std::string node = "node-a";
+  bool isClustered = true;
+  std::map<std::string, LockHolder> heldElsewhere;  // name -> the other node holding it
+  Status failWith;                                  // non-ok: every acquire fails so
+  std::atomic<int> acquireCalls{0};
+  mutable std::mutex mu;
+  std::vector<std::shared_ptr<Granted>> granted;  // guarded by mu
+
+  std::string nodeId() const override { return node; }
+  bool clustered() const override { return isClustered; }
+  Result<LockAttempt> acquire(const LockRequest& request) override {
+    ++acquireCalls;
+    if (!failWith.isOk()) return failWith;
+    LockAttempt a;
+    if (auto it = heldElsewhere.find(request.name); it != heldElsewhere.end()) {
+      a.holder = it->second;
+      return a;
+    }
+    auto g = std::make_shared<Granted>();
+    g->name = request.name;
+    g->lease = request.lease;
+    {
+      std::lock_guard lk(mu);
+      granted.push_back(g);
+    }
+    a.lock = std::make_unique<Lock>(g);
+    return a;
+  }
+  Result<std::optional<LockHolder>> holder(const std::string& name) const override {
+    if (auto it = heldElsewhere.find(name); it != heldElsewhere.end()) return std::optional<LockHolder>(it->second);
+    return std::optional<LockHolder>{};
+  }
+  std::shared_ptr<Granted> first() const {
+    std::lock_guard lk(mu);
+    return granted.empty() ? nullptr : granted.front();
   }
 };
 

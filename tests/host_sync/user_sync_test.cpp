@@ -5,12 +5,15 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
+#include <functional>
 #include <condition_variable>
 #include <map>
 #include <mutex>
 #include <stdexcept>
 #include <thread>
 
+#include "samplehost/store/cluster_locks.h"
 #include "samplehost/sync/hook_runner.h"
 #include "samplehost/sync/idp_pages.h"
 
@@ -65,8 +68,10 @@ class FakeStore final : public SyncStore {
 /// Serves `count` users in pages of `pageSize`; optionally fails at page `failAt`.
 class FakeSource final : public DirectorySource {
  public:
-  FakeSource(int count, int pageSize, int failAt = -1) : count_(count), pageSize_(pageSize), failAt_(failAt) {}
+  FakeSource(int count, int pageSize, int failAt = -1, std::function<void(int)> onPage = {})
+      : count_(count), pageSize_(pageSize), failAt_(failAt), onPage_(std::move(onPage)) {}
   hostapi::Result<std::optional<SourcePage>> nextPage(const hostapi::Cancellation&) override {
+    if (onPage_) onPage_(page_);
     if (page_ == failAt_) return hostapi::unavailable("simulated 503");
     if (next_ >= count_) return std::optional<SourcePage>{};
     SourcePage p;
@@ -82,6 +87,7 @@ class FakeSource final : public DirectorySource {
 
  private:
   int count_, pageSize_, failAt_, next_ = 0, page_ = 0;
+  std::function<void(int)> onPage_;
 };
 
 class NullProgress final : public hostapi::Progress {
@@ -150,19 +156,26 @@ struct Harness {
   int count = 250;
   int failAt = -1;
   std::shared_ptr<FlagCancel> cancel = std::make_shared<FlagCancel>();
+  hostapi::ClusterLockService* importLocks = nullptr;  // host-api 1.4 clusters
+  std::chrono::milliseconds importLockWait{0};
+  std::function<void()> onSourceMade;  // runs when the import of the directory starts
+  std::function<void(int)> onPage;     // runs before each page (0, 1, ...) is read
 
   RunReport run(std::vector<PluginSlot> plugins, const std::string& runId, bool dryRun = false,
                 HookTimeouts t = {}) {
     UserSync sync(
         store,
         [this](const hostapi::DirectoryInfo&) -> hostapi::Result<std::unique_ptr<DirectorySource>> {
-          return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt));
+          if (onSourceMade) onSourceMade();
+          return std::unique_ptr<DirectorySource>(std::make_unique<FakeSource>(count, 100, failAt, onPage));
         },
         std::move(plugins));
     SyncOptions o;
     o.runId = runId;
     o.dryRun = dryRun;
     o.timeouts = t;
+    o.importLocks = importLocks;
+    o.importLockWait = importLockWait;
     return sync.run(o, {dirInfo()}, std::make_shared<NullProgress>(), cancel);
   }
 };
@@ -187,6 +200,102 @@ TEST(UserSync, ImportsEveryPageAndASecondRunChangesNothing) {
   EXPECT_EQ(second.directories[0].updated, 0u);
   EXPECT_EQ(second.directories[0].unchanged, 250u);
   EXPECT_EQ(second.directories[0].deactivated, 0u);
+}
+
+// Host-api 1.4 clusters: a directory's import runs under its cluster lock, one node at a time.
+TEST(UserSync, TheImportRunsUnderTheDirectorysClusterLock) {
+  auto table = std::make_shared<store::MemoryLeaseTable>();
+  store::ClusterLocks locks(table, {"node-a", true, std::chrono::seconds(60)});
+  Harness h;
+  h.importLocks = &locks;
+  std::string holderDuringImport;
+  h.onSourceMade = [&] {
+    auto held = locks.holder(importLockName("d1"));
+    if (held.isOk() && held->has_value()) holderDuringImport = (*held)->nodeId;
+  };
+  auto r = h.run({}, "r1");
+  EXPECT_TRUE(r.directories[0].completed) << r.directories[0].error;
+  EXPECT_EQ(r.directories[0].created, 250u);
+  EXPECT_EQ(holderDuringImport, "node-a");
+  EXPECT_FALSE(locks.holder("sample-host/import/d1")->has_value()) << "released after the import";
+}
+
+TEST(UserSync, AnotherNodesImportIsWaitedForWithinTheBoundThenReported) {
+  auto table = std::make_shared<store::MemoryLeaseTable>();
+  store::ClusterLocks mine(table, {"node-a", true, std::chrono::seconds(60)});
+  store::ClusterLocks theirs(table, {"node-b", true, std::chrono::seconds(60)});
+  auto held = theirs.acquire({"sample-host/import/d1", {}, {}});
+  ASSERT_TRUE(held.isOk() && held->granted());
+  Harness h;
+  h.importLocks = &mine;
+  h.importLockWait = std::chrono::milliseconds(200);
+  TestPlugin good(Behaviour::kGood);
+  const auto t0 = std::chrono::steady_clock::now();
+  auto r = h.run({{"good", &good}}, "r1");
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(200)) << "it waited";
+  ASSERT_EQ(r.directories.size(), 1u);
+  EXPECT_FALSE(r.directories[0].completed);
+  EXPECT_NE(r.directories[0].error.find("node 'node-b' is importing directory Contoso (its lease runs until "),
+            std::string::npos)
+      << r.directories[0].error;
+  EXPECT_NE(r.directories[0].error.find("waited 0.2 s for it (host setting clusterImportWaitSeconds)"), std::string::npos)
+      << r.directories[0].error;
+  EXPECT_EQ(h.store.pagesStored, 0) << "nothing imported";
+  EXPECT_EQ(good.pages.load(), 0);
+  EXPECT_EQ(r.status, "failed") << "its only directory was not imported (settleStatus)";
+  // Once node b's import is done, node a imports.
+  (void)held->lock->release();
+  auto after = h.run({{"good", &good}}, "r2");
+  EXPECT_TRUE(after.directories[0].completed) << after.directories[0].error;
+  EXPECT_EQ(after.directories[0].created, 250u);
+}
+
+/// A lock service whose every lock is lost once `lost` is set (the lease taken over meanwhile).
+class LosingLocks final : public hostapi::ClusterLockService {
+ public:
+  class Lock final : public hostapi::ClusterLock {
+   public:
+    explicit Lock(const std::atomic<bool>& lost) : lost_(lost) {}
+    std::string name() const override { return "sample-host/import/d1"; }
+    bool lost() const override { return lost_.load(); }
+    std::string lostReason() const override { return lost_ ? "node 'node-b' took the lock over" : ""; }
+    std::int64_t expiresAtUnixMs() const override { return 0; }
+    hostapi::Status renew() override { return {}; }
+    hostapi::Status release() override { return {}; }
+
+   private:
+    const std::atomic<bool>& lost_;
+  };
+  std::atomic<bool> lost{false};
+  std::string nodeId() const override { return "node-a"; }
+  bool clustered() const override { return true; }
+  hostapi::Result<hostapi::LockAttempt> acquire(const hostapi::LockRequest&) override {
+    hostapi::LockAttempt a;
+    a.lock = std::make_unique<Lock>(lost);
+    return a;
+  }
+  hostapi::Result<std::optional<hostapi::LockHolder>> holder(const std::string&) const override {
+    return std::optional<hostapi::LockHolder>{};
+  }
+};
+
+TEST(UserSync, ALostImportLockStopsTheImportAndDeactivatesNobody) {
+  Harness h;
+  (void)h.run({}, "r1");  // 250 users
+  LosingLocks locks;
+  h.importLocks = &locks;
+  h.count = 100;  // a complete listing would deactivate 150
+  h.onPage = [&](int page) {
+    if (page == 0) locks.lost = true;  // taken over while the first page was being read
+  };
+  auto r = h.run({}, "r2");
+  EXPECT_FALSE(r.directories[0].completed);
+  EXPECT_EQ(r.directories[0].error,
+            "the cluster lock of its import was lost (node 'node-b' took the lock over); stopped, nobody deactivated");
+  EXPECT_EQ(r.directories[0].deactivated, 0u);
+  int active = 0;
+  for (const auto& [ext, u] : h.store.byExternal) active += u.active ? 1 : 0;
+  EXPECT_EQ(active, 250);
 }
 
 TEST(UserSync, UsersGoneAtTheIdpAreDeactivatedOnlyAfterACompleteListing) {

@@ -27,7 +27,7 @@ TEST(SampleHostPlugins, ListsALoadedPluginAndExitsZero) {
   addPlugin(dir.path(), "testplugin", "testplugin", TEST_MODULE_GOOD);
   const auto r = sampleHost(scratch, {"plugins", "--dir", dir.path().string()});
   EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
-  EXPECT_THAT(r.out, HasSubstr("testplugin  Test plugin testplugin  version 0.0.1  API 1.3  loaded"));
+  EXPECT_THAT(r.out, HasSubstr("testplugin  Test plugin testplugin  version 0.0.1  API 1.4  loaded"));
   EXPECT_THAT(r.out, HasSubstr("entra  Test Entra Page"));
   EXPECT_THAT(r.out, HasSubstr("1 plugin: 1 loaded, 0 refused"));
   EXPECT_EQ(r.err, "");
@@ -42,7 +42,7 @@ TEST(SampleHostPlugins, ShowsWhyAPluginWasRefusedAndExitsOne) {
   EXPECT_THAT(r.out, HasSubstr("api2  Test plugin api2  version 0.0.1  API 2.0  refused"));
   EXPECT_THAT(r.out, HasSubstr("reason: " + (bad / "libtest.so").string() +
                                ": Wrong API version on plugin 'testplugin'. Got version 2.0, "
-                               "supported version is 1.3."));
+                               "supported version is 1.4."));
   EXPECT_THAT(r.out, HasSubstr("2 plugins: 1 loaded, 1 refused"));
 }
 
@@ -53,7 +53,7 @@ TEST(SampleHostPlugins, JsonCarriesTheSameFacts) {
   const auto r = sampleHost(scratch, {"plugins", "--json", "--dir=" + dir.path().string()});
   EXPECT_EQ(r.exitCode, 1) << r.out << r.err;
   const auto doc = web::json::value::parse(r.out);
-  EXPECT_EQ(doc.at("hostApiVersion").as_string(), "1.3");
+  EXPECT_EQ(doc.at("hostApiVersion").as_string(), "1.4");
   EXPECT_EQ(doc.at("loaded").as_integer(), 1);
   EXPECT_EQ(doc.at("refused").as_integer(), 1);
   const auto& plugins = doc.at("plugins").as_array();
@@ -61,7 +61,7 @@ TEST(SampleHostPlugins, JsonCarriesTheSameFacts) {
   EXPECT_EQ(plugins.at(0).at("key").as_string(), "otherkey");
   EXPECT_EQ(plugins.at(0).at("status").as_string(), "loaded");
   EXPECT_EQ(plugins.at(0).at("version").as_string(), "0.0.1");
-  EXPECT_EQ(plugins.at(0).at("apiVersion").as_string(), "1.3");
+  EXPECT_EQ(plugins.at(0).at("apiVersion").as_string(), "1.4");
   EXPECT_FALSE(plugins.at(0).has_field("reason"));
   ASSERT_EQ(plugins.at(0).at("pages").as_array().size(), 1u);
   EXPECT_EQ(plugins.at(0).at("pages").as_array().at(0).at("title").as_string(), "Test Entra Page");
@@ -190,7 +190,7 @@ TEST(SampleHostCli, HelpForTheProgramAndEveryCommand) {
   }
   const auto version = sampleHost(scratch, {"--version"});
   EXPECT_EQ(version.exitCode, 0);
-  EXPECT_THAT(version.out, HasSubstr("host API 1.3"));
+  EXPECT_THAT(version.out, HasSubstr("host API 1.4"));
 }
 
 }  // namespace

@@ -100,7 +100,7 @@ TEST(PluginLoader, RefusesApiMajorTwo) {
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_API2);
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 2.0, "
-                             "supported version is 1.3."));
+                             "supported version is 1.4."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -108,8 +108,8 @@ TEST(PluginLoader, RefusesNewerMinor) {
   TempDir dir;
   const auto folder = addPlugin(dir.path(), "p", "testplugin", TEST_MODULE_MINOR_NEWER);
   const std::string msg = refusalOf(dir.path());
-  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.4, "
-                             "supported version is 1.3."));
+  EXPECT_THAT(msg, HasSubstr("Wrong API version on plugin 'testplugin'. Got version 1.5, "
+                             "supported version is 1.4."));
   EXPECT_THAT(msg, HasSubstr((folder / "libtest.so").string()));
 }
 
@@ -216,11 +216,11 @@ TEST(PluginLoader, RefusesDuplicateKeyByName) {
 TEST(PluginLoader, RefusesManifestWhoseHostApiRangeExcludesThisHost) {
   TempDir dir;
   const auto folder = dir.path() / "p";
-  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.4", "1.4"));
+  writeFile(folder / "plugin.xml", manifestXml("testplugin", "libtest.so", "1.5", "1.5"));
   std::filesystem::copy_file(TEST_MODULE_GOOD, folder / "libtest.so");
   const std::string msg = refusalOf(dir.path());
   EXPECT_THAT(msg, HasSubstr((folder / "plugin.xml").string() +
-                             ": plugin 'testplugin' supports host API 1.4 to 1.4, this host has 1.3"));
+                             ": plugin 'testplugin' supports host API 1.5 to 1.5, this host has 1.4"));
 }
 
 TEST(PluginLoader, RefusesAManifestOfAnotherInterface) {
@@ -433,6 +433,7 @@ TEST(PluginLoader, LoadsAModuleBuiltAgainstTheFrozen1_0HeadersAndCallsItsHooks) 
   EXPECT_EQ(r.moduleInfo()->version, "1.0.7");
   EXPECT_EQ(r.runControl(), nullptr) << "a 1.0 module is not asked for the 1.2 interface";
   EXPECT_EQ(r.userStatusQuery(), nullptr) << "nor for the 1.3 one";
+  EXPECT_EQ(r.clusterLockClient(), nullptr) << "nor for the 1.4 one";
 
   hostapi::Plugin* plugin = r.plugin();
   FakeHost host;

@@ -22,7 +22,7 @@ TEST(SampleHostPhotoSync, TextListsPhotoSyncLoadedWithItsPages) {
                                         scratch.path());
   EXPECT_EQ(r.exitCode, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("\nphotosync  "));
-  EXPECT_THAT(r.out, HasSubstr("API 1.3  loaded"));
+  EXPECT_THAT(r.out, HasSubstr("API 1.4  loaded"));
   EXPECT_THAT(r.out, HasSubstr("entra   Entra ID Specific Settings"));
   EXPECT_THAT(r.out, HasSubstr("google  Google Cloud Identity Specific Settings"));
   EXPECT_THAT(r.out, HasSubstr("scim    SCIM Photo URL Settings"));
@@ -40,7 +40,7 @@ TEST(SampleHostPhotoSync, JsonListsPhotoSyncLoaded) {
     if (p.at("key").as_string() != "photosync") continue;
     found = true;
     EXPECT_EQ(p.at("status").as_string(), "loaded");
-    EXPECT_EQ(p.at("apiVersion").as_string(), "1.3");
+    EXPECT_EQ(p.at("apiVersion").as_string(), "1.4");
     ASSERT_EQ(p.at("pages").as_array().size(), 3u);
     EXPECT_EQ(p.at("pages").as_array().at(2).at("title").as_string(), "SCIM Photo URL Settings");
   }

@@ -167,7 +167,8 @@ TEST(PhotoSyncModule, LoadsThroughTheHostLoader) {
   ASSERT_TRUE(r->moduleInfo().has_value());
   EXPECT_EQ(r->moduleInfo()->key, "photosync");
   EXPECT_EQ(r->moduleInfo()->apiMajor, 1u);
-  EXPECT_EQ(r->moduleInfo()->apiMinor, 3u);
+  EXPECT_EQ(r->moduleInfo()->apiMinor, 4u);
+  EXPECT_NE(r->clusterLockClient(), nullptr) << "PhotoSync takes the host's cluster locks (host-api 1.4)";
   EXPECT_EQ(r->manifest()->version, r->moduleInfo()->version)
       << "the manifest and the module disagree on the plugin's version";
   EXPECT_EQ(r->plugin()->key(), "photosync");

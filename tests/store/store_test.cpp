@@ -19,6 +19,10 @@ using testing::openStore;
 using testing::RawDb;
 using testing::TempDir;
 
+/// On the PostgreSQL run (pg.store.*), every test needs the test server.
+[[maybe_unused]] ::testing::Environment* const kBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
+
 /// A settable clock, so "updated_at did not move" is checked without sleeping.
 class FakeClock final : public hostapi::Clock {
  public:
@@ -59,8 +63,12 @@ TEST(StoreOpen, UsesWalAndForeignKeys) {
 
 TEST(StoreOpen, RefusesAStoreNewerThanTheBinary) {
   TempDir dir;
-  { auto store = openStore(dir.path()); }
-  { RawDb raw(dir.path() / kStoreFileName); raw.exec("PRAGMA user_version = 99"); }
+  std::filesystem::path file;
+  { file = openStore(dir.path())->file(); }
+  {
+    RawDb raw(file);
+    raw.exec(dir.onPostgres() ? "UPDATE schema_version SET version = 99" : "PRAGMA user_version = 99");
+  }
   auto r = Store::open(dir.path());
   ASSERT_FALSE(r.isOk());
   EXPECT_EQ(r.status().code(), StatusCode::kFailedPrecondition);
@@ -74,6 +82,22 @@ TEST(StoreOpen, ReportsAFileThatIsNotAStore) {
   auto r = Store::open(dir.path());
   ASSERT_FALSE(r.isOk());
   EXPECT_NE(r.status().message().find("damaged"), std::string::npos) << r.status().message();
+}
+
+TEST(StoreOpen, AStoreUriFileThatIsEmptyOrNotPostgresIsRefusedSayingWhatToWrite) {
+  TempDir dir;
+  testing::writeFile(dir.path() / kStoreUriFileName, "\n");
+  auto empty = Store::open(dir.path());
+  ASSERT_FALSE(empty.isOk());
+  EXPECT_EQ(empty.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_NE(empty.status().message().find("store.uri is empty"), std::string::npos) << empty.status().message();
+  testing::writeFile(dir.path() / kStoreUriFileName, "mysql://u:Pa55-w0rd-x@127.0.0.1/db\n");
+  auto other = Store::open(dir.path());
+  ASSERT_FALSE(other.isOk());
+  EXPECT_EQ(other.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(other.status().message().find("must start with postgresql://"), std::string::npos) << other.status().message();
+  EXPECT_EQ(other.status().message().find("Pa55-w0rd"), std::string::npos);
+  EXPECT_FALSE(std::filesystem::exists(dir.path() / kStoreFileName)) << "no SQLite file made instead";
 }
 
 TEST(StoreOpen, RefusesAWorldReadableKeyFile) {
@@ -240,6 +264,30 @@ TEST(Secrets, NeverInTheStoreFilesBytes) {
   }
   // The search can fail: a plain value is found in the same bytes.
   EXPECT_NE(testing::readFile(dir.path() / kStoreFileName).find("PLAINVALUE-visible"), std::string::npos);
+}
+
+// The promise of the test above on both backends: the stored columns (read raw, as a backup or a
+// dump of the database holds them) never hold a secret's text.
+TEST(Secrets, NeverInTheRawColumns) {
+  TempDir dir;
+  const std::string dirSecret = "DIRSECRET-7f3a9c-entra-client-secret";
+  const std::string pageSecret = "PAGESECRET-2b8e41-private-key";
+  auto store = openStore(dir.path());
+  auto d = store->addDirectory(DirectoryKind::kEntra, "Contoso");
+  ASSERT_TRUE(store->setDirectorySettings(d->id, {{"clientSecret", dirSecret, true}}).isOk());
+  ASSERT_TRUE(store->setPluginSettings("photosync", d->id, "entra", {{"privateKeyPem", pageSecret, true}}).isOk());
+  RawDb raw(store->file());
+  EXPECT_EQ(raw.count("SELECT COUNT(*) FROM directory_settings WHERE value IS NULL AND sealed IS NOT NULL"), 1);
+  EXPECT_EQ(raw.count("SELECT COUNT(*) FROM plugin_settings WHERE value IS NULL AND sealed IS NOT NULL"), 1);
+  const auto dirSealed = raw.text("SELECT sealed FROM directory_settings WHERE key = 'clientSecret'");
+  const auto pageSealed = raw.text("SELECT sealed FROM plugin_settings WHERE field_key = 'privateKeyPem'");
+  // version(1) | nonce(12) | ciphertext | tag(16)
+  EXPECT_EQ(dirSealed.size(), 1 + 12 + dirSecret.size() + 16);
+  EXPECT_EQ(pageSealed.size(), 1 + 12 + pageSecret.size() + 16);
+  for (const auto& sealed : {dirSealed, pageSealed}) {
+    EXPECT_EQ(sealed.find("DIRSECRET-7f3a9c"), std::string::npos);
+    EXPECT_EQ(sealed.find("PAGESECRET-2b8e41"), std::string::npos);
+  }
 }
 
 TEST(Secrets, WrongKeyFileIsReportedAsSuch) {
@@ -580,7 +628,7 @@ TEST(Integrity, CheckPassesOnAGoodStoreAndFindsAnOrphanImage) {
   TempDir dir;
   auto store = openStore(dir.path());
   EXPECT_TRUE(store->integrityCheck().isOk());
-  { RawDb raw(store->file()); raw.exec("INSERT INTO avatar_blobs(bytes) VALUES (x'00')"); }
+  { RawDb raw(store->file()); raw.execBlob("INSERT INTO avatar_blobs(bytes) VALUES (?)", std::string(1, '\0')); }
   auto s = store->integrityCheck();
   ASSERT_FALSE(s.isOk());
   EXPECT_NE(s.message().find("not referenced"), std::string::npos) << s.message();

@@ -376,6 +376,12 @@ UserStatusQuery* PluginRecord::userStatusQuery() const noexcept {
   return dynamic_cast<UserStatusQuery*>(plugin_.get());
 }
 
+ClusterLockClient* PluginRecord::clusterLockClient() const noexcept {
+  // The same rule, from 1.4 on.
+  if (!plugin_ || !info_ || (info_->apiMajor == 1 && info_->apiMinor < 4)) return nullptr;
+  return dynamic_cast<ClusterLockClient*>(plugin_.get());
+}
+
 std::string PluginRecord::key() const {
   if (manifest_) return manifest_->key;
   return folder_.filename().string();

@@ -1,6 +1,7 @@
 // Everything a plugin may see of a host, in one include.
 #pragma once
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/connection.h"
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"

@@ -16,10 +16,14 @@
 //      keys, credentialPhrase for error messages), and UserStatusQuery (user_status.h), an
 //      optional interface like RunControl found only on modules built against 1.3 or later: a
 //      user's last outcome, reason, time checked and version tag. No 1.0 struct or vtable changed.
+// 1.4: ClusterLockService (cluster_lock.h), a lock with a lease that the host renews, for work
+//      that one node of a cluster should do at a time; a plugin gets it through ClusterLockClient,
+//      an optional interface like RunControl, found only on modules built against 1.4 or later.
+//      No 1.0 struct or vtable changed.
 #pragma once
 
 #define HOSTAPI_VERSION_MAJOR 1
-#define HOSTAPI_VERSION_MINOR 3
+#define HOSTAPI_VERSION_MINOR 4
 
 namespace hostapi {
 

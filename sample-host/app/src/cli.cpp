@@ -20,6 +20,24 @@ constexpr const char* kGiven = "\x1f";
 
 const OptionSpec kDataDirOption{"data-dir", "DIR",
                                 "where the host keeps its data (default ./photosync-data)"};
+const OptionSpec kNodeIdOption{"node-id", "ID",
+                               "this node's id in a cluster: lock rows and reports (default: the host name)"};
+const OptionSpec kStoreOption{"store", "URI",
+                              "the store on a PostgreSQL server, postgresql://USER@HOST:PORT/DATABASE (default: the "
+                              "URI in DIR/store.uri, else SQLite in DIR/host.db); DIR keeps the key and logs"};
+
+/// `text` with the password of any postgresql:// URI in it masked: a usage error may quote the
+/// command line back.
+std::string withoutPasswords(std::string text) {
+  for (std::size_t p = text.find("://"); p != std::string::npos; p = text.find("://", p + 3)) {
+    const std::size_t end = text.find_first_of(" \t\n'\"/", p + 3);
+    const std::size_t at = text.rfind('@', end == std::string::npos ? std::string::npos : end);
+    if (at == std::string::npos || at < p + 3) continue;
+    const std::size_t colon = text.find(':', p + 3);
+    if (colon != std::string::npos && colon < at) text.replace(colon + 1, at - colon - 1, "***");
+  }
+  return text;
+}
 
 void printMainHelp(std::ostream& out) {
   out << "Usage: " << kProgram << " [--data-dir DIR] COMMAND [ARGS...]\n"
@@ -34,6 +52,8 @@ void printMainHelp(std::ostream& out) {
         << "\n";
   out << "\nGlobal options:\n"
       << "  --data-dir DIR  " << kDataDirOption.help << "\n"
+      << "  --node-id ID    " << kNodeIdOption.help << "\n"
+      << "  --store URI     " << kStoreOption.help << "\n"
       << "  --help, -h      show this help (or a command's, after its name)\n"
       << "  --version       show the host's version and host API version\n\n"
       << "Exit codes: 0 success, 1 something failed or a plugin was refused, 2 usage error.\n";
@@ -58,7 +78,7 @@ bool givenBare(const CLI::Option& flag) {
 }
 
 int usageError(std::ostream& err, const std::string& what, const std::string& command) {
-  err << kProgram << (command.empty() ? "" : " " + command) << ": " << what << "\n"
+  err << kProgram << (command.empty() ? "" : " " + command) << ": " << withoutPasswords(what) << "\n"
       << "Try '" << kProgram << (command.empty() ? "" : " " + command) << " --help'.\n";
   return kExitUsage;
 }
@@ -159,7 +179,9 @@ void printCommandHelp(const Command& command, std::ostream& out) {
   out << "\nOptions:\n";
   for (const auto& [left, help] : rows)
     out << "  " << std::left << std::setw(static_cast<int>(width + 2)) << left << help << "\n";
-  out << "\nGlobal options:\n  --data-dir DIR  " << kDataDirOption.help << "\n";
+  out << "\nGlobal options:\n  --data-dir DIR  " << kDataDirOption.help << "\n"
+      << "  --node-id ID    " << kNodeIdOption.help << "\n"
+      << "  --store URI     " << kStoreOption.help << "\n";
 }
 
 int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostream& err) {
@@ -173,13 +195,20 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     app.prefix_command();  // stop at the command name; the rest is the command's
     std::vector<std::string> dataDir;
     app.add_option("--" + kDataDirOption.name, dataDir)->expected(1)->allow_extra_args(false)->take_all();
+    std::vector<std::string> nodeId;
+    app.add_option("--" + kNodeIdOption.name, nodeId)->expected(1)->allow_extra_args(false)->take_all();
+    std::vector<std::string> storeUri;
+    app.add_option("--" + kStoreOption.name, storeUri)->expected(1)->allow_extra_args(false)->take_all();
     CLI::Option* helpFlag = addFlag(app, "-h,--help");
     CLI::Option* versionFlag = addFlag(app, "--version");
     // As for a command's options: `--data-dir=` must not take the next argument as the value.
     for (const auto& arg : args) {
       if (arg == "--") break;
       if (arg == "--data-dir=") return usageError(err, "option '--data-dir' needs a value (DIR)", "");
+      if (arg == "--node-id=") return usageError(err, "option '--node-id' needs a value (ID)", "");
+      if (arg == "--store=") return usageError(err, "option '--store' needs a value (URI)", "");
     }
+    if (!args.empty() && args.back() == "--store") return usageError(err, "option '--store' needs a value (URI)", "");
     try {
       app.parse(std::vector<std::string>(args.rbegin(), args.rend()));
     } catch (const CLI::ArgumentMismatch&) {
@@ -190,6 +219,12 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
     if (std::any_of(dataDir.begin(), dataDir.end(), [](const std::string& d) { return d.empty(); }))
       return usageError(err, "option '--data-dir' needs a value (DIR)", "");
     if (!dataDir.empty()) global.dataDir = dataDir.back();
+    if (std::any_of(nodeId.begin(), nodeId.end(), [](const std::string& d) { return d.empty(); }))
+      return usageError(err, "option '--node-id' needs a value (ID)", "");
+    if (!nodeId.empty()) global.nodeId = nodeId.back();
+    if (std::any_of(storeUri.begin(), storeUri.end(), [](const std::string& u) { return u.empty(); }))
+      return usageError(err, "option '--store' needs a value (URI)", "");
+    if (!storeUri.empty()) global.storeUri = storeUri.back();
     // The command name and what follows it; "--" first means that there is no command.
     const std::vector<std::string> rest = app.remaining();
     if (!rest.empty() && rest.front() != "--" && rest.front().size() >= 2 && rest.front()[0] == '-')
@@ -219,9 +254,13 @@ int runMain(const std::vector<std::string>& args, std::ostream& out, std::ostrea
       return usageError(err, "unknown command '" + commandName + "'", "");
     std::vector<OptionSpec> specs = command->options;
     specs.push_back(kDataDirOption);
+    specs.push_back(kNodeIdOption);
+    specs.push_back(kStoreOption);
     auto parsed = parseCommandLine({rest.begin() + 1, rest.end()}, specs);
     if (!parsed) return usageError(err, parsed.status().message(), commandName);
     if (auto dir = parsed->value(kDataDirOption.name)) global.dataDir = *dir;
+    if (auto id = parsed->value(kNodeIdOption.name)) global.nodeId = *id;
+    if (auto uri = parsed->value(kStoreOption.name)) global.storeUri = *uri;
     if (parsed->help) {
       printCommandHelp(*command, out);
       return kExitOk;

@@ -24,6 +24,11 @@ inline constexpr int kExitUsage = 2;    // the command line was wrong
 struct GlobalOptions {
   /// Where the host keeps its store, settings and plugins.
   std::filesystem::path dataDir = "./photosync-data";
+  /// This process's node id in a cluster (lock rows, reports); empty: the host name.
+  std::string nodeId;
+  /// `--store URI`: the store on a PostgreSQL server; "" for the data directory's own (its
+  /// store.uri, else SQLite).
+  std::string storeUri;
 };
 
 /// One option a command accepts: "--name" (a flag) or "--name VALUE" / "--name=VALUE".

@@ -66,9 +66,12 @@ hostapi::Result<std::pair<std::string, std::string>> readKeyFile(const std::stri
   return std::make_pair(kv->first, content);
 }
 
-hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir) {
+hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir,
+                                                         const std::string& storeUri) {
   if (hostapi::Status s = store::ensureDataDirectory(dataDir); !s) return s;
-  return store::Store::open(dataDir);
+  store::StoreOptions so;
+  so.uri = storeUri;
+  return store::Store::open(dataDir, so);
 }
 
 hostapi::Result<int> lockSync(const std::filesystem::path& dataDir) {

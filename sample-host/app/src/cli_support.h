@@ -27,8 +27,10 @@ hostapi::Result<std::pair<std::string, std::string>> readKeyFile(const std::stri
 /// "key=value" → pair; INVALID_ARGUMENT if there is no '=' or the key is empty.
 hostapi::Result<std::pair<std::string, std::string>> splitAssignment(const std::string& text);
 
-/// Opens the store of `dataDir` (creating the data directory and its key on first use).
-hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir);
+/// Opens the store of `dataDir` (creating the data directory and its key on first use); on the
+/// PostgreSQL server of `storeUri` when given (`--store`).
+hostapi::Result<std::unique_ptr<store::Store>> openStore(const std::filesystem::path& dataDir,
+                                                         const std::string& storeUri = {});
 
 /// Takes the data directory's sync lock (`DATA/sync.lock`, flock): one sync, or one decision on
 /// held changes, at a time. It dies with the process (even on SIGKILL), so holding it also proves

@@ -28,7 +28,7 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   }
   auto hash = console::hashPassword(*password);
   if (!hash) return fail(err, kName, hash.status());
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   if (auto s = (*st)->setAdminPasswordHash(*hash); !s) return fail(err, kName, s);
   out << "admin password set; console sessions opened with an earlier password end at their next request\n";

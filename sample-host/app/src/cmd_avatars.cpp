@@ -11,7 +11,7 @@ constexpr const char* kName = "avatars";
 
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 2 || a.positional[0] != "export") return usage(err, kName, "usage: avatars export DIR");
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   std::optional<std::string> dirId;
   if (auto name = a.value("directory")) {

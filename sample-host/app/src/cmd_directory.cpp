@@ -23,7 +23,7 @@ int add(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
     for (const auto& p : problems) err << "  " << p << "\n";
     return fail(err, kName, "refused " + std::to_string(problems.size()) + " of the values (nothing saved)");
   }
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto dir = (*st)->addDirectory(*kind, *name);
   if (!dir) return fail(err, kName, dir.status());
@@ -48,7 +48,7 @@ int add(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
 }
 
 int list(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto dirs = (*st)->listDirectories();
   if (!dirs) return fail(err, kName, dirs.status());
@@ -76,7 +76,7 @@ int list(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::o
 
 int remove(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() != 2) return usage(err, kName, "directory remove needs a NAME");
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto d = (*st)->directoryByName(a.positional[1]);
   if (!d) return fail(err, kName, d.status());

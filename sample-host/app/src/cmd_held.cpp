@@ -127,7 +127,9 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
     return usage(err, kName, "held needs list, confirm or refuse, not \"" + what + "\"");
   if (what != "list" && !a.value("directory")) return usage(err, kName, what + " needs --directory NAME");
   sync::SessionOptions so;
+  so.storeUri = g.storeUri;
   so.terminalLogLevel = hostapi::LogLevel::kError;
+  so.nodeId = g.nodeId;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;

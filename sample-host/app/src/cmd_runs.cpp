@@ -13,7 +13,7 @@ constexpr const char* kName = "runs";
 
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
   if (a.positional.empty()) return usage(err, kName, "runs needs list or show ID");
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   bool json = a.flag("json");
   if (a.positional[0] == "list" && a.positional.size() == 1) {

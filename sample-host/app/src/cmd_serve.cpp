@@ -46,7 +46,9 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   // The console renders the plugins' pages, validates, tests and syncs: the process loads them
   // once, for its whole life.
   sync::SessionOptions so;
+  so.storeUri = g.storeUri;
   so.terminalLogLevel = hostapi::LogLevel::kError;
+  so.nodeId = g.nodeId;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;

@@ -228,9 +228,11 @@ void printForm(const sync::PageForm& form, bool all, std::ostream& out) {
 
 /// Loads the plugins of the data directory (a HostSession of its own) and finds `key`; the
 /// session must outlive every use of the plugin pointer.
-hostapi::Result<hostapi::Plugin*> loadPlugin(const std::filesystem::path& dataDir, const std::string& key,
+hostapi::Result<hostapi::Plugin*> loadPlugin(const GlobalOptions& g, const std::string& key,
                                              std::unique_ptr<sync::HostSession>& session) {
+  const std::filesystem::path& dataDir = g.dataDir;
   sync::SessionOptions so;
+  so.storeUri = g.storeUri;
   so.terminalLogLevel = hostapi::LogLevel::kError;
   auto opened = sync::HostSession::open(dataDir, so);
   if (!opened) return opened.status();
@@ -382,7 +384,7 @@ int pluginGetSet(const GlobalOptions& g, store::Store& st, const store::Director
   // The plugin checks what it is about to be given, as a settings form would before saving.
   if (auto saved = st.pluginSettings(plugin, d.id, *pageKey); saved) {
     std::unique_ptr<sync::HostSession> session;
-    auto loaded = loadPlugin(g.dataDir, plugin, session);
+    auto loaded = loadPlugin(g, plugin, session);
     if (!loaded) {
       err << "warning: the values were not validated by the plugin: " << loaded.status().message() << "\n";
     } else {
@@ -436,7 +438,7 @@ int testConnection(const GlobalOptions& g, store::Store& st, const CommandLine& 
   auto saved = store::effectivePluginSettings(st, *plugin, mp->mirrors(), d->id, *pageKey);
   if (!saved) return fail(err, kName, saved.status());
   std::unique_ptr<sync::HostSession> session;
-  auto loaded = loadPlugin(g.dataDir, *plugin, session);
+  auto loaded = loadPlugin(g, *plugin, session);
   if (!loaded) return fail(err, kName, loaded.status());
   auto values = std::make_shared<hostapi::PageValues>(std::move(saved.value()));
   values->pageKey = *pageKey;
@@ -454,14 +456,14 @@ int testConnection(const GlobalOptions& g, store::Store& st, const CommandLine& 
 
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
   if (!a.positional.empty() && a.positional[0] == "test") {
-    auto st = openStore(g.dataDir);
+    auto st = openStore(g.dataDir, g.storeUri);
     if (!st) return fail(err, kName, st.status());
     return testConnection(g, **st, a, out, err);
   }
   if (a.positional.empty() || (a.positional[0] != "get" && a.positional[0] != "set"))
     return usage(err, kName, "settings needs get, set or test");
   bool set = a.positional[0] == "set";
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto dirName = a.value("directory");
   if (a.value("plugin") && !dirName) return usage(err, kName, "--plugin needs --directory NAME");

@@ -118,9 +118,11 @@ int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::os
   bool json = a.flag("json");
   bool dryRun = a.flag("dry-run");
   sync::SessionOptions so;
+  so.storeUri = g.storeUri;
   // Per-user warnings (one per photo that failed) belong in the log file and the report; the
   // terminal gets errors only, so that a big directory does not flood it.
   so.terminalLogLevel = hostapi::LogLevel::kError;
+  so.nodeId = g.nodeId;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
   auto& session = **opened;

@@ -42,6 +42,7 @@ int show(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::o
   auto who = a.value("user");
   if (!dirName || !who) return usage(err, kName, "users show needs --directory NAME and --user USERNAME|ID");
   sync::SessionOptions so;
+  so.storeUri = g.storeUri;
   so.terminalLogLevel = hostapi::LogLevel::kError;
   auto opened = sync::HostSession::open(g.dataDir, so);
   if (!opened) return fail(err, kName, opened.status());
@@ -157,7 +158,7 @@ int show(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::o
 int run(const GlobalOptions& g, const CommandLine& a, std::ostream& out, std::ostream& err) {
   if (a.positional.size() == 1 && a.positional[0] == "show") return show(g, a, out, err);
   if (a.positional.size() != 1 || a.positional[0] != "list") return usage(err, kName, "users needs list or show");
-  auto st = openStore(g.dataDir);
+  auto st = openStore(g.dataDir, g.storeUri);
   if (!st) return fail(err, kName, st.status());
   auto dirs = (*st)->listDirectories();
   if (!dirs) return fail(err, kName, dirs.status());

@@ -9,7 +9,7 @@ const std::vector<Command>& allCommands() {
       pluginsCommand(),
 #ifdef SAMPLEHOST_HAS_SYNC
       directoryCommand(), settingsCommand(), syncCommand(), usersCommand(), avatarsCommand(),
-      runsCommand(), heldCommand(), serveCommand(), adminCommand(),
+      runsCommand(), heldCommand(), serveCommand(), adminCommand(), clusterCommand(),
 #endif
       securityCommand(),
   };

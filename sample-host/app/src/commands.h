@@ -17,5 +17,6 @@ Command serveCommand();      // cmd_serve.cpp
 Command heldCommand();       // cmd_held.cpp
 Command adminCommand();      // cmd_admin.cpp
 Command securityCommand();   // cmd_security.cpp
+Command clusterCommand();    // cmd_cluster.cpp
 
 }  // namespace samplehost::app

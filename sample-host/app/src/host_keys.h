@@ -21,6 +21,13 @@ inline const HostKey kHostKeys[] = {
      false, 1, 3600, "Hook timeout (seconds)", "30"},
     {"hookFinishTimeoutSeconds", "how long onSyncFinished may take, 1-86400 (default 3600)", false, 1, 86400,
      "Finish timeout (seconds)", "3600"},
+    {"clusterLockLeaseSeconds",
+     "the lease of the cluster locks (imports, plugin work): a killed node's work is taken over after it, 1-3600 "
+     "(default 60)",
+     false, 1, 3600, "Cluster lock lease (seconds)", "60"},
+    {"clusterImportWaitSeconds",
+     "how long a sync waits for another node's import of the same directory, 0-86400 (default 300)", false, 0, 86400,
+     "Cluster import wait (seconds)", "300"},
 };
 
 /// on/true/yes/1 -> "true", off/false/no/0 -> "false", else nullopt.

@@ -297,6 +297,7 @@ Response Sim::google(Request& r, std::string& endpoint) {
   auto photo = directory_.photo(*idx, size, ps.format);
   if (!photo) return notFound();
   UserInfo u = directory_.user(*idx);
+  counters_.photoServed(u.id);
   value v = value::object(true);
   v["kind"] = value::string("admin#directory#user#photo");
   v["id"] = value::string(u.googleId);

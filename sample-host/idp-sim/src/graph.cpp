@@ -372,6 +372,7 @@ Response Sim::graph(Request& r, std::string& endpoint, bool inBatch, std::vector
   auto bytes = [&](int w) {
     auto photo = directory_.photo(*idx, w, ImageFormat::Jpeg);  // Graph re-encodes uploads to JPEG
     if (!photo) return notFound();
+    counters_.photoServed(u.id);
     Response resp;
     resp.status = 200;
     resp.body = photo->bytes;

@@ -226,6 +226,10 @@ void Counters::throttled(const std::string& kind) {
   std::lock_guard l(m_);
   ++throttled_[kind];
 }
+void Counters::photoServed(const std::string& userId) {
+  std::lock_guard l(m_);
+  ++photos_[userId];
+}
 void Counters::throttlePriority(const std::string& v) {
   std::lock_guard l(m_);
   ++priority_[v];
@@ -276,6 +280,7 @@ value Counters::toJson() const {
   v["faults"] = flat(faults_);
   v["throttlePriority"] = flat(priority_);
   v["throttled"] = flat(throttled_);
+  v["photoRequests"] = flat(photos_);
   v["peakConcurrency"] = flat(peak_);
   v["inFlight"] = flat(inflight_);
   v["bytesSent"] = value::number(static_cast<std::uint64_t>(bytesSent_.load()));
@@ -312,6 +317,7 @@ void Counters::reset() {
   faults_.clear();
   priority_.clear();
   throttled_.clear();
+  photos_.clear();
   for (auto& [k, n] : peak_) n = inflight_[k];
   bytesSent_ = 0;
   connections_ = 0;

@@ -116,6 +116,9 @@ class Counters {
   void throttlePriority(const std::string& value);
   /// One 429 of the throttle model (appConcurrency, appBucket, mailboxConcurrency).
   void throttled(const std::string& kind);
+  /// One photo's bytes answered for user `userId` (Graph $value, direct or in a $batch; Google
+  /// photos.get), so that a test can tell that no photo was fetched twice.
+  void photoServed(const std::string& userId);
   /// Returns a guard that keeps `klass` (and the overall "*") in flight until released.
   std::shared_ptr<void> enter(const std::string& klass);
   web::json::value toJson() const;
@@ -125,7 +128,7 @@ class Counters {
  private:
   mutable std::mutex m_;
   std::map<std::string, std::map<int, std::uint64_t>> requests_, subrequests_;
-  std::map<std::string, std::uint64_t> faults_, priority_, throttled_;
+  std::map<std::string, std::uint64_t> faults_, priority_, throttled_, photos_;
   std::map<std::string, int> inflight_, peak_;
   std::atomic<std::uint64_t> bytesSent_{0}, connections_{0};
 };

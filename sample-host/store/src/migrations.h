@@ -4,7 +4,7 @@
 #include <string>
 
 #include "hostapi/status.h"
-#include "sqlite_db.h"
+#include "db.h"
 
 namespace samplehost::store::detail {
 

@@ -4,7 +4,6 @@
 #include "samplehost/store/store.h"
 
 #include <fcntl.h>
-#include <sqlite3.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,6 +13,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <fstream>
 #include <limits>
 
 #include "migrations.h"
@@ -119,26 +119,39 @@ Status secureStoreFiles(const std::string& dbPath) {
   return Status::ok();
 }
 
-/// How many sealed secrets the store at `dbPath` holds (0 for a store without the tables yet).
-/// Read-only, before the key file is touched: a missing key must not be replaced while these
-/// exist.
-Result<std::int64_t> sealedSecretCount(const std::string& dbPath) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(dbPath.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
-    std::string msg = db ? sqlite3_errmsg(db) : "out of memory";
-    sqlite3_close_v2(db);
-    return hostapi::unavailable("cannot read the store file " + dbPath + ": " + msg);
+/// How many sealed secrets the store holds (0 for a store without the tables yet). Read-only,
+/// before the key file is touched: a missing key must not be replaced while these exist.
+Result<std::int64_t> sealedSecretCount(const std::string& dbPath, const std::optional<detail::PgTarget>& pg,
+                                       int busyTimeoutMs) {
+  try {
+    if (!pg) return detail::sqliteSealedSecretCount(dbPath);
+    auto c = detail::openPostgres(*pg, busyTimeoutMs);
+    detail::Transaction tx(*c, false);
+    std::int64_t count = 0;
+    for (const char* table : {"directory_settings", "plugin_settings"}) {
+      if (!c->tableExists(table)) continue;
+      auto st = c->prepare(std::string("SELECT COUNT(*) FROM ") + table + " WHERE sealed IS NOT NULL");
+      if (st.step()) count += st.integer(0);
+    }
+    return count;
+  } catch (const detail::SqlError& e) {
+    return hostapi::unavailable(e.what());
   }
-  std::int64_t count = 0;
-  for (const char* table : {"directory_settings", "plugin_settings"}) {
-    sqlite3_stmt* st = nullptr;
-    const std::string sql = std::string("SELECT COUNT(*) FROM ") + table + " WHERE sealed IS NOT NULL";
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-      count += sqlite3_column_int64(st, 0);  // a table that does not exist yet holds nothing
-    sqlite3_finalize(st);
-  }
-  sqlite3_close_v2(db);
-  return count;
+}
+
+/// The store's URI: the option, else the one line of `<data-dir>/store.uri`, else "" (SQLite).
+Result<std::string> storeUri(const std::filesystem::path& dataDir, const std::string& option) {
+  if (!option.empty()) return option;
+  const auto file = dataDir / kStoreUriFileName;
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) return std::string();
+  std::ifstream in(file);
+  std::string line;
+  if (!in || !std::getline(in, line)) return hostapi::failedPrecondition("cannot read " + file.string());
+  while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+  if (line.empty()) return hostapi::failedPrecondition(file.string() + " is empty; write the store's URI into it "
+                                                       "(postgresql://USER@HOST:PORT/DATABASE) or remove it");
+  return line;
 }
 
 }  // namespace
@@ -147,25 +160,24 @@ Result<std::int64_t> sealedSecretCount(const std::string& dbPath) {
 // Impl helpers
 
 Status statusFromSql(const detail::SqlError& e) {
-  switch (e.code()) {
-    case SQLITE_BUSY:
-    case SQLITE_LOCKED:
+  using Kind = detail::SqlError::Kind;
+  switch (e.kind()) {
+    case Kind::kBusy:
       return hostapi::unavailable(std::string("the store is busy (another sample-host process is writing); "
                                               "try again: ") + e.what());
-    case SQLITE_FULL:
+    case Kind::kFull:
       return hostapi::resourceExhausted(std::string("the disk holding the store is full: ") + e.what());
-    case SQLITE_CORRUPT:
-    case SQLITE_NOTADB:
+    case Kind::kCorrupt:
       return hostapi::internalError(std::string("the store file is damaged: ") + e.what() +
                                     "; restore a backup of host.db");
-    case SQLITE_READONLY:
-    case SQLITE_CANTOPEN:
-    case SQLITE_PERM:
-    case SQLITE_IOERR:
+    case Kind::kIo:
       return hostapi::unavailable(std::string("cannot read or write the store file: ") + e.what());
-    default:
-      return hostapi::internalError(std::string("store: ") + e.what());
+    case Kind::kUnreachable:
+      return hostapi::unavailable(std::string("the store's database server is unavailable: ") + e.what());
+    case Kind::kOther:
+      break;
   }
+  return hostapi::internalError(std::string("store: ") + e.what());
 }
 
 std::string Store::Impl::newId() { return crypto::hex(crypto::randomBytes(16)); }
@@ -189,7 +201,10 @@ Result<std::string> Store::Impl::unseal(const std::string& sealed, const std::st
                             "enter the secret again"
                    : head + "the key file does not match this store (" + (dataDir / kSecretKeyFileName).string() +
                          " is not the key the secrets were sealed with); restore the original key file or enter "
-                         "the secrets again");
+                         "the secrets again" +
+                         (postgres ? std::string(". Every sample-host on one PostgreSQL database needs the same key "
+                                                 "file: copy secret.key from the node that stored the secrets")
+                                   : std::string()));
   }
   if (options.secrets) options.secrets->add(*plain);
   return plain;
@@ -202,6 +217,16 @@ std::string detail::aadDirectorySetting(const std::string& directoryId, const st
 std::string detail::aadPluginSetting(const std::string& pluginKey, const std::string& directoryId,
                                      const std::string& pageKey, const std::string& fieldKey) {
   return std::string("plugin_settings") + kSep + pluginKey + kSep + directoryId + kSep + pageKey + kSep + fieldKey;
+}
+
+std::int64_t detail::sealedSecrets(Connection& c) {
+  std::int64_t count = 0;
+  for (const char* sql : {"SELECT COUNT(*) FROM directory_settings WHERE sealed IS NOT NULL",
+                          "SELECT COUNT(*) FROM plugin_settings WHERE sealed IS NOT NULL"}) {
+    auto st = c.prepare(sql);
+    if (st.step()) count += st.integer(0);
+  }
+  return count;
 }
 
 bool detail::directoryExists(Connection& c, const std::string& id) {
@@ -250,14 +275,35 @@ Status ensureDataDirectory(const std::filesystem::path& dataDir) {
 
 Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dataDir, StoreOptions options) {
   if (Status s = ensureDataDirectory(dataDir); !s) return s;
-  const std::string dbPath = (dataDir / kStoreFileName).string();
+  if (!options.secrets) options.secrets = std::make_shared<SecretRegistry>();
+  auto uri = storeUri(dataDir, options.uri);
+  if (!uri) return uri.status();
+  std::optional<detail::PgTarget> pg;
+  if (!uri->empty()) {
+    auto target = detail::parsePostgresUri(*uri);
+    if (!target) return target.status();
+    // The password (and the URI that holds it) is scrubbed from every log line and message.
+    options.secrets->add(target->password);
+    options.secrets->add(*uri);
+    pg = std::move(target).value();
+  }
+  const std::string dbPath = pg ? "postgresql " + pg->name : (dataDir / kStoreFileName).string();
   const auto keyPath = dataDir / kSecretKeyFileName;
   // A key is made only for a store that holds no secret yet: replacing a lost key would leave
   // every secret unreadable and each later command saying "does not match this store".
   std::error_code ec;
-  if (!std::filesystem::exists(std::filesystem::symlink_status(keyPath, ec)) && std::filesystem::exists(dbPath, ec)) {
-    auto sealed = sealedSecretCount(dbPath);
+  if (!std::filesystem::exists(std::filesystem::symlink_status(keyPath, ec)) &&
+      (pg || std::filesystem::exists(dbPath, ec))) {
+    auto sealed = sealedSecretCount(dbPath, pg, options.busyTimeoutMs);
     if (!sealed) return sealed.status();
+    if (*sealed > 0 && pg)
+      return hostapi::failedPrecondition(
+          "the secret key file " + keyPath.string() + " is missing, and the store " + dbPath + " holds " +
+          std::to_string(*sealed) + (*sealed == 1 ? " secret" : " secrets") +
+          " sealed with it. Every sample-host on this database needs the same key file: copy secret.key from "
+          "the data directory of a node that uses this database (or from the backup you made together with the "
+          "database) to " + keyPath.string() + " (mode 0600); the host does not make a new key for a store that "
+          "holds secrets");
     if (*sealed > 0)
       return hostapi::failedPrecondition(
           "the secret key file " + keyPath.string() + " is missing, and the store " + dbPath + " holds " +
@@ -267,13 +313,14 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dataDir,
           "store that holds secrets. If the key is lost for good, restore both files from an older backup, or "
           "move host.db aside and set the directories up again");
   }
-  if (Status s = secureStoreFiles(dbPath); !s) return s;
+  if (!pg)
+    if (Status s = secureStoreFiles(dbPath); !s) return s;
   auto box = SecretBox::openKeyFile(dataDir);
   if (!box) return box.status();
   auto impl = std::make_unique<Impl>();
   impl->dataDir = dataDir;
   impl->path = dbPath;
-  if (!options.secrets) options.secrets = std::make_shared<SecretRegistry>();
+  impl->postgres = std::move(pg);
   impl->options = std::move(options);
   impl->box.emplace(std::move(box).value());
 
@@ -293,8 +340,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path& dataDir,
       impl->keyMatches = impl->box->open(sealed, kAadKeyCheck, "key check").isOk();
       // A store without secrets whose key was replaced (it is made only then, see above) takes
       // the new key: nothing was sealed with the old one but the check itself.
-      const auto secrets = impl->keyMatches ? Result<std::int64_t>(0) : sealedSecretCount(impl->path);
-      if (!impl->keyMatches && secrets.isOk() && *secrets == 0) {
+      if (!impl->keyMatches && sealedSecrets(c) == 0) {
         c.prepare("DELETE FROM meta WHERE key = ?").bind(1, kKeyCheckName).run();
         check = false;
         impl->keyMatches = true;
@@ -323,10 +369,7 @@ bool Store::keyMatchesStore() const noexcept { return impl_->keyMatches; }
 const std::shared_ptr<SecretRegistry>& Store::secrets() const noexcept { return impl_->options.secrets; }
 
 Result<int> Store::schemaVersion() const {
-  return impl_->read<Result<int>>([](Connection& c) -> Result<int> {
-    auto st = c.prepare("PRAGMA user_version");
-    return st.step() ? static_cast<int>(st.integer(0)) : 0;
-  });
+  return impl_->read<Result<int>>([](Connection& c) -> Result<int> { return c.schemaVersion(); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -597,10 +640,10 @@ Result<SyncRun> Store::startRun(const std::string& id, const std::string& direct
     exists.bind(1, r.id);
     if (exists.step()) return Status(hostapi::StatusCode::kAlreadyExists, "a run with id '" + r.id + "' exists");
     auto ins = c.prepare(
-        "INSERT INTO sync_runs(id, directory_id, run_trigger, started_at, status) VALUES (?, ?, ?, ?, ?)");
+        "INSERT INTO sync_runs(id, directory_id, run_trigger, started_at, status, node_id) VALUES (?, ?, ?, ?, ?, ?)");
     ins.bind(1, r.id);
     if (directoryId.empty()) ins.bindNull(2); else ins.bind(2, directoryId);
-    ins.bind(3, trigger).bind(4, r.startedAtUnixMs).bind(5, r.status).run();
+    ins.bind(3, trigger).bind(4, r.startedAtUnixMs).bind(5, r.status).bind(6, impl_->options.nodeId).run();
     return r;
   });
 }
@@ -637,8 +680,10 @@ Result<SyncRun> Store::run(const std::string& id) const {
 
 Result<std::uint64_t> Store::markInterruptedRuns() {
   return impl_->write<Result<std::uint64_t>>([&](Connection& c) -> Result<std::uint64_t> {
-    auto up = c.prepare("UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE finished_at IS NULL");
-    return static_cast<std::uint64_t>(up.bind(1, impl_->nowMs()).run());
+    auto up = c.prepare(
+        "UPDATE sync_runs SET status = 'interrupted', finished_at = ? WHERE finished_at IS NULL "
+        "AND (node_id = ? OR node_id = '')");
+    return static_cast<std::uint64_t>(up.bind(1, impl_->nowMs()).bind(2, impl_->options.nodeId).run());
   });
 }
 
@@ -647,16 +692,7 @@ Result<std::uint64_t> Store::markInterruptedRuns() {
 
 Status Store::integrityCheck() const {
   return impl_->read<Status>([](Connection& c) -> Status {
-    std::vector<std::string> problems;
-    auto ic = c.prepare("PRAGMA integrity_check");
-    while (ic.step()) {
-      auto line = ic.text(0);
-      if (line != "ok") problems.push_back(line);
-    }
-    auto fk = c.prepare("PRAGMA foreign_key_check");
-    while (fk.step())
-      problems.push_back("foreign key broken: table " + fk.text(0) + " row " + std::to_string(fk.integer(1)) +
-                         " refers to a missing row of " + fk.text(2));
+    std::vector<std::string> problems = c.integrityProblems();
     auto orphans = c.prepare("SELECT COUNT(*) FROM avatar_blobs WHERE id NOT IN (SELECT blob_id FROM avatars)");
     orphans.step();
     if (auto n = orphans.integer(0); n > 0)
@@ -671,8 +707,7 @@ Status Store::integrityCheck() const {
 Status Store::checkpoint() {
   try {
     auto lease = impl_->acquire();
-    int rc = sqlite3_wal_checkpoint_v2((*lease).raw(), nullptr, SQLITE_CHECKPOINT_TRUNCATE, nullptr, nullptr);
-    if (rc != SQLITE_OK) detail::throwSql((*lease).raw(), rc, "checkpoint");
+    (*lease).checkpoint();
     return Status::ok();
   } catch (const detail::SqlError& e) {
     return statusFromSql(e);

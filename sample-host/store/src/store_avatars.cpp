@@ -68,8 +68,10 @@ struct NewAvatar {
 /// old bytes. All inside the caller's transaction: the old image is released only together with
 /// the commit that makes the new one current.
 void storeAvatar(Connection& c, const std::string& userId, const NewAvatar& n, std::int64_t now) {
-  c.prepare("INSERT INTO avatar_blobs(bytes) VALUES (?)").bindBlob(1, *n.bytes).run();
-  const auto blobId = static_cast<std::int64_t>(sqlite3_last_insert_rowid(c.raw()));
+  auto ins = c.prepare("INSERT INTO avatar_blobs(bytes) VALUES (?) RETURNING id");
+  ins.bindBlob(1, *n.bytes);
+  if (!ins.step()) throw detail::SqlError(detail::SqlError::Kind::kOther, "storing the avatar's bytes returned no id");
+  const std::int64_t blobId = ins.integer(0);
   c.prepare("INSERT INTO avatars(user_id, blob_id, origin, plugin_key, sha256, content_type, size, width, height, "
             "updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(user_id) DO UPDATE SET "
             "blob_id = excluded.blob_id, origin = excluded.origin, plugin_key = excluded.plugin_key, "
@@ -198,7 +200,7 @@ Result<std::vector<ExportedAvatar>> Store::exportAvatars(const std::filesystem::
     auto st = c.prepare(
         "SELECT a.origin, a.plugin_key, a.sha256, a.content_type, a.size, a.updated_at, a.width, a.height, b.bytes, "
         "u.id, u.username FROM avatars a JOIN avatar_blobs b ON b.id = a.blob_id JOIN users u ON u.id = a.user_id "
-        "WHERE ?1 IS NULL OR u.directory_id = ?1 ORDER BY u.username, u.id");
+        "WHERE CAST(?1 AS TEXT) IS NULL OR u.directory_id = ?1 ORDER BY u.username, u.id");
     if (directoryId) st.bind(1, *directoryId); else st.bindNull(1);
     while (st.step()) {
       ExportedAvatar e;

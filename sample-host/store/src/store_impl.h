@@ -16,7 +16,8 @@
 #include "hostapi/status.h"
 #include "samplehost/store/secret_box.h"
 #include "samplehost/store/store.h"
-#include "sqlite_db.h"
+#include "db.h"
+#include "pg_db.h"
 
 namespace samplehost::store {
 
@@ -24,29 +25,37 @@ hostapi::Status statusFromSql(const detail::SqlError& e);
 
 struct Store::Impl {
   std::filesystem::path dataDir;
+  /// The store's name in messages: the SQLite file's path, or host:port/database of the
+  /// PostgreSQL server (never its password).
   std::string path;
+  /// Set when the store is on a PostgreSQL server.
+  std::optional<detail::PgTarget> postgres;
   StoreOptions options;
   std::optional<SecretBox> box;
   bool keyMatches = true;
 
   std::mutex poolMu;
   std::vector<std::unique_ptr<detail::Connection>> idle;
-  // SQLite allows one writer at a time; queuing writers of this process here (instead of in
-  // SQLite's busy handler, which sleeps and retries) keeps 16 plugin threads fair and prompt.
-  // Other processes are still kept apart by SQLite's own lock and the busy timeout.
+  // The store allows one writer at a time; queuing writers of this process here (instead of in
+  // SQLite's busy handler, which sleeps and retries, or on the server's advisory lock) keeps 16
+  // plugin threads fair and prompt. Other processes are still kept apart by SQLite's own lock or
+  // PostgreSQL's advisory lock, with the busy timeout.
   std::mutex writeMu;
 
   /// A pooled connection, returned to the pool when the lease ends.
   class Lease {
    public:
-    Lease(Impl& impl, std::unique_ptr<detail::Connection> c) : impl_(impl), c_(std::move(c)) {}
+    Lease(Impl& impl, std::unique_ptr<detail::Connection> c, bool fromPool = false)
+        : pooled(fromPool), impl_(impl), c_(std::move(c)) {}
     Lease(const Lease&) = delete;
     Lease& operator=(const Lease&) = delete;
     ~Lease() {
       std::lock_guard lock(impl_.poolMu);
-      if (impl_.idle.size() < kMaxIdle) impl_.idle.push_back(std::move(c_));
+      // A connection the server dropped is closed, not pooled.
+      if (c_ && c_->usable() && impl_.idle.size() < kMaxIdle) impl_.idle.push_back(std::move(c_));
     }
     detail::Connection& operator*() { return *c_; }
+    const bool pooled;  // came from the pool (the server may have dropped it since)
 
    private:
     static constexpr std::size_t kMaxIdle = 32;
@@ -60,10 +69,51 @@ struct Store::Impl {
       if (!idle.empty()) {
         auto c = std::move(idle.back());
         idle.pop_back();
-        return Lease(*this, std::move(c));
+        return Lease(*this, std::move(c), true);
       }
     }
-    return Lease(*this, std::make_unique<detail::Connection>(path, options.busyTimeoutMs));
+    return Lease(*this, connect());
+  }
+
+  std::unique_ptr<detail::Connection> connect() const {
+    if (postgres) return detail::openPostgres(*postgres, options.busyTimeoutMs);
+    return detail::openSqlite(path, options.busyTimeoutMs);
+  }
+
+  /// Closes the idle connections (after the server dropped one: it dropped them all).
+  void dropIdle() {
+    std::vector<std::unique_ptr<detail::Connection>> gone;
+    std::lock_guard lock(poolMu);
+    gone.swap(idle);
+  }
+
+  /// Runs `f(Connection&)` in a transaction on a pooled connection. A pooled connection that the
+  /// server closed since its last use (a restart, an idle timeout) fails at BEGIN, before
+  /// anything ran: then the pool is emptied and the call runs once more on a new connection.
+  template <typename R, typename F>
+  R inTransaction(bool isWrite, F&& f, bool commit) {
+    for (int attempt = 0;; ++attempt) {
+      auto lease = acquire();
+      std::unique_lock<std::mutex> lock(writeMu, std::defer_lock);
+      if (isWrite) lock.lock();
+      std::optional<detail::Transaction> tx;
+      try {
+        tx.emplace(*lease, isWrite);
+      } catch (const detail::SqlError& e) {
+        if (e.kind() != detail::SqlError::Kind::kUnreachable) throw;
+        dropIdle();
+        if (!lease.pooled || attempt > 0) throw;
+        continue;
+      }
+      try {
+        R r = f(*lease);
+        if (r.isOk() && commit) tx->commit();
+        return r;
+      } catch (const detail::SqlError& e) {
+        if (e.kind() == detail::SqlError::Kind::kUnreachable) dropIdle();
+        throw;
+      }
+    }
   }
 
   /// Runs `f(Connection&)` in a read transaction (one consistent snapshot). R is a Status or a
@@ -71,11 +121,7 @@ struct Store::Impl {
   template <typename R, typename F>
   R read(F&& f) {
     try {
-      auto lease = acquire();
-      detail::Transaction tx(*lease, false);
-      R r = f(*lease);
-      tx.commit();
-      return r;
+      return inTransaction<R>(false, std::forward<F>(f), true);
     } catch (const detail::SqlError& e) {
       return statusFromSql(e);
     } catch (const std::exception& e) {
@@ -88,12 +134,7 @@ struct Store::Impl {
   template <typename R, typename F>
   R write(F&& f, bool commit = true) {
     try {
-      auto lease = acquire();
-      std::lock_guard lock(writeMu);
-      detail::Transaction tx(*lease, true);
-      R r = f(*lease);
-      if (r.isOk() && commit) tx.commit();
-      return r;
+      return inTransaction<R>(true, std::forward<F>(f), commit);
     } catch (const detail::SqlError& e) {
       return statusFromSql(e);
     } catch (const std::exception& e) {
@@ -104,6 +145,14 @@ struct Store::Impl {
   std::int64_t nowMs() const {
     auto t = options.clock ? options.clock->now() : std::chrono::system_clock::now();
     return std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  }
+
+  /// The time that decides a cluster lock's expiry (store_cluster.cpp): on PostgreSQL the
+  /// server's clock, which every node of a cluster shares; on SQLite (one machine) the store's.
+  std::int64_t leaseNowMs(detail::Connection& c) const {
+    if (c.dialect() != detail::Dialect::kPostgres) return nowMs();
+    auto q = c.prepare("SELECT CAST(floor(extract(epoch FROM clock_timestamp()) * 1000) AS BIGINT)");
+    return q.step() ? q.integer(0) : nowMs();
   }
 
   /// 128 random bits as 32 hex characters.
@@ -120,6 +169,8 @@ namespace detail {
 std::string aadDirectorySetting(const std::string& directoryId, const std::string& key);
 std::string aadPluginSetting(const std::string& pluginKey, const std::string& directoryId,
                              const std::string& pageKey, const std::string& fieldKey);
+/// How many sealed secrets the store holds.
+std::int64_t sealedSecrets(Connection& c);
 /// Whether the directory exists.
 bool directoryExists(Connection& c, const std::string& id);
 /// Whether the user exists.

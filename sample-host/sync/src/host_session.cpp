@@ -1,6 +1,9 @@
 // See host_session.h.
 #include "samplehost/sync/host_session.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <utility>
 
 #include "hostapi/host/contract.h"
@@ -22,6 +25,28 @@ std::chrono::milliseconds secondsSetting(const store::Store& s, const char* key,
 
 }  // namespace
 
+std::string defaultNodeId() {
+  char name[256] = {};
+  if (::gethostname(name, sizeof name - 1) != 0) return "node";
+  std::string id;
+  for (const char* p = name; *p != '\0' && id.size() < 64; ++p) {
+    const char ch = *p;
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+                    ch == '.' || ch == '_' || ch == '-';
+    id.push_back(ok ? ch : '-');
+  }
+  return id.empty() ? "node" : id;
+}
+
+hostapi::Status checkNodeId(const std::string& id) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char ch : id)
+    ok = ok && ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') || ch == '.' ||
+                ch == '_' || ch == '-');
+  if (ok) return hostapi::Status::ok();
+  return hostapi::invalidArgument("a node id is 1 to 64 characters of A-Z, a-z, 0-9, '.', '_' and '-'");
+}
+
 hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::filesystem::path& dataDir,
                                                                 SessionOptions options) {
   std::unique_ptr<HostSession> s(new HostSession());
@@ -31,9 +56,21 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
   auto secrets = std::make_shared<store::SecretRegistry>();
   store::StoreOptions so;
   so.secrets = secrets;
+  s->nodeId_ = options.nodeId.empty() ? defaultNodeId() : options.nodeId;
+  if (hostapi::Status idOk = checkNodeId(s->nodeId_); !idOk) return idOk;
+  so.nodeId = s->nodeId_;
+  so.uri = options.storeUri;
   auto st = store::Store::open(dataDir, so);
   if (!st) return st.status();
   s->store_ = std::move(st.value());
+  store::ClusterLockOptions lockOptions;
+  lockOptions.nodeId = s->nodeId_;
+  lockOptions.clustered = s->store_->onServer();  // one SQLite file is one machine's
+  lockOptions.defaultLease = std::clamp(secondsSetting(*s->store_, kClusterLeaseSetting, std::chrono::seconds(60)),
+                                        std::chrono::milliseconds(store::kMinLease),
+                                        std::chrono::milliseconds(store::kMaxLease));
+  s->clusterLocks_ = std::make_unique<store::ClusterLocks>(std::make_shared<store::StoreLeaseTable>(*s->store_),
+                                                           lockOptions);
   store::LogSinkOptions lo;
   lo.file = dataDir / "logs" / "host.log";
   lo.terminalLevel = options.terminalLogLevel;
@@ -79,7 +116,13 @@ hostapi::Result<std::unique_ptr<HostSession>> HostSession::open(const std::files
     HookOutcome out;
     if (hostapi::Status complete = hostapi::host::checkHostServices(hs); !complete)
       *status = std::move(complete);  // a host bug; the plugin is never called with a null service
-    else
+    // Host-api 1.4: the cluster locks, handed over before initialize() (cluster_lock.h).
+    if (hostapi::ClusterLockClient* client = rec.clusterLockClient(); client != nullptr && status->isOk()) {
+      hostapi::ClusterLockService* locks = s->clusterLocks_.get();
+      out = calls->call("setClusterLocks", [client, locks] { client->setClusterLocks(*locks); },
+                        options.initializeTimeout);
+    }
+    if (out.ok() && status->isOk())
       out = calls->call("initialize", [plugin, hs, status] { *status = plugin->initialize(hs); },
                         options.initializeTimeout);
     std::string problem;
@@ -114,6 +157,19 @@ HookTimeouts HostSession::hookTimeouts() const {
   return t;
 }
 
+std::chrono::milliseconds HostSession::importLockWait() const {
+  // 0 is allowed here (do not wait), unlike the timeouts.
+  auto v = store_->hostSetting(kClusterImportWaitSetting);
+  if (v && v->has_value()) {
+    try {
+      const double secs = std::stod(**v);
+      if (secs >= 0 && secs < 1e7) return std::chrono::milliseconds(static_cast<long long>(secs * 1000));
+    } catch (const std::exception&) {
+    }
+  }
+  return std::chrono::seconds(300);
+}
+
 void HostSession::shutdownPlugins() {
   if (shutDown_) return;
   shutDown_ = true;
@@ -134,6 +190,7 @@ HostSession::~HostSession() {
     // uses) under it would crash. Leak them; the process is about to end anyway.
     (void)pluginSet_.release();
     for (auto& s : services_) (void)s.release();
+    (void)clusterLocks_.release();
     (void)store_.release();
   }
 }

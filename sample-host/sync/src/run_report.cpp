@@ -194,6 +194,7 @@ std::string toJson(const RunReport& report) {
   value o = value::object();
   o["runId"] = value::string(report.runId);
   o["trigger"] = value::string(report.trigger);
+  if (!report.nodeId.empty()) o["nodeId"] = value::string(report.nodeId);
   o["dryRun"] = value::boolean(report.dryRun);
   o["status"] = value::string(report.status);
   o["startedAtUnixMs"] = value::number(static_cast<int64_t>(report.startedAtUnixMs));
@@ -267,6 +268,7 @@ bool fromJson(const std::string& json, RunReport& out) {
   out = {};
   out.runId = str(o, "runId");
   out.trigger = str(o, "trigger");
+  out.nodeId = str(o, "nodeId");
   out.dryRun = flag(o, "dryRun");
   out.status = str(o, "status");
   out.startedAtUnixMs = i64(o, "startedAtUnixMs");
@@ -317,7 +319,8 @@ std::string toText(const RunReport& r, std::size_t maxEntries, bool showRoutine)
   double secs = static_cast<double>(r.finishedAtUnixMs - r.startedAtUnixMs) / 1000.0;
   char buf[64];
   std::snprintf(buf, sizeof buf, "%.1f", secs < 0 ? 0.0 : secs);
-  os << "Run " << r.runId << " (" << r.trigger << (r.dryRun ? ", dry run" : "") << "): " << r.status
+  os << "Run " << r.runId << " (" << r.trigger << (r.nodeId.empty() ? "" : ", node " + r.nodeId)
+     << (r.dryRun ? ", dry run" : "") << "): " << r.status
      << " in " << buf << " s\n";
   for (const auto& n : r.notes) os << "  note: " << n << "\n";
   for (const auto& d : r.directories) {

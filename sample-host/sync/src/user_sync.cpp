@@ -5,6 +5,8 @@
 #include "samplehost/sync/user_sync.h"
 
 #include <cstddef>
+#include <cstdio>
+#include <ctime>
 #include <exception>
 #include <memory>
 #include <utility>
@@ -71,7 +73,48 @@ void askRunControl(PluginRun& r, std::chrono::milliseconds timeout) {
     r.report.routineOutcomes = *routine;
 }
 
+/// "14:03:07 UTC".
+std::string utcTime(std::int64_t unixMs) {
+  std::time_t t = static_cast<std::time_t>(unixMs / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
+
+/// Takes the directory's import lock (SyncOptions::importLocks); on a refusal or an error, says
+/// why in `error` and returns null.
+std::unique_ptr<hostapi::ClusterLock> takeImportLock(const SyncOptions& options, const hostapi::DirectoryInfo& dir,
+                                                     std::string& error) {
+  hostapi::LockRequest req;
+  req.name = importLockName(dir.id);
+  req.wait = options.importLockWait;
+  hostapi::Result<hostapi::LockAttempt> got = hostapi::internalError("the lock service threw");
+  try {
+    got = options.importLocks->acquire(req);
+  } catch (const std::exception& e) {
+    got = hostapi::internalError(std::string("the lock service threw: ") + e.what());
+  }
+  if (!got.isOk()) {
+    error = "could not take the cluster lock of its import: " + got.status().toString();
+    return nullptr;
+  }
+  if (got->granted()) return std::move(got->lock);
+  const auto ms = options.importLockWait.count();
+  char secs[32];
+  if (ms % 1000 == 0) std::snprintf(secs, sizeof secs, "%lld", static_cast<long long>(ms / 1000));
+  else std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(ms) / 1000.0);
+  error = "node '" + (got->holder ? got->holder->nodeId : std::string("?")) + "' is importing directory " + dir.name +
+          (got->holder ? " (its lease runs until " + utcTime(got->holder->expiresAtUnixMs) + ")" : std::string()) +
+          "; waited " + std::string(secs) + " s for it (host setting clusterImportWaitSeconds); run the sync " +
+          "again when that node's import is done";
+  return nullptr;
+}
+
 }  // namespace
+
+std::string importLockName(const std::string& directoryId) { return "sample-host/import/" + directoryId; }
 
 const char* triggerName(hostapi::SyncTrigger t) noexcept {
   switch (t) {
@@ -129,6 +172,16 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
       report.directories.push_back(std::move(d));
       continue;
     }
+    // Several nodes: one import of a directory at a time across the cluster (the flock of the
+    // data directory only covers this machine).
+    std::unique_ptr<hostapi::ClusterLock> importLock;
+    if (options.importLocks != nullptr) {
+      importLock = takeImportLock(options, dir, d.error);
+      if (!importLock) {
+        report.directories.push_back(std::move(d));
+        continue;
+      }
+    }
     std::unique_ptr<DirectorySource> source;
     try {
       auto made = sources_(dir);
@@ -141,6 +194,11 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
     while (source) {
       if (shared->cancel->isCancelled()) {
         d.error = "cancelled";
+        break;
+      }
+      if (importLock && importLock->lost()) {
+        d.error = "the cluster lock of its import was lost (" + importLock->lostReason() +
+                  "); stopped, nobody deactivated";
         break;
       }
       hostapi::Result<std::optional<SourcePage>> next = hostapi::internalError("not read");
@@ -184,6 +242,10 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
         r.call("onUsersSynced", shared, options.timeouts.usersSynced,
                [pageUsers](hostapi::Plugin& p, RunShared& s) { p.onUsersSynced(s.ctx, *pageUsers); });
     }
+    if (listingComplete && importLock && importLock->lost()) {
+      d.error = "the cluster lock of its import was lost (" + importLock->lostReason() + "); nobody deactivated";
+      listingComplete = false;
+    }
     if (listingComplete && source && !source->providesStoredUsers()) {
       auto gone = store_.deactivateNotSeenGuarded(dir, options.runId, options.dryRun);
       if (gone) {
@@ -195,6 +257,7 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
       }
     }
     d.completed = listingComplete && d.error.empty();
+    if (importLock) (void)importLock->release();
     report.directories.push_back(std::move(d));
   }
 

@@ -94,6 +94,10 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
       markNotProcessed(run_, {&it});
       continue;
     }
+    if (d.lockLost()) {  // another node may be writing this directory's avatars now
+      markNotProcessed(run_, {&it}, NotProcessed::kLockLost);
+      continue;
+    }
     if (run_.dryRun()) {
       finishItem(run_, d, it, Outcome::kUpdated, "");
       continue;
@@ -102,7 +106,10 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
     auto st = run_.services.avatars->replace(it.user->id, img.value(), run_.pluginKey, expect);
     if (st.isOk()) {
       s.lastOutcome = "updated";
-      w.newStates.emplace_back(stateKey(it.user->id), serializeUserState(s));
+      // In a cluster a killed node's work is taken over at once: the row goes with its avatar, so
+      // the node taking over never fetches a photo again that this one stored.
+      if (run_.stateWithEachAvatar) writeRows(d, {{stateKey(it.user->id), serializeUserState(s)}});
+      else w.newStates.emplace_back(stateKey(it.user->id), serializeUserState(s));
       finishItem(run_, d, it, Outcome::kUpdated, "");
     } else if (st.code() == hostapi::StatusCode::kFailedPrecondition) {
       finishItem(run_, d, it, Outcome::kSkipped,

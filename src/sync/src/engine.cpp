@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <ctime>
 #include <exception>
 #include <map>
 #include <string>
@@ -10,6 +11,7 @@
 
 #include "applier.h"
 #include "photosync/sync/held_store.h"
+#include "photosync/sync/outcome.h"
 #include "photosync/sync/user_state.h"
 #include "chunk_worker.h"
 #include "run_context.h"
@@ -28,7 +30,19 @@ const char* providerNameFor(hostapi::DirectoryKind k) {
   return "unknown";
 }
 
+/// "14:03:07 UTC".
+std::string utcTime(std::int64_t unixMs) {
+  std::time_t t = static_cast<std::time_t>(unixMs / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
+
 }  // namespace
+
+std::string photoLockName(const std::string& directoryId) { return "photosync/photos/" + directoryId; }
 
 // One sync run: the directories with photos on, their queues and workers, and the tally so far.
 // The hook thread opens the directories, cuts the host's pages into chunks and, at the end,
@@ -79,9 +93,13 @@ class Engine::Run {
     closeAndJoin();
     for (auto& [id, d] : dirs_)
       if (const auto note = d->breakerNote(); !note.empty()) run_.tally.note("directory '" + d->info.name + "': " + note);
-    for (auto& [id, d] : dirs_)
-      if (d->provider) applier_.applyReverts(*d);
+    for (auto& [id, d] : dirs_) {
+      if (!d->provider) continue;
+      if (d->lockLost()) noteLockLost(*d);
+      else applier_.applyReverts(*d);
+    }
     for (auto& [id, d] : dirs_) applier_.noteHeld(*d);
+    releaseLocks();
     return report();
   }
 
@@ -90,9 +108,64 @@ class Engine::Run {
     for (auto& [id, d] : dirs_)
       if (d->provider) d->provider->cancel();
     closeAndJoin();
+    releaseLocks();
   }
 
  private:
+  /// Host-api 1.4: the directory's photo work only under its cluster lock. False when another
+  /// node holds it (a note: that node does the work) or the lock service failed (the users fail
+  /// with the reason).
+  bool takeLock(DirectoryRun& d) {
+    hostapi::LockRequest req;
+    req.name = photoLockName(d.info.id);
+    req.lease = run_.options.lockLease;
+    hostapi::Result<hostapi::LockAttempt> got = hostapi::internalError("the host's lock service threw");
+    try {
+      got = run_.options.locks->acquire(req);
+    } catch (const std::exception& ex) {
+      got = hostapi::internalError(std::string("the host's lock service threw: ") + ex.what());
+    } catch (...) {
+    }
+    if (!got.isOk()) {
+      d.brokenReason = "could not take the cluster lock of its photo work: " + got.status().message();
+      run_.tally.note("directory '" + d.info.name + "': " + d.brokenReason + "; no photos were synced for it");
+      return false;
+    }
+    if (!got.value().granted()) {
+      const auto& h = got.value().holder;
+      const std::string node = h ? h->nodeId : std::string("another node");
+      run_.tally.note("photo work for directory '" + d.info.name + "' runs on node '" + node + "'" +
+                      (h ? " (it holds the cluster lock " + req.name + " until " + utcTime(h->expiresAtUnixMs) +
+                               " and renews it while it works)"
+                         : std::string()) +
+                      "; this node left it to that node");
+      return false;
+    }
+    d.lock = std::move(got.value().lock);
+    return true;
+  }
+
+  void noteLockLost(const DirectoryRun& d) {
+    std::string why;
+    try {
+      why = d.lock->lostReason();
+    } catch (...) {
+    }
+    run_.tally.note("directory '" + d.info.name + "': " + kLockLostNote + " (" + why +
+                    "), so its photo work stopped here and its reverts were not decided; the node holding "
+                    "the lock now, or the next run, does the rest");
+  }
+
+  void releaseLocks() {
+    for (auto& [id, d] : dirs_) {
+      if (!d->lock) continue;
+      try {
+        (void)d->lock->release();
+      } catch (...) {
+      }
+    }
+  }
+
   /// The directory's page and provider, and its workers, when its photo toggle is on. Photos
   /// off: not one request, no provider. A page that cannot be read or parsed, or a provider that
   /// cannot be made, is a run note, and the directory's users fail with the reason.
@@ -118,6 +191,7 @@ class Engine::Run {
       return;
     }
     d.cfg = cfg.value();
+    if (run_.options.locks != nullptr && !takeLock(d)) return;
     providers::ProviderConfig pc;
     pc.directory = info;
     pc.page = d.page;

@@ -14,7 +14,9 @@ hostapi::RunOutcome runOutcome(const hostapi::SyncReport& report) {
   std::uint64_t attempted = 0;
   for (const auto& c : report.counts)
     if (c.name != outcomeName(Outcome::kSkipped)) attempted += c.value;
-  if (failed == 0) return hostapi::RunOutcome::kCompleted;
+  bool lostLease = false;
+  for (const auto& n : report.notes) lostLease = lostLease || n.find(kLockLostNote) != std::string::npos;
+  if (failed == 0) return lostLease ? hostapi::RunOutcome::kCompletedWithFailures : hostapi::RunOutcome::kCompleted;
   if (failed * 100 >= attempted * kFailedSharePercent) return hostapi::RunOutcome::kFailed;
   return hostapi::RunOutcome::kCompletedWithFailures;
 }

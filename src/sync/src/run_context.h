@@ -39,7 +39,16 @@ struct RunContext {
              const hostapi::SyncContext& syncContext, std::atomic<bool>& stopFlag)
       : services(hostServices), factory(providerFactory), images(imageProcessor), pluginKey(key),
         options(engineOptions), sync(syncContext), stop(stopFlag),
-        tally(hostServices.logger, syncContext.dryRun, engineOptions.maxReportEntries) {}
+        tally(hostServices.logger, syncContext.dryRun, engineOptions.maxReportEntries),
+        stateWithEachAvatar(clusteredLocks(engineOptions)) {}
+
+  static bool clusteredLocks(const EngineOptions& o) {
+    try {
+      return o.locks != nullptr && o.locks->clustered();
+    } catch (...) {
+      return true;
+    }
+  }
 
   /// shutdown(), a cancelled run, or the host's cancellation: stop between units of work.
   bool cancelled() const {
@@ -63,6 +72,9 @@ struct RunContext {
   Tally tally;
   std::atomic<std::uint64_t> processed{0};  // users whose chunk is finished (progress)
   std::atomic<std::uint64_t> queued{0};     // users queued so far (the progress total)
+  /// The host runs as several nodes (ClusterLockService::clustered): each updated avatar's state
+  /// row is written right after it, not with its chunk's rows (Applier::applyPhotos).
+  const bool stateWithEachAvatar;
 };
 
 /// One directory of the run. Every call to its provider's versions() and download() goes through
@@ -126,6 +138,21 @@ struct DirectoryRun {
   std::unique_ptr<RunQueue> queue;                     // with the provider
   std::shared_ptr<ConcurrencyGate> gate;               // Entra: the adaptive concurrency, shared with the provider
   RevertGuard guard;
+  /// The cluster lock of this directory's photo work (host-api 1.4), when the host has locks.
+  std::unique_ptr<hostapi::ClusterLock> lock;
+  /// This node lost `lock` mid-run (its lease was taken over or could not be renewed): the
+  /// directory's photo work stops as for a cancellation. Once true, stays true.
+  bool lockLost() const {
+    if (lockLost_.load(std::memory_order_acquire)) return true;
+    bool lost = false;
+    try {
+      lost = lock != nullptr && lock->lost();
+    } catch (...) {
+      lost = true;  // a lock service that throws cannot be trusted to hold
+    }
+    if (lost && !lockLost_.exchange(true) && provider) provider->cancel();
+    return lost;
+  }
 
   /// A user held by an earlier run whose held revert no longer applies (the photo is back, the
   /// avatar is no longer PhotoSync's, the user is gone): its held record is removed at the end.
@@ -147,6 +174,7 @@ struct DirectoryRun {
   std::atomic<std::size_t> versionsInRow_{0};
   std::atomic<std::size_t> downloadsInRow_{0};
   std::atomic<bool> tripped_{false};
+  mutable std::atomic<bool> lockLost_{false};
   mutable std::mutex breakerMu_;
   std::string lastError_;  // guarded by breakerMu_: the last failure before it tripped
 };
@@ -182,10 +210,14 @@ void failRemaining(RunContext& run, const DirectoryRun& d, std::vector<Item>& it
                    const std::string& reason);
 /// Why users of `d` are left unprocessed now: its circuit breaker tripped, or a cancellation.
 inline NotProcessed whyNotProcessed(const DirectoryRun& d) {
-  return d.tripped() ? NotProcessed::kBreaker : NotProcessed::kCancelled;
+  if (d.tripped()) return NotProcessed::kBreaker;
+  return d.lockLost() ? NotProcessed::kLockLost : NotProcessed::kCancelled;
 }
-/// The run was cancelled or `d`'s circuit breaker tripped: no more calls for `d`.
-inline bool stopped(const RunContext& run, const DirectoryRun& d) { return run.cancelled() || d.tripped(); }
+/// The run was cancelled, `d`'s circuit breaker tripped or its cluster lock was lost: no more
+/// calls for `d`.
+inline bool stopped(const RunContext& run, const DirectoryRun& d) {
+  return run.cancelled() || d.tripped() || d.lockLost();
+}
 /// Counts the users of `items` not settled yet as not processed (a cancellation or the breaker).
 void markNotProcessed(RunContext& run, const std::vector<Item*>& items, NotProcessed why = NotProcessed::kCancelled);
 /// Settles `it` of `w` by `decision`: unchanged (with the row it carries), skipped, withoutPhoto,

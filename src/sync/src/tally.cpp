@@ -112,7 +112,11 @@ void Tally::note(std::string text) {
 }
 
 void Tally::notProcessed(std::uint64_t users, NotProcessed why) {
-  (why == NotProcessed::kCancelled ? notProcessed_ : stoppedEarly_) += users;
+  switch (why) {
+    case NotProcessed::kCancelled: notProcessed_ += users; break;
+    case NotProcessed::kBreaker: stoppedEarly_ += users; break;
+    case NotProcessed::kLockLost: leaseLost_ += users; break;
+  }
 }
 
 hostapi::SyncReport Tally::report(const std::string& pluginKey, bool completed,
@@ -156,6 +160,10 @@ hostapi::SyncReport Tally::report(const std::string& pluginKey, bool completed,
   if (const auto se = stoppedEarly_.load(); se > 0)
     r.notes.push_back(countOf(se, "user", "users") +
                       " not processed: the run stopped early (see above); their avatars and state are as before");
+  if (const auto ll = leaseLost_.load(); ll > 0)
+    r.notes.push_back(countOf(ll, "user", "users") +
+                      " not processed: this node lost the cluster lock of their directory's photo work (see above); "
+                      "their avatars and state are as before");
   r.metrics = {{"requests", static_cast<double>(stats.requests), ""},
                {"batch sub-requests", static_cast<double>(stats.batchSubRequests), ""},
                {"retries", static_cast<double>(stats.retries), ""},

@@ -38,6 +38,7 @@
 #include <string>
 #include <vector>
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
 #include "hostapi/run_control.h"
@@ -84,6 +85,10 @@ class PluginRecord {
   /// Since 1.3: the plugin's UserStatusQuery (hostapi/user_status.h), or null when the plugin is
   /// not loaded, was built against a host API older than 1.3, or does not implement it.
   UserStatusQuery* userStatusQuery() const noexcept;
+
+  /// Since 1.4: the plugin's ClusterLockClient (hostapi/cluster_lock.h), through which the host
+  /// hands it the ClusterLockService before initialize(); null like the two above.
+  ClusterLockClient* clusterLockClient() const noexcept;
 
  private:
   friend class PluginSet;

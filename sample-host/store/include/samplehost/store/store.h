@@ -27,6 +27,7 @@
 #include "hostapi/settings.h"
 #include "hostapi/status.h"
 #include "hostapi/user.h"
+#include "samplehost/store/leases.h"
 #include "samplehost/store/secret_registry.h"
 
 namespace samplehost::store {
@@ -36,7 +37,16 @@ inline constexpr const char* kStoreFileName = "host.db";
 /// Host setting keys.
 inline constexpr const char* kUserPhotosSetting = "userPhotos";  // "true"/"false", default off
 
+/// A file in the data directory that names the store's database when no URI is given: one line,
+/// postgresql://USER@HOST:PORT/DATABASE. Without it (and without StoreOptions::uri) the store is
+/// the SQLite file kStoreFileName.
+inline constexpr const char* kStoreUriFileName = "store.uri";
+
 struct StoreOptions {
+  /// Where the store's data is: "" for SQLite in the data directory (or what store.uri names), or
+  /// postgresql://USER[:PASSWORD]@HOST:PORT/DATABASE. The data directory still holds the secret
+  /// key, the logs and sync.lock. A password given here is never printed (it joins `secrets`).
+  std::string uri;
   /// Used for created/updated/started times; the system clock when null. Must outlive the store.
   const hostapi::Clock* clock = nullptr;
   /// How long a call waits for another PROCESS holding the write lock (e.g. the CLI while a sync
@@ -44,6 +54,9 @@ struct StoreOptions {
   int busyTimeoutMs = 10'000;
   /// Shared with the logger; a fresh one when null.
   std::shared_ptr<SecretRegistry> secrets;
+  /// The node this process is in a cluster (schema 4): recorded with the runs it starts, and
+  /// markInterruptedRuns() marks only its own (and those from before schema 4).
+  std::string nodeId;
 };
 
 struct Directory {
@@ -177,6 +190,9 @@ class Store {
 
   const std::filesystem::path& dataDir() const noexcept;
   std::filesystem::path file() const;
+  /// True when the store is on a PostgreSQL server, which several nodes may share (a cluster,
+  /// docs/clustering.md); false for the SQLite file of one machine.
+  bool onServer() const noexcept;
   /// The schema version this binary writes, and the one the open store has.
   static int latestSchemaVersion() noexcept;
   hostapi::Result<int> schemaVersion() const;
@@ -321,7 +337,25 @@ class Store {
   hostapi::Result<SyncRun> run(const std::string& id) const;  // NOT_FOUND
   /// Marks runs still "running" as "interrupted" (a process killed mid-run). Call when this
   /// process knows no run of its own is in progress, e.g. before starting one; returns how many.
+  /// Only runs of this node (StoreOptions::nodeId) and runs recorded without a node: another
+  /// node's run may be going on.
   hostapi::Result<std::uint64_t> markInterruptedRuns();
+
+  // --- cluster lock leases (schema 4; store_cluster.cpp, leases.h) ---------------------------
+  /// Grants `name` to `nodeId` for `leaseMs` when no row exists or its lease has run out (a
+  /// killed node's lease is taken over), with a new random token; else refuses, naming the
+  /// holder. ONE transaction. INVALID_ARGUMENT for an empty name or node id, or a lease <= 0.
+  hostapi::Result<LeaseAttempt> acquireLease(const std::string& name, const std::string& nodeId,
+                                             std::int64_t leaseMs);
+  /// Extends the lease of `name` by `leaseMs` from now, only when `token` is still its token.
+  hostapi::Result<LeaseRenewal> renewLease(const std::string& name, const std::string& token,
+                                           std::int64_t leaseMs);
+  /// Deletes the row of `name` only when `token` is still its token; true when it did.
+  hostapi::Result<bool> releaseLease(const std::string& name, const std::string& token);
+  /// The holder of `name` whose lease has not run out (without its token), nullopt when none.
+  hostapi::Result<std::optional<Lease>> leaseHolder(const std::string& name) const;
+  /// Every lease row (expired ones too, without tokens), by name.
+  hostapi::Result<std::vector<Lease>> listLeases() const;
 
   // --- maintenance ---------------------------------------------------------------------------
   /// PRAGMA integrity_check + foreign_key_check: ok, or INTERNAL listing the problems.

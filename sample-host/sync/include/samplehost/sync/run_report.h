@@ -57,6 +57,7 @@ inline constexpr const char* kRunCancelled = "cancelled";
 struct RunReport {
   std::string runId;
   std::string trigger;  // "manual", "scheduled", "test"
+  std::string nodeId;   // the node that ran it (host-api 1.4 clusters); empty in older reports
   bool dryRun = false;
   std::string status;   // kRunCompleted, kRunCompletedWithFailures, kRunFailed, kRunCancelled
   std::int64_t startedAtUnixMs = 0;

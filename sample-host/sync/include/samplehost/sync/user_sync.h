@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/host/contained_call.h"
 #include "hostapi/manifest.h"
 #include "hostapi/plugin.h"
@@ -119,7 +120,15 @@ struct SyncOptions {
   hostapi::SyncTrigger trigger = hostapi::SyncTrigger::kManual;
   bool dryRun = false;
   HookTimeouts timeouts;
+  /// Host-api 1.4 clusters: when set, each directory's import runs under the cluster lock
+  /// importLockName(directory id), waited for up to `importLockWait`, so that two nodes never
+  /// import one directory at once. Null: no lock (one node; the data directory's flock).
+  hostapi::ClusterLockService* importLocks = nullptr;
+  std::chrono::milliseconds importLockWait{300'000};
 };
+
+/// The cluster lock of a directory's import: "sample-host/import/<directoryId>".
+std::string importLockName(const std::string& directoryId);
 
 /// Makes the source for one directory; an error (bad settings, no credentials) is recorded
 /// against that directory and the run goes on with the next.

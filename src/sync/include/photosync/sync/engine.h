@@ -13,12 +13,14 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <cstddef>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
 
+#include "hostapi/cluster_lock.h"
 #include "hostapi/plugin.h"
 #include "hostapi/report.h"
 #include "hostapi/run_control.h"
@@ -37,7 +39,17 @@ struct EngineOptions {
   /// Circuit breaker: after this many provider calls in a row failed for every user they asked
   /// about, a directory's remaining users are not processed in this run.
   std::size_t breakerCalls = 5;
+  /// Host-api 1.4: the host's cluster locks. When set, a directory's photo work of a run is done
+  /// only under the lock photoLockName(directory id): a node that does not get it leaves that
+  /// directory's photos to the holder (a note), and one that loses it mid-run stops them. Null
+  /// (a host before 1.4, the unit tests): no lock. Must stay valid until shutdown() returned.
+  hostapi::ClusterLockService* locks = nullptr;
+  /// The lease asked for; 0: the host's default.
+  std::chrono::milliseconds lockLease{0};
 };
+
+/// The cluster lock of a directory's photo work: "photosync/photos/<directoryId>".
+std::string photoLockName(const std::string& directoryId);
 
 class Engine {
  public:

@@ -33,7 +33,7 @@ inline constexpr std::size_t kOutcomeCount = 7;
 const char* outcomeName(Outcome o) noexcept;
 
 /// Why users were left unprocessed (a note each, never failures).
-enum class NotProcessed { kCancelled, kBreaker };
+enum class NotProcessed { kCancelled, kBreaker, kLockLost };
 
 /// The lead note of a run in which every attempted user failed with `reason` (the most common
 /// one): "every photo request failed: <cause> — <what to do>".
@@ -75,6 +75,7 @@ class Tally {
   std::vector<std::string> notes_;                     // guarded by mu_
   std::atomic<std::uint64_t> notProcessed_{0};
   std::atomic<std::uint64_t> stoppedEarly_{0};
+  std::atomic<std::uint64_t> leaseLost_{0};
 };
 
 }  // namespace photosync::sync
