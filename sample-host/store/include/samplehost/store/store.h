@@ -1,15 +1,16 @@
-// The sample host's embedded store: one SQLite file (`<data-dir>/host.db`) holding directories
-// and their connection settings, users, avatars, host settings, plugin settings pages, plugin
-// state and sync runs. Schema: see src/migrations.cpp.
+// The sample host's store: one SQLite file (`<data-dir>/host.db`, the default) or one PostgreSQL
+// database (StoreOptions::uri, `<data-dir>/store.uri`) holding directories and their connection
+// settings, users, avatars, host settings, plugin settings pages, plugin state and sync runs.
+// Schema: see src/migrations.cpp; the two backends: README.md.
 //
 // Every mutating call is ONE transaction, so a process killed at any instant leaves the store
 // as it was before or after the call, never in between. Every call is safe from several
-// threads (a pool of connections; writers are serialised in-process and, across processes, by
-// SQLite's lock with a busy timeout). Calls never throw: errors are hostapi::Status values with
+// threads (a pool of connections; writers are serialised in-process and, across processes and
+// nodes, by SQLite's lock or a PostgreSQL advisory lock, with a busy timeout). Calls never throw: errors are hostapi::Status values with
 // messages that name what failed and never contain a secret.
 //
 // Secrets (fields marked secret in directory or plugin settings) are sealed with SecretBox
-// before they reach SQLite, and every secret the store is given or decrypts is added to the
+// before they reach the database, and every secret the store is given or decrypts is added to the
 // SecretRegistry that the logger scrubs with.
 #pragma once
 
@@ -49,8 +50,8 @@ struct StoreOptions {
   std::string uri;
   /// Used for created/updated/started times; the system clock when null. Must outlive the store.
   const hostapi::Clock* clock = nullptr;
-  /// How long a call waits for another PROCESS holding the write lock (e.g. the CLI while a sync
-  /// runs) before failing with UNAVAILABLE.
+  /// How long a call waits for another PROCESS (or node) holding the write lock (e.g. the CLI
+  /// while a sync runs) before failing with UNAVAILABLE.
   int busyTimeoutMs = 10'000;
   /// Shared with the logger; a fresh one when null.
   std::shared_ptr<SecretRegistry> secrets;
@@ -189,6 +190,8 @@ class Store {
   Store& operator=(const Store&) = delete;
 
   const std::filesystem::path& dataDir() const noexcept;
+  /// The SQLite file, or "postgresql HOST:PORT/DATABASE" (never the password): the store's name
+  /// in messages.
   std::filesystem::path file() const;
   /// True when the store is on a PostgreSQL server, which several nodes may share (a cluster,
   /// docs/clustering.md); false for the SQLite file of one machine.
