@@ -19,6 +19,7 @@
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
 #include "e2e_report.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 #include "samplehost/store/store.h"
 #include "testsupport/corpus.h"
@@ -37,11 +38,16 @@ const std::string kHost = SAMPLE_HOST_BIN;
 const std::string kSim = IDP_SIM_BIN;
 const std::string kBundle = PHOTOSYNC_BUNDLE;
 
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
+
 /// One idp-sim, one host data dir with the PhotoSync bundle and an Entra directory "Contoso"
 /// whose photo page is filled from the directory's connection.
 struct Env {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
+  testsupport::TestStore store{data};  // a fresh PostgreSQL database on the pg.* run
   std::unique_ptr<e2e::Child> sim;
   std::string url;
   value creds;

@@ -17,6 +17,7 @@
 #include "photosync/http/client.h"
 #include "photosync/http/json.h"
 #include "e2e_report.h"
+#include "testsupport/postgres.h"
 #include "testsupport/process.h"
 
 namespace {
@@ -32,9 +33,14 @@ const std::string kSim = IDP_SIM_BIN;
 const std::string kBundle = PHOTOSYNC_BUNDLE;
 constexpr int kUsers = 24;
 
+// On the PostgreSQL run (pg.*), every test needs the test server (tests/support/postgres.h).
+[[maybe_unused]] ::testing::Environment* const kStoreBackend =
+    ::testing::AddGlobalTestEnvironment(new testsupport::StoreBackendEnvironment);
+
 struct ScimEnv {
   e2e::TempDir tmp;
   std::string data = tmp.path() + "/data";
+  testsupport::TestStore store{data};  // a fresh PostgreSQL database on the pg.* run
   std::unique_ptr<e2e::Child> sim;
   std::string url;  // idp-sim's base URL (also the photo host)
   std::string token = "scim-e2e-token-" + std::to_string(::getpid()) + "-0123456789";
