@@ -142,6 +142,11 @@ TEST(HardenedLoader, ASyncWithABrokenModuleIsRecordedWithTheRefusal) {
   ASSERT_EQ(other.signal, 0);
   const std::string otherStatus = value::parse(other.out).at("status").as_string();
   ASSERT_THAT(other.out, HasSubstr("plugin.xml:2:1: malformed XML"));
+  // A plugin the admin installed but the host could not load is a failure of the run, not a
+  // completed one (it used to say "completed" and exit 0).
+  EXPECT_EQ(otherStatus, "completed with failures") << other.out;
+  EXPECT_EQ(other.exitCode, 1) << other.err;
+  EXPECT_THAT(other.out, HasSubstr("plugin photosync: 1 call failed"));
   for (const auto& m : brokenModules()) {
     SCOPED_TRACE(m.name);
     installBundle(fs::path(host.dataDir) / "plugins", m.bytes);

@@ -71,12 +71,12 @@ hostapi::Result<sync::RunReport> runHostSync(sync::HostSession& session, const S
   options.timeouts = session.hookTimeouts();
   options.importLocks = &session.clusterLocks();
   options.importLockWait = session.importLockWait();
+  options.loadProblems = session.pluginProblems();
   auto import = callbacks.import;
   sync::RunReport report = userSync.run(options, dirs, progress, std::move(cancel),
                                         [import](const std::string& p, std::uint64_t done) {
                                           if (import) import(p, done);
                                         });
-  for (const auto& p : session.pluginProblems()) report.plugins.push_back(p);
   report.nodeId = session.nodeId();
 
   for (const auto& d : report.directories) {

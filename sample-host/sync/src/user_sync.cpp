@@ -274,6 +274,7 @@ RunReport UserSync::run(const SyncOptions& options, const std::vector<hostapi::D
   }
 
   for (auto& r : runs) report.plugins.push_back(std::move(r.report));
+  for (const auto& p : options.loadProblems) report.plugins.push_back(p);
   settleStatus(report, shared->cancel->isCancelled());
   report.finishedAtUnixMs = nowMs();
   return report;

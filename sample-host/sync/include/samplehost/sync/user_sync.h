@@ -125,6 +125,10 @@ struct SyncOptions {
   /// import one directory at once. Null: no lock (one node; the data directory's flock).
   hostapi::ClusterLockService* importLocks = nullptr;
   std::chrono::milliseconds importLockWait{300'000};
+  /// Plugins the host could not load (a refused bundle: its "load" failure). They join the run's
+  /// report before its status is settled, so a refused plugin makes the run "completed with
+  /// failures", not "completed".
+  std::vector<PluginRunReport> loadProblems;
 };
 
 /// The cluster lock of a directory's import: "sample-host/import/<directoryId>".
