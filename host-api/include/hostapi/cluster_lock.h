@@ -26,6 +26,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <ctime>
 #include <memory>
 #include <optional>
 #include <string>
@@ -41,6 +42,17 @@ struct LockHolder {
   std::string nodeId;                // the holding node's id (as its ClusterLockService::nodeId())
   std::int64_t expiresAtUnixMs = 0;  // when its lease runs out unless renewed, by the lock's clock
 };
+
+/// "14:03:07 UTC": a lock's expiry as hosts and plugins show it in their messages (the time of
+/// day in UTC; a lease is minutes long, so the day goes without saying).
+inline std::string utcTimeOfDay(std::int64_t unixMs) {
+  const std::time_t t = static_cast<std::time_t>(unixMs / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
+  return buf;
+}
 
 /// What a plugin asks for.
 struct LockRequest {

@@ -51,16 +51,6 @@ std::string randomToken() {
   return out;
 }
 
-/// "14:03:07 UTC".
-std::string utcTime(std::int64_t unixMs) {
-  std::time_t t = static_cast<std::time_t>(unixMs / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
-}
-
 }  // namespace
 
 Result<LeaseAttempt> MemoryLeaseTable::acquire(const std::string& name, const std::string& nodeId,
@@ -134,7 +124,7 @@ class LockState {
     if (lost_.load(std::memory_order_acquire)) return true;
     std::lock_guard lk(mu_);
     if (released_ || Steady::now() < deadline_) return false;
-    markLostLocked("the lease could not be renewed before it ran out at " + utcTime(expiresAtMs_) +
+    markLostLocked("the lease could not be renewed before it ran out at " + hostapi::utcTimeOfDay(expiresAtMs_) +
                    (lastError_.empty() ? std::string() : " (" + lastError_ + ")"));
     return true;
   }
@@ -170,10 +160,10 @@ class LockState {
       lastError_ = r.status().message();
       nextRenewal_ = Steady::now() + std::max<std::chrono::milliseconds>(lease_ / 10, std::chrono::milliseconds(50));
       return hostapi::unavailable("the lock '" + name_ + "' could not be renewed: " + r.status().message() +
-                                  "; it is held until " + utcTime(expiresAtMs_));
+                                  "; it is held until " + hostapi::utcTimeOfDay(expiresAtMs_));
     }
     if (!r->renewed) {
-      std::string why = "the lease ran out at " + utcTime(expiresAtMs_);
+      std::string why = "the lease ran out at " + hostapi::utcTimeOfDay(expiresAtMs_);
       if (r->holder) why += " and node '" + r->holder->nodeId + "' took the lock over";
       else why += " and its row is gone";
       markLostLocked(why);
@@ -181,7 +171,7 @@ class LockState {
     }
     if (sent >= deadline_) {
       // Renewed, but only after this node's own deadline: work may have gone on unprotected.
-      markLostLocked("the lease was renewed only after it ran out at " + utcTime(expiresAtMs_));
+      markLostLocked("the lease was renewed only after it ran out at " + hostapi::utcTimeOfDay(expiresAtMs_));
       return hostapi::failedPrecondition("the lock '" + name_ + "' is lost: " + reason_);
     }
     lastError_.clear();
@@ -200,7 +190,7 @@ class LockState {
     }
     auto r = table_->release(name_, token_);
     if (!r.isOk()) return hostapi::unavailable("the lock '" + name_ + "' could not be released: " +
-                                               r.status().message() + "; it runs out at " + utcTime(expiresAtMs()));
+                                               r.status().message() + "; it runs out at " + hostapi::utcTimeOfDay(expiresAtMs()));
     return Status::ok();
   }
 

@@ -73,16 +73,6 @@ void askRunControl(PluginRun& r, std::chrono::milliseconds timeout) {
     r.report.routineOutcomes = *routine;
 }
 
-/// "14:03:07 UTC".
-std::string utcTime(std::int64_t unixMs) {
-  std::time_t t = static_cast<std::time_t>(unixMs / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
-}
-
 /// Takes the directory's import lock (SyncOptions::importLocks); on a refusal or an error, says
 /// why in `error` and returns null.
 std::unique_ptr<hostapi::ClusterLock> takeImportLock(const SyncOptions& options, const hostapi::DirectoryInfo& dir,
@@ -106,7 +96,7 @@ std::unique_ptr<hostapi::ClusterLock> takeImportLock(const SyncOptions& options,
   if (ms % 1000 == 0) std::snprintf(secs, sizeof secs, "%lld", static_cast<long long>(ms / 1000));
   else std::snprintf(secs, sizeof secs, "%.1f", static_cast<double>(ms) / 1000.0);
   error = "node '" + (got->holder ? got->holder->nodeId : std::string("?")) + "' is importing directory " + dir.name +
-          (got->holder ? " (its lease runs until " + utcTime(got->holder->expiresAtUnixMs) + ")" : std::string()) +
+          (got->holder ? " (its lease runs until " + hostapi::utcTimeOfDay(got->holder->expiresAtUnixMs) + ")" : std::string()) +
           "; waited " + std::string(secs) + " s for it (host setting clusterImportWaitSeconds); run the sync " +
           "again when that node's import is done";
   return nullptr;

@@ -30,16 +30,6 @@ const char* providerNameFor(hostapi::DirectoryKind k) {
   return "unknown";
 }
 
-/// "14:03:07 UTC".
-std::string utcTime(std::int64_t unixMs) {
-  std::time_t t = static_cast<std::time_t>(unixMs / 1000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M:%S UTC", &tm);
-  return buf;
-}
-
 }  // namespace
 
 std::string photoLockName(const std::string& directoryId) { return "photosync/photos/" + directoryId; }
@@ -135,7 +125,7 @@ class Engine::Run {
       const auto& h = got.value().holder;
       const std::string node = h ? h->nodeId : std::string("another node");
       run_.tally.note("photo work for directory '" + d.info.name + "' runs on node '" + node + "'" +
-                      (h ? " (it holds the cluster lock " + req.name + " until " + utcTime(h->expiresAtUnixMs) +
+                      (h ? " (it holds the cluster lock " + req.name + " until " + hostapi::utcTimeOfDay(h->expiresAtUnixMs) +
                                " and renews it while it works)"
                          : std::string()) +
                       "; this node left it to that node");
