@@ -114,6 +114,21 @@ class Harness {
   std::unique_ptr<Engine> engine;
 };
 
+/// Every avatar the engine stored has its state row naming exactly those bytes, and no state row
+/// names an avatar that is not there (after a run that stopped part-way: a breaker, a lost lock).
+void expectStateRowsMatchAvatars(Harness& h) {
+  for (const auto& u : h.users) {
+    auto info = h.avatars.info(u.id);
+    auto it = h.state.rows.find("u/" + u.id);
+    if (info.origin == AvatarOrigin::kSetByPlugin) {
+      ASSERT_NE(it, h.state.rows.end()) << u.id;
+      EXPECT_EQ(photosync::sync::parseUserState(it->second)->avatarSha256, info.sha256);
+    } else {
+      EXPECT_EQ(it, h.state.rows.end()) << u.id;
+    }
+  }
+}
+
 TEST(Engine, FirstSyncStoresEveryPhotoAndItsState) {
   Harness h;
   h.addUsers(45);
@@ -596,17 +611,7 @@ TEST(Engine, CancellationStopsAndLeavesAvatarAndStateConsistent) {
   bool noted = false;
   for (const auto& n : r.notes) noted |= n.find("not processed") != std::string::npos;
   EXPECT_TRUE(noted);
-  // Every state row names exactly the avatar stored; every avatar we stored has its row.
-  for (const auto& u : h.users) {
-    auto info = h.avatars.info(u.id);
-    auto it = h.state.rows.find("u/" + u.id);
-    if (info.origin == AvatarOrigin::kSetByPlugin) {
-      ASSERT_NE(it, h.state.rows.end()) << u.id;
-      EXPECT_EQ(photosync::sync::parseUserState(it->second)->avatarSha256, info.sha256);
-    } else {
-      EXPECT_EQ(it, h.state.rows.end()) << u.id;
-    }
-  }
+  expectStateRowsMatchAvatars(h);
 }
 
 // Issue 12: Ctrl-C marked the in-flight users as failed "... was cancelled". They are not
@@ -878,17 +883,7 @@ TEST(EngineClusterLock, ALockLostMidRunStopsThatDirectorysPhotoWorkConsistently)
       << ::testing::PrintToString(r.notes);
   EXPECT_GE(h.idp->cancelCalls.load(), 1) << "in-flight requests were cancelled";
   EXPECT_EQ(photosync::sync::runOutcome(r), RunOutcome::kCompletedWithFailures);
-  // Every avatar stored has its state row, and no state row names an avatar that is not there.
-  for (const auto& u : h.users) {
-    auto info = h.avatars.info(u.id);
-    auto it = h.state.rows.find("u/" + u.id);
-    if (info.origin == AvatarOrigin::kSetByPlugin) {
-      ASSERT_NE(it, h.state.rows.end()) << u.id;
-      EXPECT_EQ(photosync::sync::parseUserState(it->second)->avatarSha256, info.sha256);
-    } else {
-      EXPECT_EQ(it, h.state.rows.end()) << u.id;
-    }
-  }
+  expectStateRowsMatchAvatars(h);
 }
 
 TEST(EngineClusterLock, ALockServiceFailureFailsTheDirectorysUsersWithTheReason) {
