@@ -20,7 +20,7 @@ using testing::openStore;
 using testing::RawDb;
 using testing::TempDir;
 
-class FakeClock final : public hostapi::Clock {
+class LeaseTestClock final : public hostapi::Clock {
  public:
   std::chrono::system_clock::time_point now() const override {
     return std::chrono::system_clock::time_point(std::chrono::milliseconds(ms.load()));
@@ -32,7 +32,7 @@ class FakeClock final : public hostapi::Clock {
 /// Two nodes on one store file, sharing one clock (one machine).
 struct TwoNodes {
   TempDir dir;
-  FakeClock clock;
+  LeaseTestClock clock;
   std::unique_ptr<Store> a, b;
   TwoNodes() {
     StoreOptions o;
@@ -242,7 +242,7 @@ TEST(ClusterLocks, ALockTakenOverIsLostAndSaysByWhom) {
   // Node a's lease runs out (its store's clock jumps past it), node b takes it over: a's next
   // renewal finds b's token, so the lock is lost for good and says why.
   TempDir dir;
-  FakeClock clock;
+  LeaseTestClock clock;
   StoreOptions o;
   o.clock = &clock;
   auto s1 = openStore(dir.path(), o);
