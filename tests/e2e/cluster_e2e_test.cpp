@@ -22,6 +22,7 @@
 #include "idp_sim_child.h"
 #include "testsupport/postgres.h"
 #include "testsupport/process.h"
+#include "testsupport/wait.h"
 
 namespace {
 
@@ -34,12 +35,7 @@ const std::string kBundle = PHOTOSYNC_BUNDLE;
 
 /// Waits (polling every 20 ms, at most 30 s) until `cond` holds; false when it never did.
 bool waitFor(const std::function<bool()>& cond) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(30);
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return cond();
+  return testsupport::waitUntil(cond, std::chrono::seconds(30), std::chrono::milliseconds(20));
 }
 
 std::vector<std::string> splitCommas(const std::string& s) {

@@ -11,6 +11,7 @@
 #include "samplehost/store/cluster_locks.h"
 #include "samplehost/store/store.h"
 #include "test_util.h"
+#include "testsupport/wait.h"
 
 namespace samplehost::store {
 namespace {
@@ -180,12 +181,7 @@ TEST(StoreLeases, ANodeMarksOnlyItsOwnRunsInterrupted) {
 /// Waits up to 10 s for `cond`.
 template <typename F>
 bool eventually(F cond) {
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (std::chrono::steady_clock::now() < end) {
-    if (cond()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return cond();
+  return testsupport::waitUntil(cond, std::chrono::seconds(10));
 }
 
 TEST(ClusterLocks, GrantsRefusesWithTheHolderAndReleasesOnDestruction) {
