@@ -745,15 +745,25 @@ std::vector<Target> targets(const std::vector<Scenario>& all) {
                    fmt(f->host.wallS) + " s vs floor " + fmt(f->floor->timeS) + " s = " + fmt(ft) + "x"});
     }
   }
-  // Host CPU per new photo: the host's CPU seconds over the photos the sync stored.
+  // Host CPU per new photo: the host's CPU seconds over the photos the sync stored. In the 5%
+  // scenario the run's fixed part (the import of N users, N metadata lookups) is most of its CPU,
+  // so the figure there is the CPU above the steady state's of the same size, over its photos.
   for (const auto& s : all) {
     if (s.name != "first" && s.name != "changed") continue;
     const std::uint64_t stored = cnt(s, "updated");
     if (stored == 0) continue;
-    const double ms = (s.host.userS + s.host.sysS) * 1000.0 / static_cast<double>(stored);
+    double cpu = s.host.userS + s.host.sysS;
+    std::string figures = fmt(cpu) + " s";
+    if (s.name == "changed") {
+      const Scenario* st = find(all, s.n, "steady");
+      if (!st) continue;
+      const double base = st->host.userS + st->host.sysS;
+      figures = "(" + fmt(cpu) + " s - steady " + fmt(base) + " s)";
+      cpu -= base;
+    }
+    const double ms = cpu * 1000.0 / static_cast<double>(stored);
     t.push_back({"issue 14: host CPU per new photo <= 0.5 ms (" + s.name + " at " + std::to_string(s.n) + ")",
-                 ms <= 0.5, fmt(s.host.userS + s.host.sysS) + " s / " + std::to_string(stored) + " photos = " +
-                                fmt(ms, 3) + " ms"});
+                 ms <= 0.5, figures + " / " + std::to_string(stored) + " photos = " + fmt(ms, 3) + " ms"});
   }
   if (const Scenario* nv = find(all, 10000, "naive"); nv) {
     for (const auto& s : all) {
