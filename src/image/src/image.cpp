@@ -581,17 +581,22 @@ hostapi::Result<NormalisedImage> normaliseWith(std::string_view bytes, const Nor
     std::unique_ptr<Scratch> s = scratchPool().take();
     ~Lease() { scratchPool().give(std::move(s)); }
   } lease;
-  // The planar path (planar.cpp): a YCbCr or grey JPEG that needs scaling and would be decoded
-  // in full is decoded to its planes, each box-averaged to the avatar's 4:2:0 planes and encoded
+  // The planar path (planar.cpp): a YCbCr or grey JPEG that needs scaling is decoded in full to
+  // its planes, each box-averaged to the avatar's 4:2:0 planes and encoded
   // from them, without the four colour passes of the RGB path (issue 14: normalise of idp-sim's
   // 360 px photos 0.85 -> see docs/benchmarks.md). The decode is as complete as the RGB path's.
   // A rotated or flipped photo, a progressive, arithmetic-coded, CMYK/YCCK, RGB or unusually
-  // subsampled one, and an odd avatar side for colour, stay on the RGB path; so does a JPEG the
-  // DCT scaling already shrinks (its scaled decode is cheaper than a full one).
+  // subsampled one, and an odd avatar side for colour, stay on the RGB path; so does a JPEG
+  // whose short side is over 3 times the target, where the RGB path's DCT-scaled decode (2/8 or
+  // less) costs less than a full one. Below that the full planar decode wins even against the
+  // DCT scales (idp-sim's photos to 256 px, CPU per normalise: 432 px 1.19 ms at 5/8 against
+  // 0.57 planar, 648 px 1.30 at 4/8 against 0.85, 768 px 1.43 at 3/8 against 1.11, but 1024 px
+  // 1.45 at 2/8 against 1.75).
   const bool upright = info->exifOrientation < 2 || info->exifOrientation > 8;
-  if (allowPlanar && info->type == ImageType::kJpeg && jpegScale == 8 && upright && !info->progressive &&
-      !info->arithmetic && (info->channels == 1 || (info->channels == 3 && options.targetSize % 2 == 0)) &&
-      std::min(info->width, info->height) > options.targetSize) {
+  const std::uint64_t shortSide = std::min(info->width, info->height);
+  if (allowPlanar && info->type == ImageType::kJpeg && upright && !info->progressive && !info->arithmetic &&
+      (info->channels == 1 || (info->channels == 3 && options.targetSize % 2 == 0)) &&
+      shortSide > options.targetSize && shortSide <= std::uint64_t{3} * options.targetSize) {
     PlanarScratch& ps = lease.s->planar;
     bool unsupported = false;
     if (auto s = decodeJpegPlanar(bytes, *info, options.limits, ps.decoded, unsupported); !s) return s;
