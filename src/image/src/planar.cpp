@@ -11,7 +11,7 @@
 // resolution and written at 1/2 of the avatar's has base = x0 * t, len = 2 s, unit = f * t (a
 // crop offset that is odd in luma starts half-way through a chroma sample, and the weights say
 // so exactly). Every output's weights sum to len, so a 2-D output is
-// floor((sum of p * wx * wy + D/2) / D) with D = lenX * lenY: one rounding, integers only, the
+// floor((sum of p * wx * wy + D/2) / D) with D = len * len: one rounding, integers only, the
 // same bytes on every machine.
 #include <algorithm>
 #include <cstddef>
@@ -60,8 +60,8 @@ std::size_t roundUp(std::size_t v, std::size_t m) { return (v + m - 1) / m * m; 
 // `start`, a byte shuffle puts each output's taps 0-1 (then 2-3) side by side as 16-bit values,
 // and a multiply-add with the 16-bit weights sums each pair. False when an output has more than 4
 // taps, a group spans more than 16 bytes, or a weight does not fit 15 bits (then the portable
-// loops run); none of these happens for the planar path's ratios (under 1.6, or 3.2 for a 4:4:4
-// source's chroma).
+// loops run): never for ratios up to 3 (the planar path's limit; 4 taps at most, a group within
+// 14 bytes), but for a 4:4:4 source's chroma (written at half the side) above 1.5.
 bool shuffleTaps(const PlanarScratch& x, std::uint32_t outW, PlanarScratch& sc) {
   const std::size_t groups = roundUp(outW, 8) / 4;
   sc.groupStart.assign(groups, 0);
