@@ -66,10 +66,17 @@ int main(int argc, char** argv) {
   img::NormalisePath path = img::NormalisePath::kRgb;
   const double plAll = bestMs(n, [&](int i) { (void)img::normaliseWith(photos[at(i)], opt, true, &path); });
 
+  double rgbBytes = 0, planarBytes = 0;
+  for (const auto& p : photos) {
+    rgbBytes += static_cast<double>(img::normaliseWith(p, opt, false, nullptr)->bytes.size());
+    planarBytes += static_cast<double>(img::normaliseWith(p, opt, true, nullptr)->bytes.size());
+  }
   std::printf("idp-sim %d px JPEG -> %u px avatar, ms of CPU per photo (best of 7 rounds of %d)\n", side, target, n);
-  std::printf("%-8s %8s %8s %8s %10s\n", "path", "decode", "scale", "encode", "normalise");
-  std::printf("%-8s %8.3f %8.3f %8.3f %10.3f\n", "rgb", rgbDecode, rgbScale, rgbEncode, rgbAll);
-  std::printf("%-8s %8.3f %8.3f %8.3f %10.3f%s\n", "planar", plDecode, plScale, plEncode, plAll,
+  std::printf("%-8s %8s %8s %8s %10s %10s\n", "path", "decode", "scale", "encode", "normalise", "avatar KB");
+  std::printf("%-8s %8.3f %8.3f %8.3f %10.3f %10.1f\n", "rgb", rgbDecode, rgbScale, rgbEncode, rgbAll,
+              rgbBytes / static_cast<double>(photos.size()) / 1024);
+  std::printf("%-8s %8.3f %8.3f %8.3f %10.3f %10.1f%s\n", "planar", plDecode, plScale, plEncode, plAll,
+              planarBytes / static_cast<double>(photos.size()) / 1024,
               path == img::NormalisePath::kPlanar ? "" : "  (normalise did not take the planar path)");
   return 0;
 }
