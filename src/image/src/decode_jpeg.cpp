@@ -203,6 +203,125 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
   return outcome;
 }
 
+// Where decodeJpegPlanarCore's planes go: the caller's Planar, sized by a callback that runs
+// (and returns) inside the setjmp frame before any scan data is read; it allocates, libjpeg does
+// not run under it, so no longjmp crosses it.
+struct PlaneSink {
+  void (*allocate)(PlaneSink* self, int components, const std::uint32_t* widths, const std::uint32_t* heights,
+                   const std::size_t* strides, const std::size_t* rows);
+  Planar* planar;
+  std::uint8_t* base[3];
+};
+
+void allocatePlanes(PlaneSink* self, int components, const std::uint32_t* widths, const std::uint32_t* heights,
+                    const std::size_t* strides, const std::size_t* rows) {
+  for (int c = 0; c < components; ++c) {
+    Plane& p = self->planar->plane[c];
+    p.width = widths[c];
+    p.height = heights[c];
+    p.stride = strides[c];
+    // Every sample is written by the decoder before use; 16 bytes more for the box filter's
+    // 16-byte loads from the last row's taps.
+    p.data.resize(strides[c] * rows[c] + 16);
+    self->base[c] = p.data.data();
+  }
+}
+
+struct PlanarOutcome {
+  bool failed;
+  bool sizeMismatch;
+  bool unsupported;
+  int components;
+  unsigned hf, vf;
+};
+
+// The planar decode: raw_data_out, one iMCU row per jpeg_read_raw_data call. Same error manager,
+// warning policy and memory cap as decodeJpegCore. Holds only PODs (see the file's comment).
+PlanarOutcome decodeJpegPlanarCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
+                                   PlaneSink* sink, std::uint32_t width, std::uint32_t height) {
+  jpeg_decompress_struct cinfo;
+  ProgressMonitor progress;
+  std::memset(&cinfo, 0, sizeof cinfo);
+  std::memset(&progress, 0, sizeof progress);
+  cinfo.err = jpeg_std_error(&err->pub);
+  err->pub.error_exit = onErrorExit;
+  err->pub.emit_message = onEmitMessage;
+  PlanarOutcome outcome{false, false, false, 0, 1, 1};
+  if (setjmp(err->jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.failed = true;
+    return outcome;
+  }
+  jpeg_create_decompress(&cinfo);
+  cinfo.mem->max_memory_to_use = static_cast<long>(memoryCap);
+  progress.pub.progress_monitor = onProgress;
+  progress.cinfo = &cinfo;
+  cinfo.progress = &progress.pub;
+  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
+               static_cast<unsigned long>(bytes.size()));
+  jpeg_read_header(&cinfo, TRUE);
+  // What the planar path handles; the rest goes to the RGB path before any scan data is read.
+  const int n = cinfo.num_components;
+  bool ok = cinfo.data_precision == 8 && !cinfo.progressive_mode && !cinfo.arith_code &&
+            ((n == 1 && cinfo.jpeg_color_space == JCS_GRAYSCALE) || (n == 3 && cinfo.jpeg_color_space == JCS_YCbCr));
+  // Sampling factors of 1 or 2 (rowPointers below holds two blocks of rows per component).
+  for (int c = 0; ok && c < n; ++c) ok = cinfo.comp_info[c].h_samp_factor <= 2 && cinfo.comp_info[c].v_samp_factor <= 2;
+  if (ok && n == 3) {
+    const jpeg_component_info* c = cinfo.comp_info;
+    const int h = c[0].h_samp_factor, v = c[0].v_samp_factor;
+    ok = h == cinfo.max_h_samp_factor && v == cinfo.max_v_samp_factor && c[1].h_samp_factor == c[2].h_samp_factor &&
+         c[1].v_samp_factor == c[2].v_samp_factor && (h == c[1].h_samp_factor || h == 2 * c[1].h_samp_factor) &&
+         (v == c[1].v_samp_factor || v == 2 * c[1].v_samp_factor);
+    if (ok) {
+      outcome.hf = static_cast<unsigned>(h / c[1].h_samp_factor);
+      outcome.vf = static_cast<unsigned>(v / c[1].v_samp_factor);
+    }
+  }
+  if (!ok) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.unsupported = true;
+    return outcome;
+  }
+  outcome.components = n;
+  cinfo.raw_data_out = TRUE;
+  cinfo.out_color_space = cinfo.jpeg_color_space;
+  cinfo.dct_method = JDCT_ISLOW;  // as decodeJpegCore: the same samples on every machine
+  err->dataPhase = true;
+  jpeg_start_decompress(&cinfo);
+  if (cinfo.image_width != width || cinfo.image_height != height) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.failed = true;
+    outcome.sizeMismatch = true;
+    return outcome;
+  }
+  // Each component's rows as libjpeg writes them: whole blocks across (rounded up to its MCU
+  // width), whole iMCU rows down.
+  std::uint32_t widths[3], heights[3];
+  std::size_t strides[3], rows[3];
+  for (int c = 0; c < n; ++c) {
+    const jpeg_component_info& comp = cinfo.comp_info[c];
+    const std::size_t hs = static_cast<std::size_t>(comp.h_samp_factor);
+    widths[c] = comp.downsampled_width;
+    heights[c] = comp.downsampled_height;
+    strides[c] = (comp.width_in_blocks + hs - 1) / hs * hs * DCTSIZE;
+    rows[c] = std::size_t{cinfo.total_iMCU_rows} * static_cast<std::size_t>(comp.v_samp_factor) * DCTSIZE;
+  }
+  sink->allocate(sink, n, widths, heights, strides, rows);
+  JSAMPROW rowPointers[3][2 * DCTSIZE];
+  JSAMPARRAY planes[3] = {rowPointers[0], rowPointers[1], rowPointers[2]};
+  const JDIMENSION linesPerCall = static_cast<JDIMENSION>(cinfo.max_v_samp_factor * DCTSIZE);
+  for (JDIMENSION imcu = 0; cinfo.output_scanline < cinfo.output_height; ++imcu) {
+    for (int c = 0; c < n; ++c) {
+      const std::size_t v = static_cast<std::size_t>(cinfo.comp_info[c].v_samp_factor) * DCTSIZE;
+      for (std::size_t r = 0; r < v; ++r) rowPointers[c][r] = sink->base[c] + (imcu * v + r) * strides[c];
+    }
+    if (jpeg_read_raw_data(&cinfo, planes, linesPerCall) == 0) break;  // no suspension with mem src
+  }
+  jpeg_finish_decompress(&cinfo);
+  jpeg_destroy_decompress(&cinfo);
+  return outcome;
+}
+
 std::string describeJpegError(const ErrorManager& err) {
   if (err.scanLimitHit) {
     return "corrupt JPEG: more than " + std::to_string(kMaxProgressiveScans) + " progressive scans";
@@ -275,6 +394,33 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
     if (out != nullptr) *out = Raster{};
     return hostapi::invalidArgument(describeJpegError(err));
   }
+  return hostapi::Status::ok();
+}
+
+hostapi::Status decodeJpegPlanar(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                                 Planar& out, bool& unsupported) {
+  unsupported = false;
+  if (info.bitDepth != 8) {
+    return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
+  }
+  const std::uint64_t memoryCap = std::min<std::uint64_t>(limits.maxPixels, std::uint64_t{1} << 40) * 8 +
+                                  (std::uint64_t{64} << 20);
+  ErrorManager err;
+  std::memset(&err, 0, sizeof err);
+  err.missingDcComponent = -1;
+  PlaneSink sink{allocatePlanes, &out, {nullptr, nullptr, nullptr}};
+  const PlanarOutcome o = decodeJpegPlanarCore(bytes, memoryCap, &err, &sink, info.width, info.height);
+  if (o.unsupported) {
+    unsupported = true;
+    return hostapi::Status::ok();
+  }
+  if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
+  if (o.failed || err.dataWarnings > 0) return hostapi::invalidArgument(describeJpegError(err));
+  out.width = info.width;
+  out.height = info.height;
+  out.components = o.components;
+  out.hf = o.hf;
+  out.vf = o.vf;
   return hostapi::Status::ok();
 }
 

@@ -72,6 +72,50 @@ bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned ch
   return true;
 }
 
+// The same settings as encodeJpegCore from planes that are already in the file's colour space and
+// sampling (scalePlanar's output: 4:2:0 or grey, padded to whole MCUs): raw data input.
+bool encodeJpegPlanarCore(const Planar& img, int quality, JpegErrors* err, unsigned char** out,
+                          unsigned long* outSize) {
+  jpeg_compress_struct cinfo;
+  std::memset(&cinfo, 0, sizeof cinfo);
+  cinfo.err = jpeg_std_error(&err->pub);
+  err->pub.error_exit = onJpegError;
+  err->pub.emit_message = onJpegMessage;
+  if (setjmp(err->jump)) {
+    jpeg_destroy_compress(&cinfo);
+    return false;
+  }
+  jpeg_create_compress(&cinfo);
+  jpeg_mem_dest(&cinfo, out, outSize);
+  cinfo.image_width = img.width;
+  cinfo.image_height = img.height;
+  const bool grey = img.components == 1;
+  cinfo.input_components = grey ? 1 : 3;
+  cinfo.in_color_space = grey ? JCS_GRAYSCALE : JCS_YCbCr;
+  jpeg_set_defaults(&cinfo);  // YCbCr 4:2:0 (or grey), baseline, JFIF APP0 and nothing else
+  jpeg_set_quality(&cinfo, quality, TRUE);
+  cinfo.optimize_coding = FALSE;  // as encodeJpegCore
+  cinfo.dct_method = JDCT_ISLOW;
+  cinfo.raw_data_in = TRUE;
+  jpeg_start_compress(&cinfo, TRUE);
+  JSAMPROW rowPointers[3][2 * DCTSIZE];
+  JSAMPARRAY planes[3] = {rowPointers[0], rowPointers[1], rowPointers[2]};
+  const JDIMENSION lines = static_cast<JDIMENSION>(cinfo.max_v_samp_factor * DCTSIZE);
+  for (JDIMENSION imcu = 0; cinfo.next_scanline < cinfo.image_height; ++imcu) {
+    for (int c = 0; c < cinfo.num_components; ++c) {
+      const std::size_t v = static_cast<std::size_t>(cinfo.comp_info[c].v_samp_factor) * DCTSIZE;
+      const Plane& p = img.plane[c];
+      // libjpeg's API takes non-const rows; it does not write to input rows.
+      for (std::size_t r = 0; r < v; ++r)
+        rowPointers[c][r] = const_cast<JSAMPROW>(p.row(std::size_t{imcu} * v + r));
+    }
+    if (jpeg_write_raw_data(&cinfo, planes, lines) == 0) break;
+  }
+  jpeg_finish_compress(&cinfo);
+  jpeg_destroy_compress(&cinfo);
+  return true;
+}
+
 struct PngSink {
   unsigned char* data;
   std::size_t size;
@@ -138,6 +182,19 @@ hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality) {
   unsigned char* out = nullptr;
   unsigned long outSize = 0;
   const bool ok = encodeJpegCore(rgba, quality, &err, &out, &outSize);
+  std::string bytes;
+  if (ok && out != nullptr) bytes.assign(reinterpret_cast<const char*>(out), outSize);
+  std::free(out);
+  if (!ok) return hostapi::internalError(std::string("JPEG encoding failed: ") + err.message);
+  return bytes;
+}
+
+hostapi::Result<std::string> encodeJpegPlanar(const Planar& planar, int quality) {
+  JpegErrors err;
+  std::memset(&err, 0, sizeof err);
+  unsigned char* out = nullptr;
+  unsigned long outSize = 0;
+  const bool ok = encodeJpegPlanarCore(planar, quality, &err, &out, &outSize);
   std::string bytes;
   if (ok && out != nullptr) bytes.assign(reinterpret_cast<const char*>(out), outSize);
   std::free(out);

@@ -82,6 +82,81 @@ struct ScaleBuffers {
 void scaleArea(const Raster& src, std::uint32_t t, Raster& dst, bool generalOnly = false,
                ScaleBuffers* buffers = nullptr);
 
+/// floor(x / d) for every x up to a bound known in advance, as one 64-bit multiply and a shift:
+/// with 2^k >= maxX * d and m = ceil(2^k / d), m * d = 2^k + e with e < d, so x * m / 2^k =
+/// x / d + x * e / (d * 2^k) and the added part stays below 1/d (x * e < 2^k): the floor is
+/// exact. Usable when maxX * m fits in 64 bits (make() says).
+struct ShiftDivider {
+  std::uint64_t m = 0;
+  unsigned k = 0;
+  static bool make(std::uint64_t d, std::uint64_t maxX, ShiftDivider& out) {
+    __extension__ using U128 = unsigned __int128;
+    const U128 need = U128{maxX} * d;
+    unsigned k = 0;
+    while (k < 64 && (U128{1} << k) < need) ++k;
+    if (k >= 64) return false;
+    const U128 m = ((U128{1} << k) + d - 1) / d;
+    if (m * maxX > U128{UINT64_MAX}) return false;
+    out.m = static_cast<std::uint64_t>(m);
+    out.k = k;
+    return true;
+  }
+  std::uint64_t operator()(std::uint64_t x) const { return (x * m) >> k; }
+};
+
+/// One plane of a YCbCr (or grey) picture: `width` x `height` samples, rows `stride` bytes apart;
+/// `data` may hold more rows and columns than that (libjpeg's block and MCU padding).
+struct Plane {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  std::size_t stride = 0;
+  std::vector<std::uint8_t> data;
+  const std::uint8_t* row(std::size_t y) const { return data.data() + y * stride; }
+  std::uint8_t* row(std::size_t y) { return data.data() + y * stride; }
+};
+
+/// A JPEG's samples as stored (the planar path, planar.cpp): luma at `width` x `height`, and for
+/// 3 components Cb and Cr with `hf` x `vf` luma samples per chroma sample (1 or 2 each way:
+/// 4:4:4, 4:2:2, 4:4:0, 4:2:0).
+struct Planar {
+  std::uint32_t width = 0;
+  std::uint32_t height = 0;
+  int components = 0;  // 1 (grey) or 3 (YCbCr)
+  unsigned hf = 1;
+  unsigned vf = 1;
+  Plane plane[3];
+};
+
+/// Buffers of the planar path a caller keeps from one photo to the next (as ScaleBuffers).
+struct PlanarScratch {
+  Planar decoded;
+  Planar scaled;
+  std::vector<std::uint32_t> mid;                           // horizontal sums of the rows in use
+  std::vector<std::uint32_t> first, count, offset, weight;  // flattened taps of one axis
+  std::vector<std::uint32_t> firstY, countY, offsetY, weightY;
+  std::vector<std::uint32_t> groupStart;                    // the x taps for SIMD (planar.cpp)
+  std::vector<std::uint8_t> groupShuffle;
+  std::vector<std::int16_t> groupWeight;
+  bool noSimd = false;  // tests: the portable loops even where AVX2 would run
+};
+
+/// The full decode into planes (decode_jpeg.cpp): every coefficient entropy-decoded and
+/// inverse-transformed (8x8, JDCT_ISLOW) under the same warning policy as decodeJpeg, without the
+/// chroma upsampling and colour conversion. Only for 8-bit Huffman-coded sequential JPEGs whose
+/// colour space is YCbCr (or grey) with luma at the highest sampling and chroma at 1/1 or 1/2 of
+/// it each way: anything else sets `unsupported` (and returns OK) before any scan data is read,
+/// and the caller takes the RGB path. A refusal is the one decodeJpeg would give.
+hostapi::Status decodeJpegPlanar(std::string_view bytes, const ImageInfo& info, const Limits& limits,
+                                 Planar& out, bool& unsupported);
+
+/// The centred square of `src` box-averaged to a `t` x `t` planar image in 4:2:0 (grey stays
+/// grey), each output sample floor((sum of the source samples it covers, weighted by their exact
+/// overlap, + D/2) / D): one rounding, exact integer arithmetic (planar.cpp). The chroma square
+/// starts at the luma square's offset divided by hf/vf, a half sample when that is odd, which
+/// the overlaps take as they come. For 3 components `t` must be even (the caller checks).
+/// Padding rows and columns up to whole MCUs replicate the edge (what libjpeg's encoder does).
+void scalePlanar(const Planar& src, std::uint32_t t, PlanarScratch& scratch, Planar& dst);
+
 /// Full decoders. With `out` null the image is decoded one row at a time into a scratch buffer
 /// (validation only: memory stays at a row or two); otherwise `out` receives the RGBA raster.
 /// `info` is what inspect returned and has already passed the limits. decodeJpeg can decode at
@@ -105,5 +180,15 @@ std::optional<std::string> copyJpegWithoutMetadata(std::string_view bytes);
 /// Encoders for normalise (encode.cpp). Deterministic for the same pixels and settings.
 hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality);
 hostapi::Result<std::string> encodePng(const Raster& rgba);
+/// The JPEG of a planar image as scalePlanar makes it (4:2:0 or grey, planes padded to whole
+/// MCUs), with encodeJpeg's settings: libjpeg's raw data input, no colour conversion or
+/// downsampling pass.
+hostapi::Result<std::string> encodeJpegPlanar(const Planar& planar, int quality);
+
+/// Which way normalise() went (tests).
+enum class NormalisePath { kLossless, kPlanar, kRgb };
+/// normalise() with the planar path allowed or not (tests compare the two) and the path taken.
+hostapi::Result<NormalisedImage> normaliseWith(std::string_view bytes, const NormaliseOptions& options,
+                                               bool allowPlanar, NormalisePath* taken);
 
 }  // namespace photosync::image

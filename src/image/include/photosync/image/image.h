@@ -131,8 +131,10 @@ struct NormalisedImage {
 /// Any other image: EXIF orientation applied (corrupt
 /// EXIF is ignored, never fatal), centre-cropped to a square, scaled down with an area-average
 /// filter to at most targetSize, all metadata dropped (EXIF, ICC, comments, text chunks) by
-/// re-encoding — baseline JPEG 4:2:0 for opaque images (CMYK/YCCK/gray converted to RGB), RGBA
-/// PNG when the input has any transparency. The output is deterministic for the same input and
+/// re-encoding — baseline JPEG 4:2:0 for opaque images (CMYK/YCCK converted to RGB first), RGBA
+/// PNG when the input has any transparency. An upright sequential YCbCr or grey JPEG that needs
+/// scaling and is decoded in full takes the planar path: its Y/Cb/Cr planes are box-averaged
+/// and encoded as they are (no colour conversion; a grey one stays a 1-component grey JPEG). The output is deterministic for the same input and
 /// options. INVALID_ARGUMENT for bad options (targetSize 0 or > 4096, jpegQuality outside 1..100).
 hostapi::Result<NormalisedImage> normalise(std::string_view bytes,
                                            const NormaliseOptions& options = {});
