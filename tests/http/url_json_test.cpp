@@ -118,6 +118,12 @@ TEST(Json, RefusesGarbageAndDeepNesting) {
   // Brackets inside strings do not count as nesting.
   auto ok = parseJson("{\"s\":\"" + std::string(1000, '[') + "\"}");
   EXPECT_TRUE(ok.isOk()) << ok.status().toString();
+  // An escaped quote does not end the string; an even run of backslashes before a quote does.
+  auto escaped = parseJson("{\"s\":\"\\\"" + std::string(1000, '[') + "\\\\\\\"\"}");
+  EXPECT_TRUE(escaped.isOk()) << escaped.status().toString();
+  auto deep = parseJson("[\"\\\\\"," + std::string(1000, '[') + std::string(1000, ']') + "]");
+  ASSERT_FALSE(deep.isOk());
+  EXPECT_NE(deep.status().message().find("nested more than"), std::string::npos) << deep.status().toString();
 }
 
 }  // namespace

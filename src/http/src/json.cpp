@@ -1,5 +1,7 @@
 #include "photosync/http/json.h"
 
+#include <cstddef>
+#include <cstring>
 #include <limits>
 #include <system_error>
 
@@ -10,18 +12,25 @@ namespace {
 // stack. No IdP answer we read nests deeper than a dozen levels.
 constexpr int kMaxDepth = 128;
 
+// Strings are skipped with memchr to their closing quote (a quote is escaped when an odd run of
+// backslashes precedes it): a $batch answer is mostly the photos' base64 strings, and the loop of
+// before, one character at a time through them, was 1.1% of the host's CPU in a first sync.
 bool nestingWithinLimit(std::string_view body) {
   int depth = 0;
-  bool inString = false, escaped = false;
-  for (char c : body) {
-    if (inString) {
-      if (escaped) escaped = false;
-      else if (c == '\\') escaped = true;
-      else if (c == '"') inString = false;
-      continue;
-    }
-    if (c == '"') inString = true;
-    else if (c == '[' || c == '{') {
+  const char* p = body.data();
+  const char* const end = p + body.size();
+  while (p < end) {
+    const char c = *p++;
+    if (c == '"') {
+      for (;;) {
+        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+        if (q == nullptr) return true;  // an unterminated string: the parser says what is wrong
+        std::size_t slashes = 0;
+        while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
+        p = q + 1;
+        if (slashes % 2 == 0) break;
+      }
+    } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth) return false;
     } else if (c == ']' || c == '}') {
       --depth;
