@@ -32,6 +32,41 @@ TEST(Base64, SkipsLineBreaks) {
   EXPECT_EQ(*v, "foobar");
 }
 
+// The decoders take whole quanta of four digits on a fast path and everything else one
+// character at a time: a break, a pad or a bad character anywhere must give what the general
+// loop alone gives (whitespace skipped; a pad before the end or a bad character refused).
+TEST(Base64, FastPathAndGeneralLoopAgreeAtEveryPosition) {
+  std::string bytes;
+  for (int i = 0; i < 61; ++i) bytes.push_back(static_cast<char>((i * 37 + 11) & 0xFF));
+  for (std::size_t len = 0; len <= bytes.size(); ++len) {
+    const std::string plain = bytes.substr(0, len);
+    const std::string enc = base64Encode(plain);
+    const std::string url = base64UrlEncode(plain);
+    SCOPED_TRACE(enc);
+    ASSERT_EQ(base64Decode(enc), plain);
+    ASSERT_EQ(base64UrlDecode(url), plain);
+    ASSERT_EQ(googleWebSafeBase64Decode(url), plain);
+    for (std::size_t at = 0; at <= enc.size(); ++at) {
+      SCOPED_TRACE(at);
+      std::string spaced = enc;
+      spaced.insert(at, at % 2 ? "\r\n" : " ");
+      EXPECT_EQ(base64Decode(spaced), plain);
+      if (at < enc.size()) {
+        std::string bad = enc;
+        bad[at] = '!';
+        EXPECT_FALSE(base64Decode(bad));
+        EXPECT_FALSE(base64UrlDecode(bad));
+        // A pad before the last quantum: digits follow it, refused.
+        std::string padded = enc;
+        padded[at] = '=';
+        if (at + 4 < enc.size()) {
+          EXPECT_FALSE(base64Decode(padded));
+        }
+      }
+    }
+  }
+}
+
 TEST(Base64Url, NoPaddingAndUrlAlphabet) {
   const std::string bytes("\xfb\xff\xbf", 3);
   EXPECT_EQ(base64UrlEncode(bytes), "-_-_");

@@ -118,6 +118,63 @@ TEST(Json, RefusesGarbageAndDeepNesting) {
   // Brackets inside strings do not count as nesting.
   auto ok = parseJson("{\"s\":\"" + std::string(1000, '[') + "\"}");
   EXPECT_TRUE(ok.isOk()) << ok.status().toString();
+  // An escaped quote does not end the string; an even run of backslashes before a quote does.
+  auto escaped = parseJson("{\"s\":\"\\\"" + std::string(1000, '[') + "\\\\\\\"\"}");
+  EXPECT_TRUE(escaped.isOk()) << escaped.status().toString();
+  auto deep = parseJson("[\"\\\\\"," + std::string(1000, '[') + std::string(1000, ']') + "]");
+  ASSERT_FALSE(deep.isOk());
+  EXPECT_NE(deep.status().message().find("nested more than"), std::string::npos) << deep.status().toString();
+}
+
+// parseJsonLiftingLongStrings gives what parseJson gives: the same tree, or the same error.
+void expectSameAsParseJson(const std::string& body, std::size_t minLength) {
+  auto plain = parseJson(body);
+  auto lifted = parseJsonLiftingLongStrings(body, minLength);
+  ASSERT_EQ(lifted.isOk(), plain.isOk()) << body.substr(0, 200);
+  if (plain.isOk()) EXPECT_EQ(lifted.value().serialize(), plain.value().serialize()) << body.substr(0, 200);
+  else EXPECT_EQ(lifted.status().toString(), plain.status().toString()) << body.substr(0, 200);
+}
+
+TEST(Json, LiftingLongStringsParsesAsParseJson) {
+  std::string b64;
+  for (int i = 0; i < 3000; ++i) b64.push_back("ABCabc019+/=-_"[i % 14]);
+  const std::string batch =
+      "{\"responses\":[{\"id\":\"0\",\"status\":200,\"headers\":{\"Content-Type\":\"image/jpeg\"},\"body\":\"" +
+      b64 + "\"},\n {\"id\":\"1\", \"status\":200,\"body\" : \t\"" + b64 + "A\"},{\"id\":\"2\",\"status\":404,"
+      "\"body\":{\"error\":{\"code\":\"ImageNotFound\",\"message\":\"" + b64 + "\"}}}],"
+      "\"inArray\":[\"" + b64 + "\"],\"" + b64 + "\":\"a long key\",\"escaped\":\"" + b64 + "\\/" + b64 + "\","
+      "\"short\":\"QUJD\",\"notBase64\":\"" + b64 + " " + b64 + "\"}";
+  auto lifted = parseJsonLiftingLongStrings(batch, 1024);
+  ASSERT_TRUE(lifted.isOk()) << lifted.status().toString();
+  EXPECT_EQ(lifted.value().at("responses").at(0).at("body").as_string(), b64);
+  EXPECT_EQ(lifted.value().at("responses").at(1).at("body").as_string(), b64 + "A");
+  expectSameAsParseJson(batch, 1024);
+  expectSameAsParseJson(batch, 16);
+  // Bodies it must leave to the plain parse, or whose error must be the plain parse's.
+  for (const std::string& body :
+       {std::string("{\"a\":\"\\u0000") + "0\",\"b\":\"" + b64 + "\"}",  // a NUL escape of its own
+        "{\"a\":\"" + b64 + "\",\"a\":\"" + b64 + "B\"}",                      // a duplicate key
+        "{\"a\":\"" + b64,                                                        // cut off in the string
+        "{\"a\":\"" + b64 + "\"",                                                // cut off after it
+        "{\"a\":\"" + b64 + "\"} trailing",                                      // garbage after the value
+        "{\"a\":\"" + b64 + "\"," + std::string(200, '[') + "}",                  // too deep
+        std::string("{\"a\":\"x\0y\",\"b\":\"") + b64 + "\"}",                   // a raw NUL
+        "{\"a\":\"" + b64 + "\x01" + b64 + "\"}",                                  // a control character
+        "{\"a\":\"" + b64 + "\x7f\xc3\xa9\x80" + b64 + "\"}",                     // bytes cpprest keeps
+        "{\"a\":\"" + b64 + "\xff" + b64 + "\"}",                                  // 0xFF, its end of input
+        "[\"" + b64 + "\",\"\\\\\",\"" + b64 + "\"]"}) {
+    SCOPED_TRACE(body.substr(0, 40));
+    expectSameAsParseJson(body, 1024);
+  }
+  // Every byte, at each place of the eight-byte steps and in the tail.
+  for (int byte = 0; byte < 256; ++byte)
+    for (std::size_t at : {std::size_t{0}, std::size_t{5}, std::size_t{17}, std::size_t{1023}, std::size_t{1030}}) {
+      std::string s = b64.substr(0, 1031);
+      s[at] = static_cast<char>(byte);
+      SCOPED_TRACE(std::to_string(byte) + " at " + std::to_string(at));
+      expectSameAsParseJson("{\"a\":\"" + s + "\"}", 1024);
+      if (::testing::Test::HasFailure()) return;
+    }
 }
 
 }  // namespace
@@ -151,6 +208,8 @@ TEST(Parsers, SurviveRandomInput) {
       ASSERT_LE(ra->count(), 24LL * 3600 * 1000) << s;
     }
     (void)parseJson(s);
+    expectSameAsParseJson(s, 16);
+    if (::testing::Test::HasFailure()) return;
     (void)parseForm(s);
     ASSERT_EQ(percentDecode(percentEncode(s)), s);
   }

@@ -38,16 +38,38 @@ std::string encode(std::string_view in, const char* alphabet, char pad) {
 enum class Pad { kRequired, kOptional };
 
 // Decodes with a 256-entry table: 0..63 digit, -1 invalid, -2 pad, -3 skip (whitespace).
+// The common case, whole quanta of four digits, takes a fast path that writes three bytes at a
+// time into a buffer sized up front (a 17 KB photo's base64 in a Graph $batch answer is 23 KB,
+// and appending byte by byte with the checks per character was 3.4% of the host's CPU in the
+// first sync); anything else (whitespace, padding, a bad character) goes through the general
+// loop one character at a time, which keeps every check of before.
 std::optional<std::string> decode(std::string_view in, const std::array<signed char, 256>& table,
                                   Pad padding) {
-  std::string out;
-  out.reserve(in.size() / 4 * 3 + 3);
+  std::string out(in.size() / 4 * 3 + 3, '\0');
+  char* o = out.data();
+  std::size_t n = 0;
+  const auto* p = reinterpret_cast<const unsigned char*>(in.data());
+  const std::size_t len = in.size();
   std::uint32_t acc = 0;
   int digits = 0;      // digits in the current quantum
   int pads = 0;        // pad characters seen
   std::size_t total = 0;  // digits + pads, for the multiple-of-4 check
-  for (unsigned char c : in) {
-    const signed char d = table[c];
+  std::size_t i = 0;
+  while (i < len) {
+    if (digits == 0 && pads == 0) {
+      for (; i + 4 <= len; i += 4) {
+        const int a = table[p[i]], b = table[p[i + 1]], c = table[p[i + 2]], d = table[p[i + 3]];
+        if ((a | b | c | d) < 0) break;  // not four digits: the general loop takes it
+        const auto v = static_cast<std::uint32_t>((a << 18) | (b << 12) | (c << 6) | d);
+        o[n] = static_cast<char>((v >> 16) & 0xFF);
+        o[n + 1] = static_cast<char>((v >> 8) & 0xFF);
+        o[n + 2] = static_cast<char>(v & 0xFF);
+        n += 3;
+        total += 4;
+      }
+      if (i >= len) break;
+    }
+    const signed char d = table[p[i++]];
     if (d == -3) continue;
     if (d == -1) return std::nullopt;
     if (d == -2) {
@@ -60,9 +82,9 @@ std::optional<std::string> decode(std::string_view in, const std::array<signed c
     ++digits;
     ++total;
     if (digits == 4) {
-      out += static_cast<char>((acc >> 16) & 0xFF);
-      out += static_cast<char>((acc >> 8) & 0xFF);
-      out += static_cast<char>(acc & 0xFF);
+      o[n++] = static_cast<char>((acc >> 16) & 0xFF);
+      o[n++] = static_cast<char>((acc >> 8) & 0xFF);
+      o[n++] = static_cast<char>(acc & 0xFF);
       acc = 0;
       digits = 0;
     }
@@ -73,12 +95,13 @@ std::optional<std::string> decode(std::string_view in, const std::array<signed c
   if (digits == 1) return std::nullopt;
   if (digits == 2) {
     if (acc & 0xF) return std::nullopt;  // non-canonical trailing bits
-    out += static_cast<char>((acc >> 4) & 0xFF);
+    o[n++] = static_cast<char>((acc >> 4) & 0xFF);
   } else if (digits == 3) {
     if (acc & 0x3) return std::nullopt;
-    out += static_cast<char>((acc >> 10) & 0xFF);
-    out += static_cast<char>((acc >> 2) & 0xFF);
+    o[n++] = static_cast<char>((acc >> 10) & 0xFF);
+    o[n++] = static_cast<char>((acc >> 2) & 0xFF);
   }
+  out.resize(n);
   return out;
 }
 

@@ -25,6 +25,7 @@ namespace {
 
 using SteadyClock = std::chrono::steady_clock;
 constexpr std::size_t kReadChunk = 64 * 1024;
+constexpr std::uint64_t kReserveAtMost = 1024 * 1024;
 
 hostapi::Status deadlineExceeded(std::string m) {
   return {hostapi::StatusCode::kDeadlineExceeded, std::move(m)};
@@ -196,6 +197,9 @@ hostapi::Result<Response> Client::send(const Request& request, const CancelCheck
     }
   }
 
+  // One allocation instead of the string's doublings while a 130 KB $batch answer arrives in
+  // chunks; at most 1 MB up front, so a server that declares more and sends nothing costs little.
+  if (declared) out.body.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(*declared, kReserveAtMost)));
   try {
     auto buffer = resp.body().streambuf();
     for (;;) {

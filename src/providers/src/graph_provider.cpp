@@ -531,7 +531,9 @@ class GraphProvider final : public PhotoProvider {
       bool onlyThrottles = true;  // every retry of this round is a throttle with a Retry-After
       bool sub401 = false;
       std::set<std::size_t> answered;
-      auto parsed = http::parseJson(res.body);
+      // The photos' base64 (23 KB each) is cut out before cpprest parses the rest and put back
+      // after: parsing it a character at a time was 2.8% of the host's CPU in a first sync.
+      auto parsed = http::parseJsonLiftingLongStrings(res.body);
       std::string().swap(res.body);  // up to 20 photos in base64: not kept beside their parse
       const web::json::array* responses = parsed.isOk() ? http::getArray(parsed.value(), "responses") : nullptr;
       if (responses != nullptr) {

@@ -16,6 +16,12 @@ namespace photosync::http {
 
 /// Parses a body as JSON; INVALID_ARGUMENT with the parser's reason (never the body) on failure.
 hostapi::Result<web::json::value> parseJson(std::string_view body);
+/// parseJson for answers that carry long strings as values (a Graph $batch's photos in base64,
+/// 23 KB each): string values of at least `minLength` bytes without escapes or control
+/// characters are cut out of the text before cpprest parses the rest, then put back, moved, not
+/// copied. The result and every error are parseJson's; it is only cheaper (cpprest reads a
+/// string a character at a time).
+hostapi::Result<web::json::value> parseJsonLiftingLongStrings(std::string_view body, std::size_t minLength = 1024);
 
 /// The field's value if `obj` is an object holding `key`, else nullptr. The pointer lives as long
 /// as `obj` is unchanged.
