@@ -12,17 +12,19 @@ constexpr std::uint64_t kMinRefused = 5;
 constexpr std::size_t kProbeWindows = 16;
 }  // namespace
 
-AimdController::AimdController(int start, int maximum, std::size_t window)
+AimdController::AimdController(int start, int maximum, std::size_t window, bool slowStart)
     : max_(std::max(1, std::max(start, maximum))),
       window_(window),
       current_(std::clamp(start, 1, max_)),
       ceiling_(max_),
       peak_(current_),
-      lowest_(current_) {}
+      lowest_(current_),
+      slowStart_(slowStart) {}
 
 int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) {
   if (throttled > 0) {
     clean_ = 0;
+    slowStart_ = false;
     if (startEpoch == epoch_ && current_ > 1) {  // one halving per burst: older calls do not count again
       current_ = std::max(1, current_ / 2);
       lowest_ = std::min(lowest_, current_);
@@ -32,6 +34,12 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
     return current_;
   }
   const std::size_t window = window_ > 0 ? window_ : static_cast<std::size_t>(current_);
+  if (slowStart_ && current_ < ceiling_) {
+    ++current_;  // a slow start: one per clean call, doubling about every round trip
+    clean_ = 0;
+    peak_ = std::max(peak_, current_);
+    return current_;
+  }
   ++clean_;
   if (current_ < ceiling_ && clean_ >= window) {
     ++current_;
@@ -46,6 +54,7 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
 }
 
 void AimdController::refusedAt(int inFlight) {
+  slowStart_ = false;
   ceiling_ = std::clamp(inFlight - 1, 1, ceiling_);
   current_ = std::min(current_, ceiling_);
   lowest_ = std::min(lowest_, current_);

@@ -9,6 +9,11 @@
 // ceiling just under the requests in flight when it was sent: the controller climbs back to it
 // but not above, except by one slow probe after many clean windows, so that the same limit is
 // not run into again after each climb.
+// With slowStart, the climb before the first throttle is a slow start (as TCP's): one more after
+// each clean call, not each clean window, so the concurrency doubles about every round trip
+// instead of adding one; the first throttle or refusal ends it, and from then on it is AIMD as
+// above. Issue 14's steady sync took 0.3 s of its 1.1 s to climb from the page's 4 to 16 one by
+// one while nothing was throttled.
 #pragma once
 
 #include <chrono>
@@ -27,7 +32,7 @@ class AimdController {
  public:
   /// `window`: calls without a throttle before one step up; 0 = the current concurrency (about
   /// one call per worker, a round trip's worth).
-  AimdController(int start, int maximum, std::size_t window = 0);
+  AimdController(int start, int maximum, std::size_t window = 0, bool slowStart = false);
 
   /// The epoch a call starts in (pass it to finished()).
   std::uint64_t epoch() const { return epoch_; }
@@ -44,6 +49,8 @@ class AimdController {
   int peak() const { return peak_; }
   int lowest() const { return lowest_; }
   std::uint64_t decreases() const { return decreases_; }
+  /// Still in the slow start (nothing throttled or refused yet).
+  bool slowStarting() const { return slowStart_; }
 
  private:
   const int max_;
@@ -55,6 +62,7 @@ class AimdController {
   std::size_t clean_ = 0;  // calls without a throttle since the last change
   std::uint64_t epoch_ = 0;
   std::uint64_t decreases_ = 0;
+  bool slowStart_;
 };
 
 /// At most the controller's concurrency of a directory's requests on the wire at once (the
@@ -72,7 +80,8 @@ class AimdController {
 /// refusedAt) at the requests in flight when it entered.
 class ConcurrencyGate final : public providers::RequestGate {
  public:
-  ConcurrencyGate(int start, int maximum, std::size_t window = 0) : aimd_(start, maximum, window) {}
+  ConcurrencyGate(int start, int maximum, std::size_t window = 0, bool slowStart = false)
+      : aimd_(start, maximum, window, slowStart) {}
 
   /// Waits for a place (and, when pacing, for `cost` sub-requests' worth of the rate); false
   /// when `cancelled` turned true first. *ticket is for leave().
