@@ -768,13 +768,14 @@ TEST(Engine, ShutdownDuringARunReturnsPromptly) {
 // Issue 14: the queue held four chunks per worker of the page's concurrency (4 x 4 = 16 chunks,
 // a third of a host page of 999 users) while adaptive concurrency ran up to 16 workers, so the
 // host's hook waited for the workers on every page and the workers then sat idle while the host
-// read and stored its next page. It holds four chunks per worker the gate may run.
+// read and stored its next page. It holds four chunks per worker the gate may run
+// (maxConcurrency and a quarter more, at least one: 4 + 1 here).
 TEST(Engine, TheQueueHoldsFourChunksPerWorkerOfTheMaximumConcurrency) {
   Harness h;
   h.idp->gated = true;
   h.setPage("concurrency", "1");
   h.setPage("maxConcurrency", "4");
-  h.addUsers(400);  // 20 chunks of 20: 4 in the workers' hands, 16 queued
+  h.addUsers(500);  // 25 chunks of 20: 5 in the workers' hands, 20 queued
   std::mutex mu;
   std::condition_variable cv;
   bool released = false;
@@ -797,7 +798,7 @@ TEST(Engine, TheQueueHoldsFourChunksPerWorkerOfTheMaximumConcurrency) {
   EXPECT_TRUE(returned) << "the host's hook waited for the provider: the queue is sized by the page's concurrency";
   {
     std::unique_lock lk(mu);
-    cv.wait(lk, [&] { return entered == 4; });
+    cv.wait(lk, [&] { return entered == 5; });
     EXPECT_EQ(answered.load(), 0) << "the hook returned before any call was answered";
     released = true;
   }
@@ -805,7 +806,7 @@ TEST(Engine, TheQueueHoldsFourChunksPerWorkerOfTheMaximumConcurrency) {
   hook.wait();
   auto r = h.engine->onSyncFinished(ctx);
   EXPECT_TRUE(r.completed);
-  EXPECT_EQ(h.idp->versionCalls.load(), 20);
+  EXPECT_EQ(h.idp->versionCalls.load(), 25);
 }
 
 TEST(Engine, InactiveUsersAndUnknownDirectoriesAreIgnored) {

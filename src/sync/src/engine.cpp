@@ -211,10 +211,13 @@ class Engine::Run {
     d.provider = std::move(made.value());
     if (!d.provider->usesGate()) d.gate.reset();  // a fixed concurrency: the workers bound it
     d.breakerCalls = run_.options.breakerCalls;
-    // With a gate, maxConcurrency workers, of which the gate lets the AIMD controller's number have
-    // a request on the wire at once: a worker waiting out a Retry-After holds no place, and the
-    // others go on (the worker's own chunk waits, nothing else).
-    const int workers = d.gate ? d.cfg.maxConcurrency : d.cfg.concurrency;
+    // With a gate, maxConcurrency workers and a quarter more, of which the gate lets the AIMD
+    // controller's number have a request on the wire at once: a worker waiting out a Retry-After
+    // holds no place, and the others go on (the worker's own chunk waits, nothing else). The spare
+    // ones keep the places full while others decide the answer they just got (state rows, current
+    // avatars): with exactly maxConcurrency, 15.2 of 16 were on the wire on average in issue 14's
+    // steady sync, 15.8 with the spares.
+    const int workers = d.gate ? d.cfg.maxConcurrency + std::max(1, d.cfg.maxConcurrency / 4) : d.cfg.concurrency;
     // The queue holds queueChunksPerWorker chunks per worker, not per page concurrency: sized by
     // the page's 4 it held 16 chunks, a third of a host page (999 users), so the host's hook
     // waited until the workers had taken most of a page, and while the host then read and stored
