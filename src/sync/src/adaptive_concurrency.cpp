@@ -21,7 +21,7 @@ AimdController::AimdController(int start, int maximum, std::size_t window, bool 
       lowest_(current_),
       slowStart_(slowStart) {}
 
-int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) {
+int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled, int enteredAt) {
   if (throttled > 0) {
     clean_ = 0;
     slowStart_ = false;
@@ -35,9 +35,13 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
   }
   const std::size_t window = window_ > 0 ? window_ : static_cast<std::size_t>(current_);
   if (slowStart_ && current_ < ceiling_) {
-    ++current_;  // a slow start: one per clean call, doubling about every round trip
-    clean_ = 0;
-    peak_ = std::max(peak_, current_);
+    // A slow start: the level is proven by a call that entered at it; then half as much again.
+    // Calls that entered below it (before the last step) prove nothing new: one step per round trip.
+    if (enteredAt == 0 || enteredAt >= current_) {
+      current_ = std::min(ceiling_, current_ + std::max(1, current_ / 2));
+      clean_ = 0;
+      peak_ = std::max(peak_, current_);
+    }
     return current_;
   }
   ++clean_;
@@ -105,7 +109,7 @@ void ConcurrencyGate::leave(std::uint64_t ticket, std::uint64_t throttled, RateH
     // re-sent batch of two or three deferred users is no sign of the app's limit either.
     const bool appWide = hint.of == 0 ? throttled > 0
                                       : hint.whole > 0 || (sub >= kMinRefused && 4 * sub >= hint.of);
-    aimd_.finished(epoch, appWide ? throttled : 0);
+    aimd_.finished(epoch, appWide ? throttled : 0, entered.inFlight);
     // Then the app's concurrency limit: this request was refused as a whole (429) with
     // entered.inFlight on the wire (a $batch over the app's rate is refused inside its answer,
     // not whole). Alone on the wire, a refusal is no limit of ours to learn.

@@ -189,8 +189,8 @@ class Engine::Run {
     DirectoryRun* self = &d;
     pc.isCancelled = [this, self] { return stopped(run_, *self); };
     // Adaptive concurrency where the provider adapts (Graph): from the page's concurrency up to
-    // its maxConcurrency (doubling about every round trip until the first throttle, then one per
-    // clean window), halved on throttles. The provider passes each request through the gate.
+    // its maxConcurrency (growing by half about every round trip until the first throttle, then
+    // one per clean window), halved on throttles. The provider passes each request through the gate.
     if (info.kind == hostapi::DirectoryKind::kEntra && d.cfg.maxConcurrency > d.cfg.concurrency)
       d.gate = std::make_shared<ConcurrencyGate>(d.cfg.concurrency, d.cfg.maxConcurrency, 0, /*slowStart=*/true);
     pc.gate = d.gate;
