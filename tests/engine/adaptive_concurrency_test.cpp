@@ -96,6 +96,71 @@ TEST(Aimd, AWholeRefusalSetsACeilingThatOnlyASlowProbeRaises) {
   EXPECT_EQ(c.peak(), 5);
 }
 
+// Issue 14: the climb from the page's 4 to 16 took 0.3 s of a 1.1 s steady sync, one per window
+// of clean calls. With slowStart, a clean call that entered at the current concurrency (it tested
+// that level) raises it by half, at least one, until the first throttle; calls that entered below
+// the level do not (one step per round trip). Then AIMD as before: one per clean window, halved
+// on throttles.
+TEST(Aimd, ASlowStartGrowsByHalfPerLevelProvenUntilTheFirstThrottle) {
+  AimdController c(4, 16, 0, true);
+  EXPECT_TRUE(c.slowStarting());
+  EXPECT_EQ(c.finished(c.epoch(), 0, 3), 4) << "entered below the level: proves nothing new";
+  EXPECT_EQ(c.finished(c.epoch(), 0, 4), 6);
+  EXPECT_EQ(c.finished(c.epoch(), 0, 4), 6) << "entered at the old level";
+  EXPECT_EQ(c.finished(c.epoch(), 0, 6), 9);
+  EXPECT_EQ(c.finished(c.epoch(), 0), 13) << "unknown: taken as at the level";
+  EXPECT_EQ(c.finished(c.epoch(), 0, 13), 16) << "not above the maximum";
+  EXPECT_EQ(c.finished(c.epoch(), 0, 16), 16);
+  EXPECT_EQ(c.peak(), 16);
+  EXPECT_EQ(c.finished(c.epoch(), 1, 16), 8) << "halved on a throttle";
+  EXPECT_FALSE(c.slowStarting());
+  for (int i = 0; i < 7; ++i) {
+    SCOPED_TRACE("clean call " + std::to_string(i) + " after the throttle");
+    EXPECT_EQ(c.finished(c.epoch(), 0, 8), 8) << "additive again: one per window of 8 clean calls";
+  }
+  EXPECT_EQ(c.finished(c.epoch(), 0, 8), 9);
+  AimdController off(4, 16, 0);
+  EXPECT_FALSE(off.slowStarting()) << "off unless asked for";
+  AimdController one(1, 8, 0, true);
+  EXPECT_EQ(one.finished(one.epoch(), 0, 1), 2) << "at least one more";
+  EXPECT_EQ(one.finished(one.epoch(), 0, 2), 3);
+}
+
+TEST(Aimd, AWholeRefusalEndsTheSlowStartAndItsCeilingHolds) {
+  AimdController c(4, 16, 0, true);
+  EXPECT_EQ(c.finished(c.epoch(), 0, 4), 6);
+  c.refusedAt(6);
+  EXPECT_FALSE(c.slowStarting());
+  EXPECT_EQ(c.ceiling(), 5);
+  EXPECT_EQ(c.current(), 5);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(c.finished(c.epoch(), 0, 5), 5) << "not above the ceiling";
+  AimdController d(2, 16, 0, true);
+  d.refusedAt(4);  // before any clean call: AIMD from here, under the ceiling
+  EXPECT_EQ(d.finished(d.epoch(), 0, 2), 2) << "one per window of 2";
+  EXPECT_EQ(d.finished(d.epoch(), 0, 2), 3);
+  EXPECT_EQ(d.ceiling(), 3);
+}
+
+TEST(ConcurrencyGate, ASlowStartingGateGrowsWhenARequestThatFilledItComesBackClean) {
+  ConcurrencyGate gate(4, 16, 0, true);
+  std::uint64_t t[6];
+  for (int k = 0; k < 4; ++k) ASSERT_TRUE(gate.enter({}, &t[k], 20));
+  for (int k = 0; k < 3; ++k) gate.leave(t[k], 1, {0, std::chrono::milliseconds(0), 20, 0});  // no app limit
+  EXPECT_EQ(gate.current(), 4) << "they entered with fewer than 4 on the wire";
+  gate.leave(t[3], 0);
+  EXPECT_EQ(gate.current(), 6) << "the fourth filled the gate";
+  for (int k = 0; k < 6; ++k) ASSERT_TRUE(gate.enter({}, &t[k], 20));
+  for (int k = 0; k < 5; ++k) gate.leave(t[k], 0);
+  gate.leave(t[5], 5, {0, std::chrono::milliseconds(0), 20, 0});  // a quarter of the answer
+  EXPECT_EQ(gate.current(), 3);
+  EXPECT_EQ(gate.decreases(), 1u);
+  for (int k = 0; k < 3; ++k) ASSERT_TRUE(gate.enter({}, &t[k], 20));
+  gate.leave(t[2], 0);
+  EXPECT_EQ(gate.current(), 3) << "the slow start is over: one per window of 3";
+  gate.leave(t[0], 0);
+  gate.leave(t[1], 0);
+}
+
 TEST(ConcurrencyGate, NeverLetsMoreThanTheControllerSaysAtOnce) {
   ConcurrencyGate gate(2, 2, 1);
   std::atomic<int> inside{0}, most{0};

@@ -1,7 +1,11 @@
 // The engine's decisions, one by one, against counting and failing fakes.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -759,6 +763,50 @@ TEST(Engine, ShutdownDuringARunReturnsPromptly) {
   h.engine->shutdown();  // idempotent
   auto r = h.engine->onSyncFinished(ctx);
   EXPECT_FALSE(r.completed);
+}
+
+// Issue 14: the queue held four chunks per worker of the page's concurrency (4 x 4 = 16 chunks,
+// a third of a host page of 999 users) while adaptive concurrency ran up to 16 workers, so the
+// host's hook waited for the workers on every page and the workers then sat idle while the host
+// read and stored its next page. It holds four chunks per worker the gate may run
+// (maxConcurrency and a quarter more, at least one: 4 + 1 here).
+TEST(Engine, TheQueueHoldsFourChunksPerWorkerOfTheMaximumConcurrency) {
+  Harness h;
+  h.idp->gated = true;
+  h.setPage("concurrency", "1");
+  h.setPage("maxConcurrency", "4");
+  h.addUsers(500);  // 25 chunks of 20: 5 in the workers' hands, 20 queued
+  std::mutex mu;
+  std::condition_variable cv;
+  bool released = false;
+  int entered = 0;
+  std::atomic<int> answered{0};
+  h.idp->onVersions = [&] {
+    std::unique_lock lk(mu);
+    ++entered;
+    cv.notify_all();
+    cv.wait(lk, [&] { return released; });
+    ++answered;
+  };
+  SyncContext ctx;
+  ctx.directories = {h.dir};
+  ctx.progress = &h.progress;
+  ctx.cancellation = &h.cancel;
+  h.engine->onSyncStarted(ctx);
+  auto hook = std::async(std::launch::async, [&] { h.engine->onUsersSynced(ctx, h.users); });
+  const bool returned = hook.wait_for(std::chrono::seconds(20)) == std::future_status::ready;
+  EXPECT_TRUE(returned) << "the host's hook waited for the provider: the queue is sized by the page's concurrency";
+  {
+    std::unique_lock lk(mu);
+    cv.wait(lk, [&] { return entered == 5; });
+    EXPECT_EQ(answered.load(), 0) << "the hook returned before any call was answered";
+    released = true;
+  }
+  cv.notify_all();
+  hook.wait();
+  auto r = h.engine->onSyncFinished(ctx);
+  EXPECT_TRUE(r.completed);
+  EXPECT_EQ(h.idp->versionCalls.load(), 25);
 }
 
 TEST(Engine, InactiveUsersAndUnknownDirectoriesAreIgnored) {

@@ -323,6 +323,7 @@ class FakeProvider final : public providers::PhotoProvider {
     std::atomic<int> versionCalls{0}, downloadCalls{0}, downloadedUsers{0}, cancelCalls{0};
     std::atomic<std::size_t> maxChunk{0};
     bool throwInVersions = false;
+    bool gated = false;                // usesGate(): the engine's adaptive concurrency (Graph)
     std::function<void()> onVersions;  // runs at the start of versions()
     /// identifier -> how many versions() calls hand it back (VersionInfo::deferred, due at once)
     /// before it is answered; each call's identifiers and the RetryState each came with.
@@ -389,6 +390,7 @@ class FakeProvider final : public providers::PhotoProvider {
     return st;
   }
   void cancel() override { ++s_->cancelCalls; }
+  bool usesGate() const override { return s_->gated; }
 
  private:
   void noteChunk(std::size_t n) {

@@ -12,17 +12,19 @@ constexpr std::uint64_t kMinRefused = 5;
 constexpr std::size_t kProbeWindows = 16;
 }  // namespace
 
-AimdController::AimdController(int start, int maximum, std::size_t window)
+AimdController::AimdController(int start, int maximum, std::size_t window, bool slowStart)
     : max_(std::max(1, std::max(start, maximum))),
       window_(window),
       current_(std::clamp(start, 1, max_)),
       ceiling_(max_),
       peak_(current_),
-      lowest_(current_) {}
+      lowest_(current_),
+      slowStart_(slowStart) {}
 
-int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) {
+int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled, int enteredAt) {
   if (throttled > 0) {
     clean_ = 0;
+    slowStart_ = false;
     if (startEpoch == epoch_ && current_ > 1) {  // one halving per burst: older calls do not count again
       current_ = std::max(1, current_ / 2);
       lowest_ = std::min(lowest_, current_);
@@ -32,6 +34,16 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
     return current_;
   }
   const std::size_t window = window_ > 0 ? window_ : static_cast<std::size_t>(current_);
+  if (slowStart_ && current_ < ceiling_) {
+    // A slow start: the level is proven by a call that entered at it; then half as much again.
+    // Calls that entered below it (before the last step) prove nothing new: one step per round trip.
+    if (enteredAt == 0 || enteredAt >= current_) {
+      current_ = std::min(ceiling_, current_ + std::max(1, current_ / 2));
+      clean_ = 0;
+      peak_ = std::max(peak_, current_);
+    }
+    return current_;
+  }
   ++clean_;
   if (current_ < ceiling_ && clean_ >= window) {
     ++current_;
@@ -46,6 +58,7 @@ int AimdController::finished(std::uint64_t startEpoch, std::uint64_t throttled) 
 }
 
 void AimdController::refusedAt(int inFlight) {
+  slowStart_ = false;
   ceiling_ = std::clamp(inFlight - 1, 1, ceiling_);
   current_ = std::min(current_, ceiling_);
   lowest_ = std::min(lowest_, current_);
@@ -96,7 +109,7 @@ void ConcurrencyGate::leave(std::uint64_t ticket, std::uint64_t throttled, RateH
     // re-sent batch of two or three deferred users is no sign of the app's limit either.
     const bool appWide = hint.of == 0 ? throttled > 0
                                       : hint.whole > 0 || (sub >= kMinRefused && 4 * sub >= hint.of);
-    aimd_.finished(epoch, appWide ? throttled : 0);
+    aimd_.finished(epoch, appWide ? throttled : 0, entered.inFlight);
     // Then the app's concurrency limit: this request was refused as a whole (429) with
     // entered.inFlight on the wire (a $batch over the app's rate is refused inside its answer,
     // not whole). Alone on the wire, a refusal is no limit of ours to learn.

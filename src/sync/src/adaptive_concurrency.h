@@ -9,6 +9,13 @@
 // ceiling just under the requests in flight when it was sent: the controller climbs back to it
 // but not above, except by one slow probe after many clean windows, so that the same limit is
 // not run into again after each climb.
+// With slowStart, the climb before the first throttle is a slow start: when a call that entered
+// at the current concurrency (it tested that level) comes back clean, the concurrency grows by
+// half (at least one), so it grows by half about every round trip instead of by one; calls that
+// entered below the level do not count. The first throttle or refusal ends it, and from then on
+// it is AIMD as above. Issue 14's steady sync took 0.3 s of its 1.1 s to climb from the page's 4
+// to 16 one by one while nothing was throttled; one more per clean call (doubling) overshot an
+// app limit of 2 by as much again, 7 refusals in two syncs instead of 3.
 #pragma once
 
 #include <chrono>
@@ -27,13 +34,14 @@ class AimdController {
  public:
   /// `window`: calls without a throttle before one step up; 0 = the current concurrency (about
   /// one call per worker, a round trip's worth).
-  AimdController(int start, int maximum, std::size_t window = 0);
+  AimdController(int start, int maximum, std::size_t window = 0, bool slowStart = false);
 
   /// The epoch a call starts in (pass it to finished()).
   std::uint64_t epoch() const { return epoch_; }
-  /// A call that began in `startEpoch` finished having seen `throttled` 429/503 answers.
-  /// Returns the concurrency now.
-  int finished(std::uint64_t startEpoch, std::uint64_t throttled);
+  /// A call that began in `startEpoch` finished having seen `throttled` 429/503 answers;
+  /// `enteredAt`: the calls in flight once it began, itself included (0: unknown, taken as the
+  /// current concurrency). Returns the concurrency now.
+  int finished(std::uint64_t startEpoch, std::uint64_t throttled, int enteredAt = 0);
   /// A whole request was refused while `inFlight` requests (itself included) were on the wire:
   /// the limit is below that; the concurrency goes no higher than inFlight - 1 from now on.
   void refusedAt(int inFlight);
@@ -44,6 +52,8 @@ class AimdController {
   int peak() const { return peak_; }
   int lowest() const { return lowest_; }
   std::uint64_t decreases() const { return decreases_; }
+  /// Still in the slow start (nothing throttled or refused yet).
+  bool slowStarting() const { return slowStart_; }
 
  private:
   const int max_;
@@ -55,6 +65,7 @@ class AimdController {
   std::size_t clean_ = 0;  // calls without a throttle since the last change
   std::uint64_t epoch_ = 0;
   std::uint64_t decreases_ = 0;
+  bool slowStart_;
 };
 
 /// At most the controller's concurrency of a directory's requests on the wire at once (the
@@ -72,7 +83,8 @@ class AimdController {
 /// refusedAt) at the requests in flight when it entered.
 class ConcurrencyGate final : public providers::RequestGate {
  public:
-  ConcurrencyGate(int start, int maximum, std::size_t window = 0) : aimd_(start, maximum, window) {}
+  ConcurrencyGate(int start, int maximum, std::size_t window = 0, bool slowStart = false)
+      : aimd_(start, maximum, window, slowStart) {}
 
   /// Waits for a place (and, when pacing, for `cost` sub-requests' worth of the rate); false
   /// when `cancelled` turned true first. *ticket is for leave().

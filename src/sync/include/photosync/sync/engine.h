@@ -34,7 +34,7 @@ namespace photosync::sync {
 
 struct EngineOptions {
   std::size_t chunkSize = 20;            // users per unit of work (one Graph $batch)
-  std::size_t queueChunksPerWorker = 4;  // bounded queue: back-pressure beyond this
+  std::size_t queueChunksPerWorker = 4;  // bounded queue: back-pressure beyond this (per worker: maxConcurrency with a gate)
   std::size_t maxReportEntries = 1000;   // beyond: "... and N more" note
   /// Circuit breaker: after this many provider calls in a row failed for every user they asked
   /// about, a directory's remaining users are not processed in this run.
