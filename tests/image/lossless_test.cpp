@@ -204,37 +204,34 @@ TEST(ImageLossless, TheCorpusJpegsTakeThePathTheirHeadersAllow) {
       {"pillow/truncated_exif_dpi.jpg", true},  {"pillow/truncated_jpeg.jpg", false},
   };
   int seen = 0;
-  for (const char* dir : {"pillow", "libjpeg-turbo"}) {
-    for (const auto& entry : fs::directory_iterator(test::imagesDir() / "jpeg" / dir)) {
-      if (entry.path().extension() != ".jpg") continue;
-      const std::string name = std::string(dir) + "/" + entry.path().filename().string();
-      SCOPED_TRACE(name);
-      std::string bytes = test::readFile(entry.path());
-      auto info = validate(bytes);
-      if (!info.isOk()) continue;  // refused files are suite_test's business
-      if (info->exifOrientation != 1) {
-        const auto n = normalise(bytes);
-        ASSERT_TRUE(n.isOk());
-        EXPECT_FALSE(n->lossless) << "orientation " << info->exifOrientation;
-        continue;
-      }
-      int side = static_cast<int>(info->width);
-      if (info->width != info->height) {
-        bytes = cropToSquare(bytes, &side);
-        ASSERT_FALSE(bytes.empty()) << "the test's own crop failed";
-        ASSERT_TRUE(validate(bytes).isOk());
-      }
-      const auto expected = lossless.find(name);
-      ASSERT_NE(expected, lossless.end()) << "a corpus JPEG this test does not know";
-      ++seen;
-      NormaliseOptions opt;
-      opt.targetSize = static_cast<std::uint32_t>(std::max(side, 64));
-      const auto n = normalise(bytes, opt);
-      ASSERT_TRUE(n.isOk()) << n.status().toString();
-      EXPECT_EQ(n->lossless, expected->second);
-      expectCleanAvatar(*n, static_cast<std::uint32_t>(side));
-      if (n->lossless) expectSamePixels(n->bytes, bytes);
+  for (const fs::path& file : test::corpusJpegs()) {
+    const std::string name = file.parent_path().filename().string() + "/" + file.filename().string();
+    SCOPED_TRACE(name);
+    std::string bytes = test::readFile(file);
+    auto info = validate(bytes);
+    if (!info.isOk()) continue;  // refused files are suite_test's business
+    if (info->exifOrientation != 1) {
+      const auto n = normalise(bytes);
+      ASSERT_TRUE(n.isOk());
+      EXPECT_FALSE(n->lossless) << "orientation " << info->exifOrientation;
+      continue;
     }
+    int side = static_cast<int>(info->width);
+    if (info->width != info->height) {
+      bytes = cropToSquare(bytes, &side);
+      ASSERT_FALSE(bytes.empty()) << "the test's own crop failed";
+      ASSERT_TRUE(validate(bytes).isOk());
+    }
+    const auto expected = lossless.find(name);
+    ASSERT_NE(expected, lossless.end()) << "a corpus JPEG this test does not know";
+    ++seen;
+    NormaliseOptions opt;
+    opt.targetSize = static_cast<std::uint32_t>(std::max(side, 64));
+    const auto n = normalise(bytes, opt);
+    ASSERT_TRUE(n.isOk()) << n.status().toString();
+    EXPECT_EQ(n->lossless, expected->second);
+    expectCleanAvatar(*n, static_cast<std::uint32_t>(side));
+    if (n->lossless) expectSamePixels(n->bytes, bytes);
   }
   EXPECT_EQ(seen, static_cast<int>(lossless.size()));
 }
@@ -249,43 +246,40 @@ TEST(ImageLossless, TheCorpusJpegsTakeThePathTheirHeadersAllow) {
 TEST(ImageLossless, ScaledCorpusJpegsStayCloseToAFullDecode) {
   TESTSUPPORT_REQUIRE_CORPUS("images/jpeg");
   int compared = 0;
-  for (const char* dir : {"pillow", "libjpeg-turbo"}) {
-    for (const auto& entry : fs::directory_iterator(test::imagesDir() / "jpeg" / dir)) {
-      if (entry.path().extension() != ".jpg") continue;
-      SCOPED_TRACE(entry.path().filename().string());
-      const std::string bytes = test::readFile(entry.path());
-      const auto info = validate(bytes);
-      if (!info.isOk() || info->exifOrientation != 1 || info->channels == 4) continue;
-      // junk_jpeg_header.jpg (1024x768) would make this test's PNG the slowest step of the suite.
-      if (info->pixels() > 320000) continue;
-      const auto full = decodeRgba(bytes);
-      if (full.rgba.empty()) continue;  // what libjpeg alone will not decode (the policy's cases)
-      const std::string png = test::makePng(full.width, full.height, full.rgba, false);
-      for (std::uint32_t target : {64u, 96u}) {
-        if (target >= std::min(info->width, info->height)) continue;
-        NormaliseOptions opt;
-        opt.targetSize = target;
-        const auto a = normalise(bytes, opt);
-        const auto b = normalise(png, opt);
-        ASSERT_TRUE(a.isOk()) << a.status().toString();
-        ASSERT_TRUE(b.isOk()) << b.status().toString();
-        EXPECT_FALSE(a->lossless);
-        const auto pa = decodeRgba(a->bytes);
-        const auto pb = decodeRgba(b->bytes);
-        ASSERT_EQ(pa.rgba.size(), pb.rgba.size());
-        double sum = 0;
-        int most = 0;
-        for (std::size_t i = 0; i < pa.rgba.size(); ++i) {
-          if (i % 4 == 3) continue;
-          const int d = std::abs(int{pa.rgba[i]} - int{pb.rgba[i]});
-          sum += d;
-          most = std::max(most, d);
-        }
-        const double mean = sum / static_cast<double>(pa.rgba.size() / 4 * 3);
-        EXPECT_LT(mean, 10.0) << "largest " << most;
-        EXPECT_LE(most, 96) << "mean " << mean;
-        ++compared;
+  for (const fs::path& file : test::corpusJpegs()) {
+    SCOPED_TRACE(file.filename().string());
+    const std::string bytes = test::readFile(file);
+    const auto info = validate(bytes);
+    if (!info.isOk() || info->exifOrientation != 1 || info->channels == 4) continue;
+    // junk_jpeg_header.jpg (1024x768) would make this test's PNG the slowest step of the suite.
+    if (info->pixels() > 320000) continue;
+    const auto full = decodeRgba(bytes);
+    if (full.rgba.empty()) continue;  // what libjpeg alone will not decode (the policy's cases)
+    const std::string png = test::makePng(full.width, full.height, full.rgba, false);
+    for (std::uint32_t target : {64u, 96u}) {
+      if (target >= std::min(info->width, info->height)) continue;
+      NormaliseOptions opt;
+      opt.targetSize = target;
+      const auto a = normalise(bytes, opt);
+      const auto b = normalise(png, opt);
+      ASSERT_TRUE(a.isOk()) << a.status().toString();
+      ASSERT_TRUE(b.isOk()) << b.status().toString();
+      EXPECT_FALSE(a->lossless);
+      const auto pa = decodeRgba(a->bytes);
+      const auto pb = decodeRgba(b->bytes);
+      ASSERT_EQ(pa.rgba.size(), pb.rgba.size());
+      double sum = 0;
+      int most = 0;
+      for (std::size_t i = 0; i < pa.rgba.size(); ++i) {
+        if (i % 4 == 3) continue;
+        const int d = std::abs(int{pa.rgba[i]} - int{pb.rgba[i]});
+        sum += d;
+        most = std::max(most, d);
       }
+      const double mean = sum / static_cast<double>(pa.rgba.size() / 4 * 3);
+      EXPECT_LT(mean, 10.0) << "largest " << most;
+      EXPECT_LE(most, 96) << "mean " << mean;
+      ++compared;
     }
   }
   EXPECT_GE(compared, 20);

@@ -389,49 +389,46 @@ TEST(ImagePlanar, CorruptPhotosAreRefusedAsTheValidatorRefusesThem) {
 TEST(ImagePlanar, CorpusJpegsStayCloseToTheRgbPath) {
   TESTSUPPORT_REQUIRE_CORPUS("images/jpeg");
   int planar = 0;
-  for (const char* dir : {"pillow", "libjpeg-turbo"}) {
-    for (const auto& entry : fs::directory_iterator(test::imagesDir() / "jpeg" / dir)) {
-      if (entry.path().extension() != ".jpg") continue;
-      SCOPED_TRACE(entry.path().filename().string());
-      const std::string bytes = test::readFile(entry.path());
-      const auto info = validate(bytes);
-      if (!info.isOk()) continue;
-      // A target the planar path serves, and the ratios of Graph's sizes to common avatars
-      // (0.8 of the short side, even) and the largest it takes (a third).
-      for (const std::uint32_t target : {std::min(info->width, info->height) * 4 / 5 / 2 * 2,
-                                         (std::min(info->width, info->height) + 2) / 3 / 2 * 2}) {
-      if (target < 2) continue;
-      NormaliseOptions opt;
-      opt.targetSize = target;
-      NormalisePath path = NormalisePath::kLossless;
-      const auto n = normaliseWith(bytes, opt, true, &path);
-      ASSERT_TRUE(n.isOk()) << n.status().toString();
-      const std::uint32_t shortSide = std::min(info->width, info->height);
-      const bool expectPlanar = info->exifOrientation == 1 && !info->progressive && !info->arithmetic &&
-                                (info->channels == 1 || info->channels == 3) && shortSide > target &&
-                                shortSide <= 3 * target;
-      if (path != NormalisePath::kPlanar) {
-        // What is listed above stays on the RGB path, and so do RGB-coded 3-component files.
-        EXPECT_TRUE(!expectPlanar || info->channels == 3) << "path " << static_cast<int>(path);
-        continue;
-      }
-      EXPECT_TRUE(expectPlanar);
-      ++planar;
-      const Difference d = comparePaths(bytes, target);
-      if (target == std::min(info->width, info->height) * 4 / 5 / 2 * 2) {
-        // Both decoded in full. Measured: mean 0-2.27 per channel (hopper.jpg's blue), largest 0-22.
-        expectClose(d, 3.0, 48);
-        continue;
-      }
-      // The RGB path decodes at 3/8: the bound of ImageLossless.ScaledCorpusJpegsStayCloseToAFullDecode
-      // for that path against a full decode (measured: mean up to 6.0, largest 67, testimgint.jpg),
-      // and the full decode's avatar as the closer reference (mean up to 2.14, largest 20; not for
-      // the 1024x768 file, whose PNG would be the slowest step of the suite).
-      expectClose(d, 10.0, 96);
-      if (info->pixels() > 320000) continue;
-      const Difference f = againstFullDecode(bytes, target);
-      expectClose(f, 3.0, 48);
-      }
+  for (const fs::path& file : test::corpusJpegs()) {
+    SCOPED_TRACE(file.filename().string());
+    const std::string bytes = test::readFile(file);
+    const auto info = validate(bytes);
+    if (!info.isOk()) continue;
+    // A target the planar path serves, and the ratios of Graph's sizes to common avatars
+    // (0.8 of the short side, even) and the largest it takes (a third).
+    for (const std::uint32_t target : {std::min(info->width, info->height) * 4 / 5 / 2 * 2,
+                                       (std::min(info->width, info->height) + 2) / 3 / 2 * 2}) {
+    if (target < 2) continue;
+    NormaliseOptions opt;
+    opt.targetSize = target;
+    NormalisePath path = NormalisePath::kLossless;
+    const auto n = normaliseWith(bytes, opt, true, &path);
+    ASSERT_TRUE(n.isOk()) << n.status().toString();
+    const std::uint32_t shortSide = std::min(info->width, info->height);
+    const bool expectPlanar = info->exifOrientation == 1 && !info->progressive && !info->arithmetic &&
+                              (info->channels == 1 || info->channels == 3) && shortSide > target &&
+                              shortSide <= 3 * target;
+    if (path != NormalisePath::kPlanar) {
+      // What is listed above stays on the RGB path, and so do RGB-coded 3-component files.
+      EXPECT_TRUE(!expectPlanar || info->channels == 3) << "path " << static_cast<int>(path);
+      continue;
+    }
+    EXPECT_TRUE(expectPlanar);
+    ++planar;
+    const Difference d = comparePaths(bytes, target);
+    if (target == std::min(info->width, info->height) * 4 / 5 / 2 * 2) {
+      // Both decoded in full. Measured: mean 0-2.27 per channel (hopper.jpg's blue), largest 0-22.
+      expectClose(d, 3.0, 48);
+      continue;
+    }
+    // The RGB path decodes at 3/8: the bound of ImageLossless.ScaledCorpusJpegsStayCloseToAFullDecode
+    // for that path against a full decode (measured: mean up to 6.0, largest 67, testimgint.jpg),
+    // and the full decode's avatar as the closer reference (mean up to 2.14, largest 20; not for
+    // the 1024x768 file, whose PNG would be the slowest step of the suite).
+    expectClose(d, 10.0, 96);
+    if (info->pixels() > 320000) continue;
+    const Difference f = againstFullDecode(bytes, target);
+    expectClose(f, 3.0, 48);
     }
   }
   EXPECT_GE(planar, 16);

@@ -4,6 +4,7 @@
 #include <gif_lib.h>
 #include <png.h>
 
+#include <algorithm>
 #include <cmath>
 #include <csetjmp>
 #include <cstdio>
@@ -128,6 +129,18 @@ int gifWrite(GifFileType* gif, const GifByteType* data, int n) {
 std::filesystem::path imagesDir() {
   const auto root = testsupport::corpusRoot();
   return root ? *root / "images" : std::filesystem::path("images");
+}
+
+std::vector<std::filesystem::path> corpusJpegs() {
+  std::vector<std::filesystem::path> out;
+  for (const char* dir : {"pillow", "libjpeg-turbo"}) {
+    std::vector<std::filesystem::path> files;
+    for (const auto& entry : std::filesystem::directory_iterator(imagesDir() / "jpeg" / dir))
+      if (entry.path().extension() == ".jpg") files.push_back(entry.path());
+    std::sort(files.begin(), files.end());
+    out.insert(out.end(), files.begin(), files.end());
+  }
+  return out;
 }
 
 std::string readFile(const std::filesystem::path& path) {

@@ -15,6 +15,9 @@ namespace photosync::image::test {
 /// TESTSUPPORT_REQUIRE_CORPUS("images").
 std::filesystem::path imagesDir();
 std::string readFile(const std::filesystem::path& path);
+/// The corpus's JPEG files (`jpeg/pillow/*.jpg`, then `jpeg/libjpeg-turbo/*.jpg`), each folder
+/// sorted by name; only for tests that began with TESTSUPPORT_REQUIRE_CORPUS("images/jpeg").
+std::vector<std::filesystem::path> corpusJpegs();
 
 struct Pixels {
   std::uint32_t width = 0;

@@ -134,23 +134,18 @@ struct Outcome {
   bool sizeMismatch;
 };
 
-// Returns with `err` filled; `pixels` holds height*rowBytes bytes (or one row when !fullImage).
-Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
-                       std::uint8_t* pixels, std::uint32_t width, std::uint32_t height,
-                       unsigned scaleEighths, bool fullImage) {
-  jpeg_decompress_struct cinfo;
-  ProgressMonitor progress;
+// Both decoders' common steps. The setjmp stays in each decoder (its frame must outlive the
+// longjmp); these run before it (the error manager) and after it (memory cap, scan cap, source).
+void initDecompressErrors(jpeg_decompress_struct& cinfo, ProgressMonitor& progress, ErrorManager* err) {
   std::memset(&cinfo, 0, sizeof cinfo);
   std::memset(&progress, 0, sizeof progress);
   cinfo.err = jpeg_std_error(&err->pub);
   err->pub.error_exit = onErrorExit;
   err->pub.emit_message = onEmitMessage;
-  Outcome outcome{false, false};
-  if (setjmp(err->jump)) {
-    jpeg_destroy_decompress(&cinfo);
-    outcome.failed = true;
-    return outcome;
-  }
+}
+
+void startDecompress(jpeg_decompress_struct& cinfo, ProgressMonitor& progress, std::string_view bytes,
+                     std::uint64_t memoryCap) {
   jpeg_create_decompress(&cinfo);
   cinfo.mem->max_memory_to_use = static_cast<long>(memoryCap);
   progress.pub.progress_monitor = onProgress;
@@ -158,6 +153,22 @@ Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorMan
   cinfo.progress = &progress.pub;
   jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
                static_cast<unsigned long>(bytes.size()));
+}
+
+// Returns with `err` filled; `pixels` holds height*rowBytes bytes (or one row when !fullImage).
+Outcome decodeJpegCore(std::string_view bytes, std::uint64_t memoryCap, ErrorManager* err,
+                       std::uint8_t* pixels, std::uint32_t width, std::uint32_t height,
+                       unsigned scaleEighths, bool fullImage) {
+  jpeg_decompress_struct cinfo;
+  ProgressMonitor progress;
+  initDecompressErrors(cinfo, progress, err);
+  Outcome outcome{false, false};
+  if (setjmp(err->jump)) {
+    jpeg_destroy_decompress(&cinfo);
+    outcome.failed = true;
+    return outcome;
+  }
+  startDecompress(cinfo, progress, bytes, memoryCap);
   jpeg_save_markers(&cinfo, JPEG_APP0 + 1, 0);  // EXIF comes from our own parser
   jpeg_read_header(&cinfo, TRUE);
   const bool cmyk = cinfo.num_components == 4;
@@ -241,24 +252,14 @@ PlanarOutcome decodeJpegPlanarCore(std::string_view bytes, std::uint64_t memoryC
                                    PlaneSink* sink, std::uint32_t width, std::uint32_t height) {
   jpeg_decompress_struct cinfo;
   ProgressMonitor progress;
-  std::memset(&cinfo, 0, sizeof cinfo);
-  std::memset(&progress, 0, sizeof progress);
-  cinfo.err = jpeg_std_error(&err->pub);
-  err->pub.error_exit = onErrorExit;
-  err->pub.emit_message = onEmitMessage;
+  initDecompressErrors(cinfo, progress, err);
   PlanarOutcome outcome{false, false, false, 0, 1, 1};
   if (setjmp(err->jump)) {
     jpeg_destroy_decompress(&cinfo);
     outcome.failed = true;
     return outcome;
   }
-  jpeg_create_decompress(&cinfo);
-  cinfo.mem->max_memory_to_use = static_cast<long>(memoryCap);
-  progress.pub.progress_monitor = onProgress;
-  progress.cinfo = &cinfo;
-  cinfo.progress = &progress.pub;
-  jpeg_mem_src(&cinfo, reinterpret_cast<const unsigned char*>(bytes.data()),
-               static_cast<unsigned long>(bytes.size()));
+  startDecompress(cinfo, progress, bytes, memoryCap);
   jpeg_read_header(&cinfo, TRUE);
   // What the planar path handles; the rest goes to the RGB path before any scan data is read.
   const int n = cinfo.num_components;

@@ -35,24 +35,25 @@ void onJpegError(j_common_ptr cinfo) {
 
 void onJpegMessage(j_common_ptr, int) {}
 
-bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned char** out,
-                    unsigned long* outSize) {
-  jpeg_compress_struct cinfo;
+// Both encoders' common steps. The setjmp stays in each encoder (its frame must outlive the
+// longjmp); these run before it (the error manager) and after it (the rest).
+void initCompressErrors(jpeg_compress_struct& cinfo, JpegErrors* err) {
   std::memset(&cinfo, 0, sizeof cinfo);
   cinfo.err = jpeg_std_error(&err->pub);
   err->pub.error_exit = onJpegError;
   err->pub.emit_message = onJpegMessage;
-  if (setjmp(err->jump)) {
-    jpeg_destroy_compress(&cinfo);
-    return false;
-  }
+}
+
+void startCompress(jpeg_compress_struct& cinfo, unsigned char** out, unsigned long* outSize, std::uint32_t width,
+                   std::uint32_t height) {
   jpeg_create_compress(&cinfo);
   jpeg_mem_dest(&cinfo, out, outSize);
-  cinfo.image_width = img.width;
-  cinfo.image_height = img.height;
-  cinfo.input_components = 4;
-  cinfo.in_color_space = JCS_EXT_RGBX;  // alpha is 255 everywhere here and ignored
-  jpeg_set_defaults(&cinfo);            // YCbCr 4:2:0, baseline, JFIF APP0 and nothing else
+  cinfo.image_width = width;
+  cinfo.image_height = height;
+}
+
+// After jpeg_set_defaults (YCbCr 4:2:0 or grey, baseline, JFIF APP0 and nothing else).
+void applyAvatarSettings(jpeg_compress_struct& cinfo, int quality) {
   jpeg_set_quality(&cinfo, quality, TRUE);
   // Standard Huffman tables, not optimised ones: optimize_coding gathers statistics in a second
   // pass over the coefficients and builds tables per image, which cost 0.29 of 0.43 ms of a
@@ -60,6 +61,21 @@ bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned ch
   // idp-sim's 360 px photos).
   cinfo.optimize_coding = FALSE;
   cinfo.dct_method = JDCT_ISLOW;
+}
+
+bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned char** out,
+                    unsigned long* outSize) {
+  jpeg_compress_struct cinfo;
+  initCompressErrors(cinfo, err);
+  if (setjmp(err->jump)) {
+    jpeg_destroy_compress(&cinfo);
+    return false;
+  }
+  startCompress(cinfo, out, outSize, img.width, img.height);
+  cinfo.input_components = 4;
+  cinfo.in_color_space = JCS_EXT_RGBX;  // alpha is 255 everywhere here and ignored
+  jpeg_set_defaults(&cinfo);
+  applyAvatarSettings(cinfo, quality);
   jpeg_start_compress(&cinfo, TRUE);
   const std::size_t rowBytes = std::size_t{img.width} * 4;
   while (cinfo.next_scanline < cinfo.image_height) {
@@ -77,25 +93,17 @@ bool encodeJpegCore(const Raster& img, int quality, JpegErrors* err, unsigned ch
 bool encodeJpegPlanarCore(const Planar& img, int quality, JpegErrors* err, unsigned char** out,
                           unsigned long* outSize) {
   jpeg_compress_struct cinfo;
-  std::memset(&cinfo, 0, sizeof cinfo);
-  cinfo.err = jpeg_std_error(&err->pub);
-  err->pub.error_exit = onJpegError;
-  err->pub.emit_message = onJpegMessage;
+  initCompressErrors(cinfo, err);
   if (setjmp(err->jump)) {
     jpeg_destroy_compress(&cinfo);
     return false;
   }
-  jpeg_create_compress(&cinfo);
-  jpeg_mem_dest(&cinfo, out, outSize);
-  cinfo.image_width = img.width;
-  cinfo.image_height = img.height;
+  startCompress(cinfo, out, outSize, img.width, img.height);
   const bool grey = img.components == 1;
   cinfo.input_components = grey ? 1 : 3;
   cinfo.in_color_space = grey ? JCS_GRAYSCALE : JCS_YCbCr;
-  jpeg_set_defaults(&cinfo);  // YCbCr 4:2:0 (or grey), baseline, JFIF APP0 and nothing else
-  jpeg_set_quality(&cinfo, quality, TRUE);
-  cinfo.optimize_coding = FALSE;  // as encodeJpegCore
-  cinfo.dct_method = JDCT_ISLOW;
+  jpeg_set_defaults(&cinfo);
+  applyAvatarSettings(cinfo, quality);
   cinfo.raw_data_in = TRUE;
   jpeg_start_compress(&cinfo, TRUE);
   JSAMPROW rowPointers[3][2 * DCTSIZE];
