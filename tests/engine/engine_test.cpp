@@ -698,6 +698,63 @@ TEST(Engine, DeferredUsersAreAskedAgainInALaterCallWithTheirAttempts) {
   EXPECT_EQ(last, 45u) << "the deferred are counted once, when decided";
 }
 
+// Issue 14: a download the provider hands back (throttled inside an answered $batch) is not
+// waited for by its worker either: the user goes back into the queue and is asked again from the
+// start (metadata, then the photo) with the attempts it had; every user is decided and counted
+// exactly once.
+TEST(Engine, UsersWhoseDownloadIsDeferredAreAskedAgainFromTheStart) {
+  Harness h;
+  h.addUsers(45);
+  for (int i = 0; i < 45; ++i) h.idpPhoto(i, 1);
+  {
+    std::lock_guard lk(h.idp->mu);
+    h.idp->downloadDeferTimes["oid-4"] = 2;
+    h.idp->downloadDeferTimes["oid-31"] = 1;
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 45u);
+  EXPECT_EQ(r.count("failed") + r.count("notProcessed"), 0u);
+  std::lock_guard lk(h.idp->mu);
+  std::map<std::string, std::vector<int>> asked;  // id -> throttleRounds of each versions() ask
+  for (const auto& call : h.idp->versionLog)
+    for (const auto& [id, st] : call) asked[id].push_back(st.throttleRounds);
+  EXPECT_EQ(asked.size(), 45u);
+  for (const auto& [id, rounds] : asked) {
+    const std::size_t want = id == "oid-4" ? 3 : id == "oid-31" ? 2 : 1;
+    ASSERT_EQ(rounds.size(), want) << id;
+    for (std::size_t k = 0; k < rounds.size(); ++k)
+      EXPECT_EQ(rounds[k], static_cast<int>(k)) << id << ": the attempts it had come with it";
+  }
+  EXPECT_EQ(h.idp->downloadedUsers.load(), 45 + 3) << "each deferred download asked again";
+  for (int i = 0; i < 45; ++i) EXPECT_EQ(h.avatars.bytes("u" + std::to_string(i)), img("u" + std::to_string(i), 1));
+  auto seen = h.progress.seen();
+  std::uint64_t last = 0;
+  for (const auto& [done, total] : seen) last = std::max(last, done);
+  EXPECT_EQ(last, 45u) << "the deferred are counted once, when decided";
+}
+
+// The mass-revert guard's base (the users with a PhotoSync photo) counts a user whose download
+// was deferred once, not once per time it was decided: 3 of 10 losing their photo is 30% and held,
+// where counting the 5 deferred twice each would make it 3 of 20 = 15% and revert them.
+TEST(Engine, ADeferredDownloadIsCountedOnceInTheRevertGuardsBase) {
+  Harness h;
+  h.addUsers(10);
+  for (int i = 0; i < 10; ++i) h.idpPhoto(i, 1);
+  (void)h.run();
+  for (int i = 0; i < 3; ++i) h.idpNoPhoto(i);
+  for (int i = 3; i < 8; ++i) h.idpPhoto(i, 2);
+  {
+    std::lock_guard lk(h.idp->mu);
+    for (int i = 3; i < 8; ++i) h.idp->downloadDeferTimes["oid-" + std::to_string(i)] = 2;
+  }
+  auto r = h.run();
+  EXPECT_EQ(r.count("updated"), 5u);
+  EXPECT_EQ(r.count("heldBack"), 3u);
+  EXPECT_EQ(r.count("reverted"), 0u);
+  EXPECT_TRUE(hasNote(r, "held back 3 of 3 reverts (30% of the 10 users with a PhotoSync photo"))
+      << ::testing::PrintToString(r.notes);
+}
+
 // Issue 12: a sustained outage (every $batch 503) held onUsersSynced past the host's limit. The
 // breaker stops the directory's photo work after 5 calls in a row failed for every user.
 TEST(Engine, CircuitBreakerStopsASustainedOutageEarly) {

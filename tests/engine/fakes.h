@@ -328,6 +328,8 @@ class FakeProvider final : public providers::PhotoProvider {
     /// identifier -> how many versions() calls hand it back (VersionInfo::deferred, due at once)
     /// before it is answered; each call's identifiers and the RetryState each came with.
     std::map<std::string, int> deferTimes;
+    /// The same for download() calls (PhotoData::deferred, due at once).
+    std::map<std::string, int> downloadDeferTimes;
     std::vector<std::vector<std::pair<std::string, providers::RetryState>>> versionLog;
   };
   explicit FakeProvider(std::shared_ptr<Shared> s) : s_(std::move(s)) {}
@@ -369,7 +371,12 @@ class FakeProvider final : public providers::PhotoProvider {
     for (const auto& r : refs) {
       providers::PhotoData p;
       auto it = s_->idp.find(r.identifier);
-      if (it == s_->idp.end()) {
+      if (auto d = s_->downloadDeferTimes.find(r.identifier); d != s_->downloadDeferTimes.end() && d->second > 0) {
+        --d->second;
+        p.error = unavailable("deferred");
+        p.deferred = providers::Deferred{std::chrono::steady_clock::now(), r.retry};
+        ++p.deferred->state.throttleRounds;
+      } else if (it == s_->idp.end()) {
         p.state = providers::PhotoState::kNoPhoto;
       } else if (it->second.downloadError) {
         p.state = providers::PhotoState::kError;

@@ -303,6 +303,49 @@ TEST(GraphProvider, DeferredSubRequestsComeBackWithTheirRetryAfterInsteadOfWaiti
   EXPECT_EQ(p->stats().retries, 2u + 2u) << "each re-sent sub-request counted once";
 }
 
+// Issue 14: under 10% faults a download throttled or failed inside an answered $batch kept its
+// worker waiting its Retry-After or backoff (the first sync at 10,000 users took 17.7 s against
+// 5.2 s without faults). With deferRetries a download is handed back like a metadata lookup, with
+// the attempts it came with; without it, it is waited for in the call as before.
+TEST(GraphProvider, DeferredDownloadsComeBackWithTheirRetryAfterAndTheirAttempts) {
+  Fixture f;
+  f.graph->answer = [](const std::string& url, int attempt) {
+    if (url == "/users/oid-1/photo/$value" && attempt == 1) return error(429, "TooManyRequests", "30");
+    if (url == "/users/oid-2/photo/$value" && attempt == 1) return error(503, "serviceNotAvailable");
+    return binary("photo of " + url);
+  };
+  auto p = f.make("original", /*deferRetries=*/true);
+  const auto before = std::chrono::steady_clock::now();
+  auto in = refs(4);
+  in[2].retry.rounds = 1;  // a user deferred once before (its metadata's round)
+  auto d = p->download(in);
+  ASSERT_EQ(f.graph->posts(), 1) << "nothing waited for or re-sent in the call";
+  EXPECT_EQ(d[0].state, PhotoState::kPhoto);
+  EXPECT_EQ(d[0].bytes, "photo of /users/oid-0/photo/$value");
+  EXPECT_EQ(d[3].state, PhotoState::kPhoto);
+  ASSERT_TRUE(d[1].deferred.has_value());
+  ASSERT_TRUE(d[2].deferred.has_value());
+  EXPECT_EQ(d[1].state, PhotoState::kError) << "never mistaken for a photo or for no photo";
+  EXPECT_TRUE(d[1].bytes.empty());
+  EXPECT_GE(d[1].deferred->at, before + std::chrono::seconds(30)) << "its own Retry-After";
+  EXPECT_EQ(d[1].deferred->state.throttleRounds, 1);
+  EXPECT_EQ(d[2].deferred->state.rounds, 2) << "the round it came with and this one";
+
+  // Without deferRetries (Google-like callers, tests) the call waits and answers in full.
+  Fixture g;
+  g.graph->answer = [](const std::string& url, int attempt) {
+    if (url == "/users/oid-1/photo/$value" && attempt == 1) return error(503, "serviceNotAvailable", "0.01");
+    return binary("photo of " + url);
+  };
+  auto q = g.make("original", /*deferRetries=*/false);
+  auto e = q->download(refs(3));
+  EXPECT_EQ(g.graph->posts(), 2);
+  for (const auto& x : e) {
+    EXPECT_FALSE(x.deferred.has_value());
+    EXPECT_EQ(x.state, PhotoState::kPhoto);
+  }
+}
+
 // Issue 14: a deferred sub-request's backoff after a 5xx inside an answered $batch starts at
 // 100 ms, not the whole request's 500 ms: the batch was answered, the service is up. Under 10%
 // faults the users faulted two or three times in a row made the steady sync's tail.

@@ -121,10 +121,17 @@ class GraphProvider final : public PhotoProvider {
   std::vector<PhotoData> download(const std::vector<PhotoRef>& refs) override {
     const bool sized = o_.photoSize != "original";
     std::vector<std::string> urls;
-    for (const auto& r : refs)
+    std::vector<RetryState> states;
+    for (const auto& r : refs) {
       urls.push_back(userPath(r.identifier) +
                      (sized ? "/photos/" + o_.photoSize + "/$value" : std::string("/photo/$value")));
-    auto results = batchAll(urls, nullptr, downloadLimit(urls.size()));
+      states.push_back(r.retry);
+    }
+    // Deferred like the metadata (versions): a photo throttled or failed inside an answered
+    // $batch goes back to the engine with its time to come back instead of keeping this worker
+    // waiting (under 10% faults ~800 downloads waited 0.1-1.25 s each in their workers: the first
+    // sync at 10,000 users took 17.7 s against 5.2 s without faults).
+    auto results = batchAll(urls, o_.deferRetries ? &states : nullptr, downloadLimit(urls.size()));
     refetchTooLarge(urls, results);
     std::vector<PhotoData> out(refs.size());
     if (sized) {
@@ -146,6 +153,11 @@ class GraphProvider final : public PhotoProvider {
     for (std::size_t i = 0; i < refs.size(); ++i) {
       auto& r = results[i];
       auto& p = out[i];
+      if (r.deferred) {
+        p.deferred = r.deferred;
+        p.error = hostapi::unavailable("deferred: asked again after the IdP's Retry-After");
+        continue;
+      }
       if (!r.transportOk) {
         p.error = r.error;
         continue;

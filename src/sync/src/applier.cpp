@@ -51,6 +51,20 @@ void Applier::applyPhotos(DirectoryRun& d, Work& w, std::vector<providers::Photo
   for (std::size_t i = 0; i < w.toDownload.size(); ++i) {
     Item& it = *w.toDownload[i];
     auto& p = photos[offset + i];
+    // Throttled or failed for now: the user goes back into the queue at its own time, as for a
+    // deferred metadata lookup (ChunkWorker), and is asked again from the start (metadata, then
+    // the photo); nothing of it is settled or counted here, its photographed count taken back.
+    if (p.deferred) {
+      if (stopped(run_, d)) {
+        markNotProcessed(run_, {&it}, whyNotProcessed(d));
+        continue;
+      }
+      it.done = true;
+      ++w.deferred;
+      if (it.ours) d.guard.uncountPhotographed();
+      d.queue->defer(*it.user, p.deferred->state, p.deferred->at);
+      continue;
+    }
     // A photo over the provider's byte cap (each stops reading at the page's "Largest photo"):
     // remembered with its tag like a refused image. (This came after the general error case
     // below, which caught it first, so such a photo was downloaded again on every run.)

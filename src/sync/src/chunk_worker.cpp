@@ -129,7 +129,8 @@ void ChunkWorker::gatherAndDecide(Work& w) {
     if (v.state == providers::PhotoState::kPhoto) it.versionTag = v.versionTag;
     if (settle(run_, d_, w, it, decide(v, it.state, it.current, d_.cfg, run_.pluginKey, now))) continue;
     w.toDownload.push_back(&it);
-    w.downloadRefs.push_back({it.user->id, it.identifier, it.user});
+    // With the attempts it came with: a download handed back (PhotoData::deferred) keeps them.
+    w.downloadRefs.push_back({it.user->id, it.identifier, it.user, refs[i].retry});
   }
 }
 

@@ -76,6 +76,11 @@ void RevertGuard::countPhotographed() {
   ++base_;
 }
 
+void RevertGuard::uncountPhotographed() {
+  std::lock_guard lk(mu_);
+  if (base_ > 0) --base_;
+}
+
 void RevertGuard::add(PendingRevert r) {
   std::lock_guard lk(mu_);
   reverts_.push_back(std::move(r));

@@ -73,6 +73,9 @@ struct PhotoData {
   std::string contentType;  // as the IdP declared it; the engine sniffs the bytes anyway
   std::string bytes;
   hostapi::Status error;
+  /// As VersionInfo::deferred, for a download (state kError): the engine sends the user back
+  /// into the queue, to be asked again (metadata and photo) from `deferred->at`.
+  std::optional<Deferred> deferred{};
 };
 
 /// Counters for the run report; monotonically increasing over a provider's life.
@@ -139,9 +142,9 @@ struct ProviderConfig {
   /// The side of the avatars the engine stores (px): a provider that can ask the IdP for a size
   /// (Graph's /photos/{size}) asks for the nearest above it by default.
   std::uint32_t avatarSize = 256;
-  /// versions() may hand a throttled or failed user back (VersionInfo::deferred) instead of
-  /// waiting out its Retry-After or backoff in the call; the engine re-queues it. Providers that
-  /// do not support it ignore it.
+  /// versions() and download() may hand a throttled or failed user back (VersionInfo::deferred,
+  /// PhotoData::deferred) instead of waiting out its Retry-After or backoff in the call; the
+  /// engine re-queues it. Providers that do not support it ignore it.
   bool deferRetries = false;
 };
 

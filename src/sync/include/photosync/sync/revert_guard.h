@@ -71,6 +71,8 @@ class RevertGuard {
  public:
   /// One more user of this run whose current avatar PhotoSync set.
   void countPhotographed();
+  /// Takes one back: a counted user handed back to the queue, counted again when decided.
+  void uncountPhotographed();
   void add(PendingRevert r);
   /// Everything collected so far, handed over (a second call returns only what came since).
   std::vector<PendingRevert> take();
