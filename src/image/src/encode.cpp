@@ -182,14 +182,14 @@ bool encodePngCore(const Raster& img, PngSink* sink) {
   return true;
 }
 
-}  // namespace
-
-hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality) {
+// Runs one of the encoders above into libjpeg's memory destination and copies its bytes out.
+template <typename Core>
+hostapi::Result<std::string> runJpegEncoder(const Core& core) {
   JpegErrors err;
   std::memset(&err, 0, sizeof err);
   unsigned char* out = nullptr;
   unsigned long outSize = 0;
-  const bool ok = encodeJpegCore(rgba, quality, &err, &out, &outSize);
+  const bool ok = core(&err, &out, &outSize);
   std::string bytes;
   if (ok && out != nullptr) bytes.assign(reinterpret_cast<const char*>(out), outSize);
   std::free(out);
@@ -197,17 +197,18 @@ hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality) {
   return bytes;
 }
 
+}  // namespace
+
+hostapi::Result<std::string> encodeJpeg(const Raster& rgba, int quality) {
+  return runJpegEncoder([&](JpegErrors* err, unsigned char** out, unsigned long* outSize) {
+    return encodeJpegCore(rgba, quality, err, out, outSize);
+  });
+}
+
 hostapi::Result<std::string> encodeJpegPlanar(const Planar& planar, int quality) {
-  JpegErrors err;
-  std::memset(&err, 0, sizeof err);
-  unsigned char* out = nullptr;
-  unsigned long outSize = 0;
-  const bool ok = encodeJpegPlanarCore(planar, quality, &err, &out, &outSize);
-  std::string bytes;
-  if (ok && out != nullptr) bytes.assign(reinterpret_cast<const char*>(out), outSize);
-  std::free(out);
-  if (!ok) return hostapi::internalError(std::string("JPEG encoding failed: ") + err.message);
-  return bytes;
+  return runJpegEncoder([&](JpegErrors* err, unsigned char** out, unsigned long* outSize) {
+    return encodeJpegPlanarCore(planar, quality, err, out, outSize);
+  });
 }
 
 hostapi::Result<std::string> encodePng(const Raster& rgba) {
