@@ -214,6 +214,40 @@ bool isOpaque(const Raster& r) {
 }
 
 
+}  // namespace
+
+#if defined(__x86_64__) && defined(__GNUC__)
+// floor(x / d) as trunc((x + 0.5) * (1 / d)) in doubles (internal.h): x < 2^32 is exact in a
+// double, x / d's fraction is a multiple of 1/d so x + 0.5 keeps the quotient 0.5/d below the
+// next integer, and the two roundings of the product stay under that for the d each caller
+// allows (the RGB path's 4080 s: scaleOpaqueAvx2's comment below; the planar path's: planar.cpp).
+// The portable loops compute the same floor with integers; tests compare them.
+__attribute__((target("avx2"))) void verticalRowAvx2(const std::uint32_t* mid, std::size_t stride,
+                                                     std::size_t values, std::uint32_t rows,
+                                                     const std::uint32_t* w, std::uint64_t d, std::uint8_t* out) {
+  const __m256i flip = _mm256_set1_epi32(INT32_MIN);
+  const __m256d unflip = _mm256_set1_pd(2147483648.0 + 0.5);
+  const __m256d inv = _mm256_set1_pd(1.0 / static_cast<double>(d));
+  const __m256i half = _mm256_set1_epi32(static_cast<int>(d / 2));
+  for (std::size_t j = 0; j < values; j += 8) {
+    __m256i acc = half;
+    for (std::uint32_t c = 0; c < rows; ++c) {
+      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mid + c * stride + j));
+      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(w[c]))));
+    }
+    acc = _mm256_xor_si256(acc, flip);
+    const __m256d lo = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(acc)), unflip);
+    const __m256d hi = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1)), unflip);
+    const __m128i qlo = _mm256_cvttpd_epi32(_mm256_mul_pd(lo, inv));
+    const __m128i qhi = _mm256_cvttpd_epi32(_mm256_mul_pd(hi, inv));
+    const __m128i words = _mm_packs_epi32(qlo, qhi);  // each <= 255
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), _mm_packus_epi16(words, words));
+  }
+}
+#endif
+
+namespace {
+
 #if defined(__x86_64__) && defined(__GNUC__)
 // scaleOpaqueFast's two passes in AVX2, chosen at run time: the same formulas, each division
 // floor(x / d) done as trunc((x + 0.5) / d) in double precision, which is exact here: x / d's
@@ -251,29 +285,14 @@ __attribute__((target("avx2"))) void scaleOpaqueAvx2(const Raster& src, std::uin
     }
   }
   const std::size_t rowValues = std::size_t{t} * 4;
-  const __m256i flip8 = _mm256_set1_epi32(INT32_MIN);
-  const __m256i bias = _mm256_set1_epi32(static_cast<int>(2040 * s));
-  const __m256d invUnit = _mm256_set1_pd(1.0 / (4080.0 * static_cast<double>(s)));
+  const std::size_t whole = rowValues / 8 * 8;
   for (std::size_t k = 0; k < t; ++k) {
     const std::uint32_t* w = weight + offset[k];
     const std::uint32_t* m0 = mid.data() + std::size_t{first[k]} * rowValues;
     std::uint8_t* q = dst.rgba.data() + k * t * 4;
-    std::size_t j = 0;
-    for (; j + 8 <= rowValues; j += 8) {
-      __m256i a = bias;
-      for (std::uint32_t c = 0; c < count[k]; ++c) {
-        const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(m0 + c * rowValues + j));
-        a = _mm256_add_epi32(a, _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(w[c]))));
-      }
-      a = _mm256_xor_si256(a, flip8);
-      const __m256d lo = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(a)), unflip);
-      const __m256d hi = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(a, 1)), unflip);
-      const __m128i qlo = _mm256_cvttpd_epi32(_mm256_mul_pd(lo, invUnit));
-      const __m128i qhi = _mm256_cvttpd_epi32(_mm256_mul_pd(hi, invUnit));
-      const __m128i words = _mm_packs_epi32(qlo, qhi);  // each <= 255
-      _mm_storel_epi64(reinterpret_cast<__m128i*>(q + j), _mm_packus_epi16(words, words));
-    }
-    for (; j < rowValues; ++j) {  // an odd t's last pixel
+    // floor((2040 s + sum) / (4080 s)): the planar path's kernel with d = 4080 s.
+    verticalRowAvx2(m0, rowValues, whole, count[k], w, 4080 * s, q);
+    for (std::size_t j = whole; j < rowValues; ++j) {  // an odd t's last pixel
       std::uint64_t a = 2040 * s;
       for (std::uint32_t c = 0; c < count[k]; ++c) a += std::uint64_t{m0[c * rowValues + j]} * w[c];
       q[j] = static_cast<std::uint8_t>(a / (4080 * s));

@@ -104,6 +104,16 @@ struct ShiftDivider {
   std::uint64_t operator()(std::uint64_t x) const { return (x * m) >> k; }
 };
 
+#if defined(__x86_64__) && defined(__GNUC__)
+/// One output row of an exact box filter's vertical pass in AVX2, for the RGB path's opaque scale
+/// (image.cpp) and the planar path (planar.cpp): out[j] = floor((d / 2 + sum over c < rows of
+/// mid[c * stride + j] * w[c]) / d) for j < values (a multiple of 8). Exact within the bounds
+/// each caller checks before it takes its AVX2 path (every sum below 2^32; see their comments).
+__attribute__((target("avx2"))) void verticalRowAvx2(const std::uint32_t* mid, std::size_t stride,
+                                                     std::size_t values, std::uint32_t rows,
+                                                     const std::uint32_t* w, std::uint64_t d, std::uint8_t* out);
+#endif
+
 /// One plane of a YCbCr (or grey) picture: `width` x `height` samples, rows `stride` bytes apart;
 /// `data` may hold more rows and columns than that (libjpeg's block and MCU padding).
 struct Plane {

@@ -116,33 +116,6 @@ __attribute__((target("avx2"))) void horizontalAvx2(const std::uint8_t* row, con
   }
 }
 
-// The vertical pass of one output row in AVX2: floor(x / d) as trunc((x + 0.5) * (1 / d)) in
-// doubles, exact: x < 2^32 is exact in a double, x / d's fraction is a multiple of 1/d so x + 0.5
-// keeps the quotient at least 0.5/d >= 2^-25 below the next integer, and the two roundings of
-// the product err by under 256 * 2^-52. (The portable loop computes the same floor with
-// integers; tests compare the two.)
-__attribute__((target("avx2"))) void verticalAvx2(const std::uint32_t* mid, std::size_t rowValues,
-                                                  std::uint32_t rows, const std::uint32_t* wy, std::uint64_t d,
-                                                  std::uint8_t* out) {
-  const __m256i flip = _mm256_set1_epi32(INT32_MIN);
-  const __m256d unflip = _mm256_set1_pd(2147483648.0 + 0.5);
-  const __m256d inv = _mm256_set1_pd(1.0 / static_cast<double>(d));
-  const __m256i half = _mm256_set1_epi32(static_cast<int>(d / 2));
-  for (std::size_t j = 0; j < rowValues; j += 8) {
-    __m256i acc = half;
-    for (std::uint32_t c = 0; c < rows; ++c) {
-      const __m256i v = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(mid + c * rowValues + j));
-      acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(v, _mm256_set1_epi32(static_cast<int>(wy[c]))));
-    }
-    acc = _mm256_xor_si256(acc, flip);
-    const __m256d lo = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_castsi256_si128(acc)), unflip);
-    const __m256d hi = _mm256_add_pd(_mm256_cvtepi32_pd(_mm256_extracti128_si256(acc, 1)), unflip);
-    const __m128i qlo = _mm256_cvttpd_epi32(_mm256_mul_pd(lo, inv));
-    const __m128i qhi = _mm256_cvttpd_epi32(_mm256_mul_pd(hi, inv));
-    const __m128i words = _mm_packs_epi32(qlo, qhi);  // each <= 255
-    _mm_storel_epi64(reinterpret_cast<__m128i*>(out + j), _mm_packus_epi16(words, words));
-  }
-}
 #endif
 
 // Output plane `dst` (width x height, already sized, its stride a multiple of 16) from `src`
@@ -162,8 +135,8 @@ void scalePlane(const Plane& src, PlanarScratch& sc, std::uint64_t d, Plane& dst
     for (std::uint32_t r = rowLo; r < rowHi; ++r)
       horizontalAvx2(src.row(r), sc, rowValues / 4, sc.mid.data() + std::size_t{r - rowLo} * rowValues);
     for (std::uint32_t k = 0; k < outH; ++k)
-      verticalAvx2(sc.mid.data() + std::size_t{sc.firstY[k] - rowLo} * rowValues, rowValues, sc.countY[k],
-                   sc.weightY.data() + sc.offsetY[k], d, dst.row(k));
+      verticalRowAvx2(sc.mid.data() + std::size_t{sc.firstY[k] - rowLo} * rowValues, rowValues, rowValues,
+                      sc.countY[k], sc.weightY.data() + sc.offsetY[k], d, dst.row(k));
     return;
   }
 #endif
