@@ -134,6 +134,17 @@ struct Outcome {
   bool sizeMismatch;
 };
 
+// Both decoders' cap on libjpeg's memory: whole-image coefficient buffers of a progressive JPEG
+// (2 bytes per coefficient, up to 4 components at full resolution) plus room for its own tables.
+std::uint64_t jpegMemoryCap(const Limits& limits) {
+  return std::min<std::uint64_t>(limits.maxPixels, std::uint64_t{1} << 40) * 8 + (std::uint64_t{64} << 20);
+}
+
+void resetErrors(ErrorManager& err) {
+  std::memset(&err, 0, sizeof err);
+  err.missingDcComponent = -1;
+}
+
 // Both decoders' common steps. The setjmp stays in each decoder (its frame must outlive the
 // longjmp); these run before it (the error manager) and after it (memory cap, scan cap, source).
 void initDecompressErrors(jpeg_decompress_struct& cinfo, ProgressMonitor& progress, ErrorManager* err) {
@@ -382,13 +393,9 @@ hostapi::Status decodeJpeg(std::string_view bytes, const ImageInfo& info, const 
     scratch.assign(rowBytes, 0);
     pixels = scratch.data();
   }
-  // Whole-image coefficient buffers of a progressive JPEG: 2 bytes per coefficient, up to 4
-  // components at full resolution; plus room for libjpeg's own tables.
-  const std::uint64_t memoryCap = std::min<std::uint64_t>(limits.maxPixels, std::uint64_t{1} << 40) * 8 +
-                                  (std::uint64_t{64} << 20);
+  const std::uint64_t memoryCap = jpegMemoryCap(limits);
   ErrorManager err;
-  std::memset(&err, 0, sizeof err);
-  err.missingDcComponent = -1;
+  resetErrors(err);
   const Outcome o = decodeJpegCore(bytes, memoryCap, &err, pixels, width, height, scaleEighths, out != nullptr);
   if (o.sizeMismatch) return hostapi::invalidArgument("corrupt JPEG: the frame header is inconsistent");
   if (o.failed || err.dataWarnings > 0) {
@@ -404,11 +411,9 @@ hostapi::Status decodeJpegPlanar(std::string_view bytes, const ImageInfo& info, 
   if (info.bitDepth != 8) {
     return hostapi::invalidArgument(std::to_string(info.bitDepth) + "-bit JPEG is not supported");
   }
-  const std::uint64_t memoryCap = std::min<std::uint64_t>(limits.maxPixels, std::uint64_t{1} << 40) * 8 +
-                                  (std::uint64_t{64} << 20);
+  const std::uint64_t memoryCap = jpegMemoryCap(limits);
   ErrorManager err;
-  std::memset(&err, 0, sizeof err);
-  err.missingDcComponent = -1;
+  resetErrors(err);
   PlaneSink sink{allocatePlanes, &out, {nullptr, nullptr, nullptr}};
   const PlanarOutcome o = decodeJpegPlanarCore(bytes, memoryCap, &err, &sink, info.width, info.height);
   if (o.unsupported) {
