@@ -14,9 +14,21 @@ namespace {
 // stack. No IdP answer we read nests deeper than a dozen levels.
 constexpr int kMaxDepth = 128;
 
-// Strings are skipped with memchr to their closing quote (a quote is escaped when an odd run of
-// backslashes precedes it): a $batch answer is mostly the photos' base64 strings, and the loop of
-// before, one character at a time through them, was 1.1% of the host's CPU in a first sync.
+// The closing quote of the string whose opening quote is just before `p`, or nullptr when it is
+// unterminated, found with memchr (a quote is escaped when an odd run of backslashes precedes it):
+// a $batch answer is mostly the photos' base64 strings, and a loop one character at a time
+// through them was 1.1% of the host's CPU in a first sync.
+const char* closingQuote(const char* p, const char* end) {
+  for (;;) {
+    const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
+    if (q == nullptr) return nullptr;
+    std::size_t slashes = 0;
+    while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
+    if (slashes % 2 == 0) return q;
+    p = q + 1;
+  }
+}
+
 bool nestingWithinLimit(std::string_view body) {
   int depth = 0;
   const char* p = body.data();
@@ -24,14 +36,9 @@ bool nestingWithinLimit(std::string_view body) {
   while (p < end) {
     const char c = *p++;
     if (c == '"') {
-      for (;;) {
-        const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-        if (q == nullptr) return true;  // an unterminated string: the parser says what is wrong
-        std::size_t slashes = 0;
-        while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
-        p = q + 1;
-        if (slashes % 2 == 0) break;
-      }
+      const char* q = closingQuote(p, end);
+      if (q == nullptr) return true;  // an unterminated string: the parser says what is wrong
+      p = q + 1;
     } else if (c == '[' || c == '{') {
       if (++depth > kMaxDepth) return false;
     } else if (c == ']' || c == '}') {
@@ -125,18 +132,9 @@ hostapi::Result<web::json::value> parseJsonLiftingLongStrings(std::string_view b
       continue;
     }
     const char* const open = p - 1;
-    const char* close = nullptr;
-    for (;;) {
-      const auto* q = static_cast<const char*>(std::memchr(p, '"', static_cast<std::size_t>(end - p)));
-      if (q == nullptr) return parseJson(body);  // unterminated: the plain parse says so
-      std::size_t slashes = 0;
-      while (q - slashes > p && q[-1 - static_cast<std::ptrdiff_t>(slashes)] == '\\') ++slashes;
-      p = q + 1;
-      if (slashes % 2 == 0) {
-        close = q;
-        break;
-      }
-    }
+    const char* const close = closingQuote(p, end);
+    if (close == nullptr) return parseJson(body);  // unterminated: the plain parse says so
+    p = close + 1;
     const auto length = static_cast<std::size_t>(close - open - 1);
     const bool isValue = before == ':';
     before = '"';
